@@ -1,0 +1,37 @@
+/*
+ * components: the registry of everything drctl backs up.  Each row names the
+ * functions of one component in backup/, restore/ and verify/.
+ */
+#include <string.h>
+
+#include "backup/backup.h"
+#include "component.h"
+#include "restore/restore.h"
+
+static const struct component files_component = {
+	.name = "files",
+	.summary = "configured paths: certificates, configuration",
+	.configured = files_configured,
+	.capture = files_capture,
+	.restore = files_restore,
+};
+
+static const struct component *const all_components[] = {
+	&files_component,
+};
+
+const struct component *const *component_all(size_t *n)
+{
+	*n = sizeof(all_components) / sizeof(all_components[0]);
+	return all_components;
+}
+
+const struct component *component_find(const char *name)
+{
+	size_t n;
+	const struct component *const *all = component_all(&n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}

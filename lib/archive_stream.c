@@ -1,0 +1,494 @@
+/*
+ * archive_stream: libarchive adapters.
+ *
+ * libarchive does tar and zstd (multi-threaded through libzstd) in-process and
+ * calls us back with output blocks, which we push into the next sink.  We ask
+ * for large blocks and no block padding at the end, so the tar.zst is exactly
+ * what `zstd -d | tar -t` reads.  Reading goes the other way through a read
+ * callback over a source.
+ */
+#include "archive_stream.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+enum { IO_BLOCK = 256 * 1024 };
+
+/* --- writing ----------------------------------------------------------------- */
+
+struct archive_out {
+	struct archive *a;
+	struct sink *next;       /* NULL once closed or aborted */
+	struct drctl_error cb_err; /* error raised inside a libarchive callback */
+	json_t *members;
+	uint64_t tar_bytes;
+	/* the member being written */
+	int in_member;
+	char member[ARCHIVE_MEMBER_NAME_MAX + 1];
+	uint64_t announced, written;
+	mode_t mode;
+	EVP_MD_CTX *md;
+};
+
+static la_ssize_t out_write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct archive_out *ao = ctx;
+	(void)a;
+	if (sink_write(ao->next, buf, len, &ao->cb_err) != 0)
+		return -1;
+	return (la_ssize_t)len;
+}
+
+static int out_error(struct archive_out *ao, struct drctl_error *err, const char *what)
+{
+	if (err_is_set(&ao->cb_err)) {
+		*err = ao->cb_err;
+		return -1;
+	}
+	return err_set(err, EXIT_FAILED, ao->member[0] ? ao->member : NULL, NULL,
+		       "archive %s failed: %s", what, archive_error_string(ao->a) ? archive_error_string(ao->a) : "unknown error");
+}
+
+struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threads,
+				    json_t *members, struct drctl_error *err)
+{
+	struct archive_out *ao = calloc(1, sizeof(*ao));
+	char opt[32];
+
+	if (!ao) {
+		sink_abort(next);
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	ao->next = next;
+	ao->members = members;
+	ao->md = EVP_MD_CTX_new();
+	ao->a = archive_write_new();
+	if (!ao->a || !ao->md) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		goto fail;
+	}
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (int)n : 1;
+	}
+	if (archive_write_set_format_pax_restricted(ao->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(ao->a) != ARCHIVE_OK) {
+		out_error(ao, err, "setup");
+		goto fail;
+	}
+	snprintf(opt, sizeof(opt), "%d", zstd_level);
+	if (archive_write_set_filter_option(ao->a, "zstd", "compression-level", opt) != ARCHIVE_OK) {
+		err_set(err, EXIT_USAGE, "[compression] level", NULL, "zstd level %d is not accepted", zstd_level);
+		goto fail;
+	}
+	snprintf(opt, sizeof(opt), "%d", threads);
+	/* Older libarchive lacks the option; single-threaded is still correct. */
+	(void)archive_write_set_filter_option(ao->a, "zstd", "threads", opt);
+	archive_write_set_bytes_per_block(ao->a, IO_BLOCK);
+	archive_write_set_bytes_in_last_block(ao->a, 1);
+	if (archive_write_open2(ao->a, ao, NULL, out_write_cb, NULL, NULL) != ARCHIVE_OK) {
+		out_error(ao, err, "open");
+		goto fail;
+	}
+	return ao;
+fail:
+	archive_out_abort(ao);
+	return NULL;
+}
+
+int archive_out_begin(struct archive_out *ao, const char *member, uint64_t size, mode_t mode,
+		      struct drctl_error *err)
+{
+	struct archive_entry *e;
+	int rc;
+
+	if (ao->in_member)
+		return err_set(err, EXIT_FAILED, member, NULL, "internal: member %s begun inside %s", member, ao->member);
+	if (archive_member_name_check(member, err) != 0)
+		return -1;
+	snprintf(ao->member, sizeof(ao->member), "%s", member);
+	e = archive_entry_new();
+	if (!e)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	archive_entry_set_pathname(e, member);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, mode & 07777);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	rc = archive_write_header(ao->a, e);
+	archive_entry_free(e);
+	if (rc != ARCHIVE_OK)
+		return out_error(ao, err, "header");
+	EVP_DigestInit_ex(ao->md, EVP_sha256(), NULL);
+	ao->in_member = 1;
+	ao->announced = size;
+	ao->written = 0;
+	ao->mode = mode;
+	return 0;
+}
+
+int archive_out_write(struct archive_out *ao, const void *buf, size_t len, struct drctl_error *err)
+{
+	const char *p = buf;
+	if (len > ao->announced - ao->written)
+		return err_set(err, EXIT_FAILED, ao->member, NULL,
+			       "%s grew while it was being archived (announced %llu bytes)", ao->member,
+			       (unsigned long long)ao->announced);
+	EVP_DigestUpdate(ao->md, buf, len);
+	while (len > 0) {
+		la_ssize_t n = archive_write_data(ao->a, p, len);
+		if (n <= 0)
+			return out_error(ao, err, "write");
+		p += n;
+		len -= (size_t)n;
+		ao->written += (uint64_t)n;
+	}
+	return 0;
+}
+
+int archive_out_end(struct archive_out *ao, struct drctl_error *err)
+{
+	unsigned char sha[32];
+	char hex[65], mode[8];
+	json_t *rec;
+
+	if (ao->written != ao->announced)
+		return err_set(err, EXIT_FAILED, ao->member, NULL,
+			       "%s changed size while it was being archived (%llu of %llu bytes)", ao->member,
+			       (unsigned long long)ao->written, (unsigned long long)ao->announced);
+	if (archive_write_finish_entry(ao->a) != ARCHIVE_OK)
+		return out_error(ao, err, "entry");
+	EVP_DigestFinal_ex(ao->md, sha, NULL);
+	hex_encode(sha, 32, hex);
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(ao->mode & 07777));
+	ao->in_member = 0;
+	/* tar header + data rounded to 512 */
+	ao->tar_bytes += 512 + ((ao->written + 511) / 512) * 512;
+	if (!ao->members)
+		return 0;
+	rec = json_pack("{s:s, s:I, s:s, s:s}", "name", ao->member, "size", (json_int_t)ao->written,
+			"sha256", hex, "mode", mode);
+	if (!rec || json_array_append_new(ao->members, rec) != 0)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	return 0;
+}
+
+int archive_out_add_buffer(struct archive_out *ao, const char *member, const void *buf,
+			   size_t len, mode_t mode, struct drctl_error *err)
+{
+	if (archive_out_begin(ao, member, len, mode, err) != 0 ||
+	    archive_out_write(ao, buf, len, err) != 0 || archive_out_end(ao, err) != 0)
+		return -1;
+	return 0;
+}
+
+int archive_out_add_dir(struct archive_out *ao, const char *member, mode_t mode, struct drctl_error *err)
+{
+	struct archive_entry *e;
+	char name[ARCHIVE_MEMBER_NAME_MAX + 2];
+	int rc;
+
+	if (archive_member_name_check(member, err) != 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s/", member);
+	e = archive_entry_new();
+	if (!e)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, mode & 07777);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	rc = archive_write_header(ao->a, e);
+	archive_entry_free(e);
+	ao->tar_bytes += 512;
+	return rc == ARCHIVE_OK ? 0 : out_error(ao, err, "header");
+}
+
+int archive_out_add_file(struct archive_out *ao, const char *member, const char *path,
+			 struct drctl_error *err)
+{
+	char *buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int rc = -1;
+
+	if (fd < 0)
+		return err_set_errno(err, EXIT_IO, errno, path, "check [files] paths and the permissions of the file",
+				     "cannot read %s", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err_set(err, EXIT_USAGE, path, NULL, "%s is not a regular file", path);
+		goto done;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (!(buf = malloc(IO_BLOCK))) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		goto done;
+	}
+	if (archive_out_begin(ao, member, (uint64_t)st.st_size, st.st_mode, err) != 0)
+		goto done;
+	for (;;) {
+		ssize_t n = read(fd, buf, IO_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot read %s", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (archive_out_write(ao, buf, (size_t)n, err) != 0)
+			goto done;
+	}
+	rc = archive_out_end(ao, err);
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int archive_out_close(struct archive_out *ao, struct drctl_error *err)
+{
+	int rc;
+
+	if (ao->in_member) {
+		err_set(err, EXIT_FAILED, ao->member, NULL, "internal: archive closed inside member %s", ao->member);
+		archive_out_abort(ao);
+		return -1;
+	}
+	if (archive_write_close(ao->a) != ARCHIVE_OK) {
+		out_error(ao, err, "finish");
+		archive_out_abort(ao);
+		return -1;
+	}
+	rc = sink_close(ao->next, err);
+	ao->next = NULL;
+	archive_write_free(ao->a);
+	EVP_MD_CTX_free(ao->md);
+	free(ao);
+	return rc;
+}
+
+void archive_out_abort(struct archive_out *ao)
+{
+	if (!ao)
+		return;
+	sink_abort(ao->next);
+	ao->next = NULL;
+	if (ao->a) {
+		/* Nothing more may reach the (aborted) sink: free without closing. */
+		archive_write_fail(ao->a);
+		archive_write_free(ao->a);
+	}
+	EVP_MD_CTX_free(ao->md);
+	free(ao);
+}
+
+uint64_t archive_out_bytes(const struct archive_out *ao)
+{
+	return ao->tar_bytes;
+}
+
+/* --- names -------------------------------------------------------------------- */
+
+int archive_member_name_check(const char *name, struct drctl_error *err)
+{
+	size_t len = strlen(name);
+	const char *p = name;
+
+	if (len == 0)
+		return err_set(err, EXIT_INTEGRITY, "(empty name)", NULL, "archive member with an empty name refused");
+	if (len > ARCHIVE_MEMBER_NAME_MAX)
+		return err_set(err, EXIT_INTEGRITY, name, NULL, "archive member name longer than %d bytes refused",
+			       ARCHIVE_MEMBER_NAME_MAX);
+	if (name[0] == '/')
+		return err_set(err, EXIT_INTEGRITY, name, NULL, "archive member %s has an absolute path; refused", name);
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return err_set(err, EXIT_INTEGRITY, name, NULL, "archive member %s contains `..`; refused", name);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '\\')
+			return err_set(err, EXIT_INTEGRITY, name, NULL,
+				       "archive member name with a control character or backslash refused");
+	return 0;
+}
+
+/* --- reading ------------------------------------------------------------------- */
+
+struct member_source {
+	struct source base;
+	struct archive_in *ai;
+};
+
+struct archive_in {
+	struct archive *a;
+	struct source *up;
+	struct drctl_error cb_err;
+	char object[256];
+	char *buf;
+	int in_member;
+	char member[ARCHIVE_MEMBER_NAME_MAX + 1];
+	struct member_source msrc;
+};
+
+static la_ssize_t in_read_cb(struct archive *a, void *ctx, const void **out)
+{
+	struct archive_in *ai = ctx;
+	size_t got = 0;
+	(void)a;
+	if (source_read(ai->up, ai->buf, IO_BLOCK, &got, &ai->cb_err) != 0) {
+		archive_set_error(a, EIO, "%s", ai->cb_err.message);
+		return -1;
+	}
+	*out = ai->buf;
+	return (la_ssize_t)got;
+}
+
+static int in_error(struct archive_in *ai, struct drctl_error *err, const char *what)
+{
+	if (err_is_set(&ai->cb_err)) {
+		*err = ai->cb_err;
+		return -1;
+	}
+	return err_set(err, EXIT_INTEGRITY, ai->object,
+		       "the object is damaged; run `drctl verify <id>` and restore from another backup set",
+		       "%s: %s%s%s: %s", ai->object, what, ai->member[0] ? " at member " : "", ai->member,
+		       archive_error_string(ai->a) ? archive_error_string(ai->a) : "unreadable archive");
+}
+
+static int member_source_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	return archive_in_read(((struct member_source *)s)->ai, buf, cap, got, err);
+}
+static void member_source_close(struct source *s)
+{
+	(void)s; /* borrowed from the archive */
+}
+static const struct source_ops member_source_ops = { member_source_read, member_source_close };
+
+struct archive_in *archive_in_new(struct source *upstream, const char *object_name, struct drctl_error *err)
+{
+	struct archive_in *ai = calloc(1, sizeof(*ai));
+
+	if (!ai || !(ai->buf = malloc(IO_BLOCK))) {
+		free(ai);
+		source_close(upstream);
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	ai->up = upstream;
+	snprintf(ai->object, sizeof(ai->object), "%s", object_name ? object_name : "archive");
+	ai->msrc.base.ops = &member_source_ops;
+	ai->msrc.ai = ai;
+	ai->a = archive_read_new();
+	if (!ai->a || archive_read_support_filter_zstd(ai->a) != ARCHIVE_OK ||
+	    archive_read_support_format_tar(ai->a) != ARCHIVE_OK) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "cannot set up the archive reader");
+		goto fail;
+	}
+	if (archive_read_open(ai->a, ai, NULL, in_read_cb, NULL) != ARCHIVE_OK) {
+		in_error(ai, err, "not a tar.zst archive");
+		goto fail;
+	}
+	return ai;
+fail:
+	archive_in_close(ai);
+	return NULL;
+}
+
+int archive_in_next(struct archive_in *ai, struct archive_member *m, struct drctl_error *err)
+{
+	struct archive_entry *e;
+	const char *name;
+	mode_t type;
+	size_t len;
+	int rc = archive_read_next_header(ai->a, &e);
+
+	ai->member[0] = '\0';
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+		return in_error(ai, err, "cannot read the next member");
+	name = archive_entry_pathname(e);
+	if (!name)
+		return err_set(err, EXIT_INTEGRITY, ai->object, NULL, "%s: member without a name refused", ai->object);
+	snprintf(ai->member, sizeof(ai->member), "%s", name);
+	memset(m, 0, sizeof(*m));
+	type = archive_entry_filetype(e);
+	if (archive_entry_hardlink(e) || archive_entry_symlink(e) || (type != AE_IFREG && type != AE_IFDIR))
+		return err_set(err, EXIT_INTEGRITY, name, NULL,
+			       "%s: member %s is a link or special file; refused (drctl archives hold only files and folders)",
+			       ai->object, name);
+	len = strlen(name);
+	if (len > ARCHIVE_MEMBER_NAME_MAX)
+		return archive_member_name_check(name, err);
+	memcpy(m->name, name, len + 1);
+	if (type == AE_IFDIR) {
+		m->is_dir = 1;
+		while (len > 1 && m->name[len - 1] == '/')
+			m->name[--len] = '\0';
+	}
+	if (archive_member_name_check(m->name, err) != 0) {
+		err_prefix(err, "%s", ai->object);
+		return -1;
+	}
+	if (archive_entry_size(e) < 0)
+		return err_set(err, EXIT_INTEGRITY, name, NULL, "%s: member %s has a negative size", ai->object, name);
+	m->size = (uint64_t)archive_entry_size(e);
+	m->mode = archive_entry_perm(e);
+	m->mtime = archive_entry_mtime(e);
+	ai->in_member = 1;
+	return 1;
+}
+
+int archive_in_read(struct archive_in *ai, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	la_ssize_t n = archive_read_data(ai->a, buf, cap);
+	if (n < 0)
+		return in_error(ai, err, "cannot read data");
+	*got = (size_t)n;
+	return 0;
+}
+
+struct source *archive_in_member_source(struct archive_in *ai)
+{
+	return &ai->msrc.base;
+}
+
+void archive_in_close(struct archive_in *ai)
+{
+	if (!ai)
+		return;
+	if (ai->a)
+		archive_read_free(ai->a);
+	source_close(ai->up);
+	free(ai->buf);
+	free(ai);
+}
+
+int archive_in_drain(struct archive_in *ai, struct drctl_error *err)
+{
+	for (;;) {
+		size_t got = 0;
+		if (source_read(ai->up, ai->buf, IO_BLOCK, &got, err) != 0)
+			return -1;
+		if (got == 0)
+			return 0;
+	}
+}

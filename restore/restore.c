@@ -1,0 +1,47 @@
+/*
+ * restore: the generic part of every component's restore: open the set,
+ * hand the component its object's members, and prove at the end that the
+ * whole object was the one the signed manifest names.
+ */
+#include "restore.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "set_reader.h"
+
+int restore_run(const struct config *cfg, const char *component, const struct restore_options *opts,
+		json_t *report, struct drctl_error *err)
+{
+	const struct component *c = component_find(component);
+	struct set_reader set;
+	struct object_read obj = { 0 };
+	struct restore_ctx ctx;
+	int rc = -1;
+
+	if (!c || !c->restore)
+		return err_set(err, EXIT_USAGE, component, "components are: files, postgres, redis, vault",
+			       "\"%s\" is not a component drctl can restore", component);
+	if (set_reader_open(&set, cfg, opts->backup, err) != 0)
+		goto done;
+	if (set_reader_open_component(&set, component, &obj, err) != 0)
+		goto done;
+	json_object_set_new(report, "backup", json_string(set.id));
+	json_object_set_new(report, "component", json_string(component));
+	if (opts->target)
+		json_object_set_new(report, "target", json_string(opts->target));
+	log_info("restoring %s from backup set %s", component, set.id);
+	ctx = (struct restore_ctx){ .cfg = cfg, .backup_id = set.id, .manifest = set.manifest,
+				    .section = obj.section, .archive = obj.archive, .opts = opts,
+				    .report = report };
+	if (c->restore(&ctx, err) != 0)
+		goto done;
+	rc = set_reader_finish_component(&set, &obj, err);
+done:
+	set_reader_abandon_component(&obj);
+	set_reader_close(&set);
+	if (rc != 0)
+		err_prefix(err, "restore of %s", component);
+	return rc;
+}

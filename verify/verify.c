@@ -1,0 +1,324 @@
+/*
+ * verify: quick and deep verification of a backup set (see verify.h).
+ */
+#include "verify.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "backup_set.h"
+#include "component.h"
+#include "keys.h"
+#include "log.h"
+#include "repo.h"
+#include "set_reader.h"
+
+static void problem(json_t *report, const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(json_t *report, const char *subject, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, "%s", msg);
+	json_array_append_new(json_object_get(report, "problems"),
+			      json_pack("{s:s, s:s}", "subject", subject, "message", msg));
+}
+
+/* SHA256SUMS must list exactly the manifest's objects with the same hashes. */
+static void check_sums(json_t *manifest, json_t *sums, const char *id, json_t *report)
+{
+	json_t *components = json_object_get(manifest, "components"), *c, *seen = json_object();
+	const char *name, *file;
+	json_t *hex;
+
+	json_object_foreach(components, name, c) {
+		const char *obj = json_string_value(json_object_get(c, "object"));
+		const char *want = json_string_value(json_object_get(c, "object_sha256"));
+		const char *listed = json_string_value(json_object_get(sums, obj ? obj : ""));
+		if (!obj || !want) {
+			problem(report, name, "backups/%s: the manifest has no object for %s", id, name);
+			continue;
+		}
+		json_object_set_new(seen, obj, json_true());
+		if (!listed || strcmp(listed, want) != 0)
+			problem(report, obj, "backups/%s/SHA256SUMS and manifest.json disagree about %s", id, obj);
+	}
+	json_object_foreach(sums, file, hex) {
+		if (!json_object_get(seen, file))
+			problem(report, file, "backups/%s/SHA256SUMS lists %s, which the manifest does not", id, file);
+	}
+	json_decref(seen);
+}
+
+static int hash_object(struct repo *r, const char *name, struct digest *d, struct drctl_error *err)
+{
+	struct source *src = repo_open_read(r, name, err);
+	struct sink *sink;
+	int rc;
+
+	if (!src)
+		return -1;
+	sink = digest_sink_new(NULL, d, err);
+	if (!sink) {
+		source_close(src);
+		return -1;
+	}
+	rc = stream_copy(src, sink, NULL, err);
+	source_close(src);
+	if (rc != 0) {
+		sink_abort(sink);
+		return -1;
+	}
+	return sink_close(sink, err);
+}
+
+static void verify_object_quick(struct set_reader *s, const char *component, json_t *section,
+				json_t *report, json_t *entry)
+{
+	const char *file = json_string_value(json_object_get(section, "object"));
+	const char *want = json_string_value(json_object_get(section, "object_sha256"));
+	json_int_t size = json_integer_value(json_object_get(section, "object_size"));
+	struct drctl_error e;
+	struct digest d;
+	char name[512];
+
+	(void)component;
+	backup_set_path(s->id, file ? file : "?", name, sizeof(name));
+	json_object_set_new(entry, "object", json_string(name));
+	err_clear(&e);
+	if (hash_object(s->repo, name, &d, &e) != 0) {
+		problem(report, name, "%s", e.code == EXIT_NOT_FOUND ? e.message : e.message);
+		json_object_set_new(entry, "ok", json_false());
+		return;
+	}
+	if ((json_int_t)d.bytes != size) {
+		problem(report, name, "%s is %llu bytes, the signed manifest says %lld (truncated or extended)", name,
+			(unsigned long long)d.bytes, (long long)size);
+	} else if (!want || strcmp(want, d.sha256_hex) != 0) {
+		problem(report, name, "%s has SHA-256 %s, the signed manifest says %s (damaged or replaced)", name,
+			d.sha256_hex, want ? want : "?");
+	} else {
+		json_object_set_new(entry, "ok", json_true());
+		json_object_set_new(entry, "sha256", json_string(d.sha256_hex));
+		return;
+	}
+	json_object_set_new(entry, "ok", json_false());
+}
+
+/* Read one member, hashing it and feeding the component's checker. */
+static int check_member_data(struct check_ctx *cctx, const struct component *c, struct archive_in *ai,
+			     const struct archive_member *m, struct digest *d, struct drctl_error *err)
+{
+	struct source *src = digest_source_new(archive_in_member_source(ai), d, err);
+	int rc = 0;
+
+	if (!src)
+		return -1;
+	if (c && c->check_member)
+		rc = c->check_member(cctx, m, src, err);
+	if (rc == 0) {
+		/* Whatever the checker left unread still counts for the hash. */
+		char buf[65536];
+		size_t got;
+		do {
+			if ((rc = source_read(src, buf, sizeof(buf), &got, err)) != 0)
+				break;
+		} while (got > 0);
+	}
+	source_close(src);
+	return rc;
+}
+
+static void verify_object_deep(struct set_reader *s, const char *component, json_t *report, json_t *entry)
+{
+	const struct component *c = component_find(component);
+	json_t *expected = json_object(), *rec;
+	struct object_read o;
+	struct archive_member m;
+	struct check_ctx cctx = { .cfg = s->cfg, .backup_id = s->id };
+	struct drctl_error e;
+	size_t i, members = 0;
+	int more, ok = 1, problems_before = (int)json_array_size(json_object_get(report, "problems"));
+
+	err_clear(&e);
+	if (set_reader_open_component(s, component, &o, &e) != 0) {
+		problem(report, component, "%s", e.message);
+		json_object_set_new(entry, "ok", json_false());
+		json_decref(expected);
+		return;
+	}
+	cctx.section = o.section;
+	json_object_set_new(entry, "object", json_string(o.name));
+	json_array_foreach(json_object_get(o.section, "members"), i, rec)
+		json_object_set(expected, json_string_value(json_object_get(rec, "name")), rec);
+	while ((more = archive_in_next(o.archive, &m, &e)) == 1) {
+		json_t *want = json_object_get(expected, m.name);
+		struct digest d;
+		if (m.is_dir)
+			continue;
+		if (!want) {
+			problem(report, m.name, "%s holds %s, which the signed manifest does not list", o.name, m.name);
+			ok = 0;
+			/* still read it, so the object's hash gets checked */
+		}
+		if (check_member_data(&cctx, c, o.archive, &m, &d, &e) != 0) {
+			problem(report, m.name, "%s: member %s: %s", o.name, m.name, e.message);
+			err_clear(&e);
+			ok = 0;
+			more = -2;
+			break;
+		}
+		members++;
+		if (want) {
+			const char *hex = json_string_value(json_object_get(want, "sha256"));
+			if ((json_int_t)d.bytes != json_integer_value(json_object_get(want, "size")) ||
+			    !hex || strcmp(hex, d.sha256_hex) != 0) {
+				problem(report, m.name, "%s: member %s does not match the signed manifest (size or SHA-256)",
+					o.name, m.name);
+				ok = 0;
+			}
+			json_object_del(expected, m.name);
+		}
+	}
+	if (more == -1) {
+		problem(report, o.name, "%s", e.message);
+		err_clear(&e);
+		ok = 0;
+	}
+	if (more >= 0 && json_object_size(expected) > 0) {
+		const char *missing = json_object_iter_key(json_object_iter(expected));
+		problem(report, missing, "%s lacks %zu member(s) the manifest lists, e.g. %s", o.name,
+			json_object_size(expected), missing);
+		ok = 0;
+	}
+	if (more >= 0 && c && c->check_finish && c->check_finish(&cctx, &e) != 0) {
+		problem(report, o.name, "%s: %s", o.name, e.message);
+		err_clear(&e);
+		ok = 0;
+	}
+	if (more >= 0) {
+		if (set_reader_finish_component(s, &o, &e) != 0) {
+			problem(report, o.name, "%s", e.message);
+			ok = 0;
+		}
+	} else {
+		set_reader_abandon_component(&o);
+	}
+	json_object_set_new(entry, "members_checked", json_integer((json_int_t)members));
+	json_object_set_new(entry, "ok", json_boolean(ok && (int)json_array_size(json_object_get(report, "problems")) == problems_before));
+	json_decref(expected);
+}
+
+int verify_run(const struct config *cfg, const char *ref, int deep, json_t *report,
+	       struct drctl_error *err)
+{
+	struct set_reader s;
+	json_t *sums = NULL, *objects = json_array(), *problems = json_array(), *section;
+	const char *component;
+	size_t n_problems;
+	int rc = -1;
+
+	json_object_set_new(report, "objects", objects);
+	json_object_set_new(report, "problems", problems);
+	json_object_set_new(report, "deep", json_boolean(deep));
+	if (set_reader_open(&s, cfg, ref, err) != 0)
+		goto done;
+	json_object_set_new(report, "backup", json_string(s.id));
+	log_info("verifying backup set %s%s", s.id, deep ? " (deep)" : "");
+	if (backup_set_load_sums(s.repo, &s.pk, s.id, &sums, err) != 0)
+		goto done;
+	check_sums(s.manifest, sums, s.id, report);
+	json_object_foreach(json_object_get(s.manifest, "components"), component, section) {
+		json_t *entry = json_pack("{s:s}", "component", component);
+		json_array_append_new(objects, entry);
+		if (deep)
+			verify_object_deep(&s, component, report, entry);
+		else
+			verify_object_quick(&s, component, section, report, entry);
+	}
+	n_problems = json_array_size(problems);
+	json_object_set_new(report, "ok", json_boolean(n_problems == 0));
+	if (n_problems > 0) {
+		json_t *first = json_array_get(problems, 0);
+		err_set(err, EXIT_INTEGRITY, json_string_value(json_object_get(first, "subject")),
+			"do not restore from this set; use another complete set (`drctl list`) and keep this one for investigation",
+			"backup set %s FAILED verification (%zu problem%s); first: %s", s.id, n_problems,
+			n_problems == 1 ? "" : "s", json_string_value(json_object_get(first, "message")));
+		goto done;
+	}
+	verify_record_success(cfg, s.id, deep);
+	rc = 0;
+done:
+	if (rc != 0 && !json_object_get(report, "ok"))
+		json_object_set_new(report, "ok", json_false());
+	json_decref(sums);
+	set_reader_close(&s);
+	return rc;
+}
+
+static int verified_path(const struct config *cfg, const char *id, char *out, size_t cap)
+{
+	const char *dir = config_get_path(cfg, "state", "dir");
+	if (!dir || !backup_set_id_valid(id))
+		return -1;
+	snprintf(out, cap, "%s/verified/%s", dir, id);
+	return 0;
+}
+
+void verify_record_success(const struct config *cfg, const char *id, int deep)
+{
+	char path[PATH_MAX], when[32], line[128];
+	FILE *f;
+
+	if (verified_path(cfg, id, path, sizeof(path)) != 0)
+		return;
+	{
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", path);
+		*strrchr(dir, '/') = '\0';
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			mkdir(dir, 0700);
+			*slash = '/';
+		}
+		mkdir(dir, 0700);
+	}
+	/* A quick pass never downgrades an earlier deep one. */
+	if (!deep && verify_recorded(cfg, id, when, sizeof(when)) && !strcmp(verify_recorded(cfg, id, when, sizeof(when)), "deep"))
+		return;
+	format_utc(now_seconds(), when);
+	snprintf(line, sizeof(line), "%s %s\n", deep ? "deep" : "quick", when);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(line, f);
+		fclose(f);
+	}
+}
+
+const char *verify_recorded(const struct config *cfg, const char *id, char *when, size_t cap)
+{
+	char path[PATH_MAX], kind[16] = "", ts[40] = "";
+	FILE *f;
+
+	if (verified_path(cfg, id, path, sizeof(path)) != 0 || !(f = fopen(path, "r")))
+		return NULL;
+	if (fscanf(f, "%15s %39s", kind, ts) != 2)
+		kind[0] = '\0';
+	fclose(f);
+	snprintf(when, cap, "%s", ts);
+	return !strcmp(kind, "deep") ? "deep" : !strcmp(kind, "quick") ? "quick" : NULL;
+}
