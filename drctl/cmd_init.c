@@ -45,13 +45,26 @@ static int mkdirs(const char *path, int mode, struct drctl_error *err)
 	return 0;
 }
 
+/* An absolute, clean path for a file that may not exist yet: its folder is
+ * resolved (when it exists) and the last component kept. */
 static void absolute(const char *in, char *out, size_t cap)
 {
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX], joined[PATH_MAX], dir[PATH_MAX], resolved[PATH_MAX];
+	char *slash;
+
 	if (in[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		snprintf(out, cap, "%s", in);
-	else
-		snprintf(out, cap, "%s/%s", cwd, in);
+		snprintf(joined, sizeof(joined), "%s", in);
+	else if (snprintf(joined, sizeof(joined), "%s/%s", cwd, in) >= (int)sizeof(joined))
+		joined[sizeof(joined) - 1] = '\0';
+	snprintf(dir, sizeof(dir), "%s", joined);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (realpath(dir, resolved) &&
+		    snprintf(out, cap, "%s/%s", resolved, slash + 1) < (int)cap)
+			return;
+	}
+	snprintf(out, cap, "%s", joined);
 }
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -93,6 +106,12 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	absolute(tmp, config_path, sizeof(config_path));
 	snprintf(tmp, sizeof(tmp), "%s", config_path);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+	/* The config's folder is made first so every path below is clean. */
+	if (mkdirs(dir, 0700, &cli->err) != 0)
+		return cli->err.code;
+	absolute(config_path, tmp, sizeof(tmp));
+	snprintf(config_path, sizeof(config_path), "%s", tmp);
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	snprintf(sk_path, sizeof(sk_path), "%s/signing.key", dir);
 	snprintf(pk_path, sizeof(pk_path), "%s/signing.pub", dir);
 	snprintf(id_path, sizeof(id_path), "%s/age-identity.txt", dir);
@@ -122,7 +141,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 	}
-	if (mkdirs(dir, 0700, &cli->err) != 0 || mkdirs(state_path, 0700, &cli->err) != 0)
+	if (mkdirs(state_path, 0700, &cli->err) != 0)
 		return cli->err.code;
 
 	/* Keys. */

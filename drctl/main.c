@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 		{
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
-			optind = 1; /* the command parses its own options from its name on */
+			/* 0, not 1: GNU getopt then fully re-initializes (permutation mode). */
+			optind = 0;
 			rc = commands[i].run(&cli, sub_argc, sub_argv);
 		}
 		goto done;

@@ -66,5 +66,13 @@ struct sink *age_writer_new(struct sink *next, const struct age_recipient *recip
 struct source *age_reader_new(struct source *upstream, const struct age_identity *ids,
 			      size_t n, const char *passphrase, enum age_failure *failure,
 			      struct drctl_error *err);
+/* The kind of failure a reader met while streaming (AGE_PAYLOAD_FAILURE for a
+ * damaged chunk, AGE_IO_FAILURE when upstream failed), AGE_OK if none.  The
+ * `failure` pointer given to age_reader_new is only written during that call. */
+enum age_failure age_reader_failure(const struct source *reader);
+
+/* "no match", "header failure", "HMAC failure", "payload failure": the words
+ * the age test vectors use. */
+const char *age_failure_name(enum age_failure f);
 
 #endif

@@ -336,13 +336,9 @@ int backup_set_resolve(struct repo *r, const struct minisign_public_key *pk, con
 		if (st < 0)
 			return -1;
 		if (st == 0) {
-			char **files = NULL;
-			size_t nf = 0;
 			char dir[256];
 			snprintf(dir, sizeof(dir), "backups/%s", ref);
-			repo_list(r, dir, &files, &nf, err);
-			repo_names_free(files, nf);
-			if (nf == 0)
+			if (repo_stat(r, dir, &size, err) == 0)
 				return err_set(err, EXIT_NOT_FOUND, ref, "see `drctl list` for the sets there are",
 					       "backup set %s does not exist in %s", ref, r->description);
 			return err_set(err, EXIT_NOT_FOUND, ref,

@@ -21,17 +21,26 @@ struct config;
 
 /* Where the config is: explicit path, else $DRCTL_CONFIG, else
  * $XDG_CONFIG_HOME/drctl/drctl.conf (~/.config when unset), else
- * /etc/drctl/drctl.conf.  Writes the chosen path into out. */
+ * /etc/drctl/drctl.conf.  Writes the chosen path into out.  The per-user
+ * file is chosen when it exists or when /etc/drctl/drctl.conf does not (it is
+ * where `drctl init` writes). */
 void config_default_path(const char *explicit_path, char *out, size_t cap);
 
 /* Load and validate.  A missing file is an error with a hint to run
- * `drctl init` (unless allow_missing, used by init itself). */
+ * `drctl init` (unless allow_missing, used by init itself).  A NULL or ""
+ * path gives defaults and environment only, with bad variables reported.
+ * The DRCTL_<SECTION>_<KEY> variables are read once, here; empty ones count
+ * as unset. */
 int config_load(struct config **out, const char *path, int allow_missing, struct drctl_error *err);
-/* An empty configuration (defaults and environment only), for tests and init. */
+/* An empty configuration (defaults and environment only), for tests and init.
+ * It cannot report errors, so a variable with a bad value is skipped; use
+ * config_load(&cfg, NULL, ...) to have it reported.  NULL when out of memory. */
 struct config *config_new_empty(void);
 void config_free(struct config *cfg);
 
-/* Set a value as a flag would (highest precedence); validated like a file value. */
+/* Set a value as a flag would (highest precedence); validated like a file value.
+ * A relative path is kept relative (to the working directory).  value NULL
+ * removes the flag value. */
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
 	       struct drctl_error *err);
 

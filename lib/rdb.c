@@ -306,6 +306,9 @@ static int rdb_callback_failed(struct rdb_parser *p, struct drctl_error *err, co
 #define RDB_CALL(p, err, name, ...) \
 	((p)->cb.name && (p)->cb.name((p)->ctx, __VA_ARGS__, (err)) != 0 ? \
 	 rdb_callback_failed((p), (err), #name) : 0)
+#define RDB_CALL0(p, err, name) \
+	((p)->cb.name && (p)->cb.name((p)->ctx, (err)) != 0 ? \
+	 rdb_callback_failed((p), (err), #name) : 0)
 
 static int rdb_buf_reserve(struct rdb_buf *b, size_t need)
 {
@@ -1003,12 +1006,12 @@ static int rdb_prog_finished(struct rdb_parser *p, struct drctl_error *err)
 		p->expire_ms = -1;
 		p->lru_idle = -1;
 		p->lfu_freq = -1;
-		if (RDB_CALL(p, err, on_key_end, 0) != 0)
+		if (RDB_CALL0(p, err, on_key_end) != 0)
 			return -1;
 		break;
 	case ST_FUNCTION:
 		p->sum.functions++;
-		if (RDB_CALL(p, err, on_function_end, 0) != 0)
+		if (RDB_CALL0(p, err, on_function_end) != 0)
 			return -1;
 		break;
 	case ST_MODULE_AUX:
