@@ -38,6 +38,18 @@ struct archive_out {
 	uint64_t announced, written;
 	mode_t mode;
 	EVP_MD_CTX *md;
+	/* a stream being cut into parts */
+	struct {
+		int active;
+		char name[ARCHIVE_MEMBER_NAME_MAX + 1];
+		mode_t mode;
+		unsigned char *buf;
+		size_t used;
+		unsigned parts;
+		uint64_t total;
+		EVP_MD_CTX *md;
+		json_t *streams;
+	} stream;
 };
 
 static la_ssize_t out_write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
@@ -261,7 +273,7 @@ int archive_out_close(struct archive_out *ao, struct drctl_error *err)
 {
 	int rc;
 
-	if (ao->in_member) {
+	if (ao->in_member || ao->stream.active) {
 		err_set(err, EXIT_FAILED, ao->member, NULL, "internal: archive closed inside member %s", ao->member);
 		archive_out_abort(ao);
 		return -1;
@@ -275,6 +287,8 @@ int archive_out_close(struct archive_out *ao, struct drctl_error *err)
 	ao->next = NULL;
 	archive_write_free(ao->a);
 	EVP_MD_CTX_free(ao->md);
+	EVP_MD_CTX_free(ao->stream.md);
+	free(ao->stream.buf);
 	free(ao);
 	return rc;
 }
@@ -291,6 +305,8 @@ void archive_out_abort(struct archive_out *ao)
 		archive_write_free(ao->a);
 	}
 	EVP_MD_CTX_free(ao->md);
+	EVP_MD_CTX_free(ao->stream.md);
+	free(ao->stream.buf);
 	free(ao);
 }
 
@@ -491,4 +507,178 @@ int archive_in_drain(struct archive_in *ai, struct drctl_error *err)
 		if (got == 0)
 			return 0;
 	}
+}
+
+/* --- streams of unknown length, as parts ------------------------------------------ */
+
+void archive_stream_part_name(const char *name, unsigned index, char *out, size_t cap)
+{
+	if (snprintf(out, cap, "%s.part-%06u", name, index) >= (int)cap)
+		out[cap - 1] = '\0';
+}
+
+static int stream_flush_part(struct archive_out *ao, struct drctl_error *err)
+{
+	char member[ARCHIVE_MEMBER_NAME_MAX + 16];
+
+	archive_stream_part_name(ao->stream.name, ++ao->stream.parts, member, sizeof(member));
+	return archive_out_add_buffer(ao, member, ao->stream.buf, ao->stream.used, ao->stream.mode, err) == 0
+		       ? (ao->stream.used = 0, 0)
+		       : -1;
+}
+
+int archive_out_stream_begin(struct archive_out *ao, const char *name, mode_t mode,
+			     json_t *streams, struct drctl_error *err)
+{
+	if (ao->stream.active || ao->in_member)
+		return err_set(err, EXIT_FAILED, name, NULL, "internal: stream %s begun inside another member", name);
+	if (archive_member_name_check(name, err) != 0)
+		return -1;
+	if (strlen(name) > ARCHIVE_MEMBER_NAME_MAX - 16)
+		return err_set(err, EXIT_FAILED, name, NULL, "stream name %s is too long", name);
+	if (!ao->stream.buf && !(ao->stream.buf = malloc(ARCHIVE_PART_SIZE)))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	if (!ao->stream.md && !(ao->stream.md = EVP_MD_CTX_new()))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	EVP_DigestInit_ex(ao->stream.md, EVP_sha256(), NULL);
+	snprintf(ao->stream.name, sizeof(ao->stream.name), "%s", name);
+	ao->stream.mode = mode;
+	ao->stream.used = 0;
+	ao->stream.parts = 0;
+	ao->stream.total = 0;
+	ao->stream.streams = streams;
+	ao->stream.active = 1;
+	return 0;
+}
+
+int archive_out_stream_write(struct archive_out *ao, const void *buf, size_t len, struct drctl_error *err)
+{
+	const unsigned char *p = buf;
+
+	EVP_DigestUpdate(ao->stream.md, buf, len);
+	ao->stream.total += len;
+	while (len > 0) {
+		size_t room = ARCHIVE_PART_SIZE - ao->stream.used;
+		size_t n = len < room ? len : room;
+		memcpy(ao->stream.buf + ao->stream.used, p, n);
+		ao->stream.used += n;
+		p += n;
+		len -= n;
+		if (ao->stream.used == ARCHIVE_PART_SIZE) {
+			ao->stream.active = 0; /* add_buffer refuses nesting */
+			if (stream_flush_part(ao, err) != 0)
+				return -1;
+			ao->stream.active = 1;
+		}
+	}
+	return 0;
+}
+
+int archive_out_stream_end(struct archive_out *ao, struct drctl_error *err)
+{
+	unsigned char sha[32];
+	char hex[65];
+
+	ao->stream.active = 0;
+	/* An empty stream still gets one (empty) part, so readers find it. */
+	if ((ao->stream.used > 0 || ao->stream.parts == 0) && stream_flush_part(ao, err) != 0)
+		return -1;
+	EVP_DigestFinal_ex(ao->stream.md, sha, NULL);
+	hex_encode(sha, 32, hex);
+	if (ao->stream.streams &&
+	    json_object_set_new(ao->stream.streams, ao->stream.name,
+				json_pack("{s:I, s:s, s:i}", "size", (json_int_t)ao->stream.total, "sha256", hex,
+					  "parts", (int)ao->stream.parts)) != 0)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	return 0;
+}
+
+struct parts_source {
+	struct source base;
+	struct archive_in *ai;
+	char name[ARCHIVE_MEMBER_NAME_MAX + 1];
+	unsigned part, parts;
+	uint64_t total, want_size;
+	char want_sha[65];
+	EVP_MD_CTX *md;
+	int done;
+};
+
+static int parts_source_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct parts_source *p = (struct parts_source *)s;
+
+	*got = 0;
+	while (!p->done) {
+		struct archive_member m;
+		char want[ARCHIVE_MEMBER_NAME_MAX + 16];
+		int rc;
+
+		if (archive_in_read(p->ai, buf, cap, got, err) != 0)
+			return -1;
+		if (*got > 0) {
+			EVP_DigestUpdate(p->md, buf, *got);
+			p->total += *got;
+			return 0;
+		}
+		if (p->part == p->parts) {
+			unsigned char sha[32];
+			char hex[65];
+			EVP_DigestFinal_ex(p->md, sha, NULL);
+			hex_encode(sha, 32, hex);
+			p->done = 1;
+			if (p->total != p->want_size || strcmp(hex, p->want_sha) != 0)
+				return err_set(err, EXIT_INTEGRITY, p->name, NULL,
+					       "stream %s does not match the signed manifest (size %llu, expected %llu, or SHA-256 differs)",
+					       p->name, (unsigned long long)p->total, (unsigned long long)p->want_size);
+			return 0;
+		}
+		rc = archive_in_next(p->ai, &m, err);
+		if (rc < 0)
+			return -1;
+		archive_stream_part_name(p->name, ++p->part, want, sizeof(want));
+		if (rc == 0 || m.is_dir || strcmp(m.name, want) != 0)
+			return err_set(err, EXIT_INTEGRITY, p->name, NULL, "stream %s: expected member %s, found %s",
+				       p->name, want, rc == 0 ? "the end of the archive" : m.name);
+	}
+	return 0;
+}
+
+static void parts_source_close(struct source *s)
+{
+	struct parts_source *p = (struct parts_source *)s;
+	EVP_MD_CTX_free(p->md);
+	free(p);
+}
+
+static const struct source_ops parts_source_ops = { parts_source_read, parts_source_close };
+
+struct source *archive_in_stream_source(struct archive_in *ai, const char *name, json_t *expect,
+					struct drctl_error *err)
+{
+	struct parts_source *p;
+	const char *sha = json_string_value(json_object_get(expect, "sha256"));
+	json_int_t parts = json_integer_value(json_object_get(expect, "parts"));
+	char first[ARCHIVE_MEMBER_NAME_MAX + 16];
+
+	archive_stream_part_name(name, 1, first, sizeof(first));
+	if (!sha || strlen(sha) != 64 || parts < 1 || parts > 10000000)
+		return (err_set(err, EXIT_INTEGRITY, name, NULL, "the manifest has no valid entry for stream %s", name), NULL);
+	if (strcmp(ai->member, first) != 0)
+		return (err_set(err, EXIT_INTEGRITY, name, NULL, "stream %s should start with member %s, found %s",
+				name, first, ai->member), NULL);
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->md = EVP_MD_CTX_new())) {
+		free(p);
+		return (err_set(err, EXIT_FAILED, NULL, NULL, "out of memory"), NULL);
+	}
+	EVP_DigestInit_ex(p->md, EVP_sha256(), NULL);
+	p->base.ops = &parts_source_ops;
+	p->ai = ai;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->part = 1;
+	p->parts = (unsigned)parts;
+	p->want_size = (uint64_t)json_integer_value(json_object_get(expect, "size"));
+	snprintf(p->want_sha, sizeof(p->want_sha), "%s", sha);
+	return &p->base;
 }

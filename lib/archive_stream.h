@@ -80,6 +80,31 @@ void archive_in_close(struct archive_in *ai);
  * name is a safe relative path, else -1 with the reason. */
 int archive_member_name_check(const char *name, struct drctl_error *err);
 
+/* A stream of unknown length (pg_dump's output, an RDB sent with `$EOF:`, a
+ * Vault snapshot) is stored as parts: members "<name>.part-000001", ...
+ * each at most ARCHIVE_PART_SIZE bytes, held in memory one at a time (tar
+ * needs a member's size before its bytes), so memory stays flat whatever the
+ * stream's length.  Break-glass: `cat <name>.part-* > <name>`.  The stream's
+ * total size, SHA-256 and part count go into the JSON object `streams` given
+ * to archive_out_stream_begin, keyed by name, so a reader knows how many parts
+ * to expect. */
+#define ARCHIVE_PART_SIZE (8u << 20)
+int archive_out_stream_begin(struct archive_out *ao, const char *name, mode_t mode,
+			     json_t *streams, struct drctl_error *err);
+int archive_out_stream_write(struct archive_out *ao, const void *buf, size_t len,
+			     struct drctl_error *err);
+int archive_out_stream_end(struct archive_out *ao, struct drctl_error *err);
+/* The part member name: "<name>.part-%06u" (index from 1). */
+void archive_stream_part_name(const char *name, unsigned index, char *out, size_t cap);
+
+/* Reading a stream written as parts: call when archive_in_next returned its
+ * first part; the source reads across all `parts` parts (it advances the
+ * archive itself) and fails if a part is missing, out of order, or the total
+ * SHA-256/size differ from `expect` (the manifest's streams entry).  The
+ * source is owned by the caller (source_close), the archive is not. */
+struct source *archive_in_stream_source(struct archive_in *ai, const char *name, json_t *expect,
+					struct drctl_error *err);
+
 /* After the last member: read the rest of the upstream to its end, so that
  * stages below (digest, age's final-chunk check) see the whole object. */
 int archive_in_drain(struct archive_in *ai, struct drctl_error *err);
