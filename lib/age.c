@@ -984,16 +984,18 @@ static int age_reader_chunk(struct age_reader *r, uint8_t *out, size_t *out_len,
 				(unsigned long long)r->counter, sealed);
 	if (r->counter == UINT64_MAX)
 		return age_fail(rep, AGE_PAYLOAD_FAILURE, "too many chunks");
-	/* A full chunk with data behind it is normally not the last; if it
-	 * opens only as the last, the data behind it is trailing garbage
-	 * (reported after the chunk, as age does). */
-	last = !more;
+	/* A short chunk can only be the last.  A full one is tried as a
+	 * middle chunk first, then as the last, as age does: a full middle
+	 * chunk at the end of the file is released and the missing final chunk
+	 * reported on the next read; a full last chunk with data behind it is
+	 * released and the trailing data reported after it. */
+	last = sealed < AGE_SEALED;
 	age_chunk_nonce(r->counter, last, nonce);
 	if (age_open(r->ctx, NULL, nonce, r->enc, sealed, out) != 0) {
 		if (last)
-			return age_fail(rep, AGE_PAYLOAD_FAILURE, "chunk %llu does not authenticate%s",
-					(unsigned long long)r->counter,
-					sealed == AGE_SEALED ? "" : " as the final chunk (damaged or truncated)");
+			return age_fail(rep, AGE_PAYLOAD_FAILURE,
+					"chunk %llu does not authenticate as the final chunk (damaged or truncated)",
+					(unsigned long long)r->counter);
 		last = 1;
 		age_chunk_nonce(r->counter, last, nonce);
 		if (age_open(r->ctx, NULL, nonce, r->enc, sealed, out) != 0)

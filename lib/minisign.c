@@ -96,7 +96,7 @@ void minisign_keyid_hex(const uint8_t keyid[8], char out[17])
 /*
  * Next line of text starting at *pos: its start and length without the
  * newline (and without a '\r' before it: minisign's trim() drops both).
- * *last_had_newline tells whether it ended in '\n'.  Returns 0, or -1 at
+ * *had_newline tells whether it ended in '\n'.  Returns 0, or -1 at
  * the end of the text.
  */
 static int ms_next_line(const char *text, size_t len, size_t *pos, const char **line,

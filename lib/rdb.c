@@ -29,7 +29,8 @@
  *
  * Format sources: Redis src/rdb.h (types, opcodes, length encodings) and
  * src/rdb.c (rdbLoadRioWithLoadingCtx for the opcodes, rdbLoadObject for the
- * value layouts, rdbLoadCheckModuleValue for module opcodes), 7.0 to 7.4;
+ * value layouts, rdbLoadCheckModuleValue for module opcodes), 7.0 to 7.4,
+ * including 7.4's hash-with-field-TTL types 22 to 25;
  * LZF per liblzf's lzf_d.c format description.  Written from those, not
  * copied.
  */
@@ -104,6 +105,11 @@ static const struct vop prog_zset[] = {L, R, S, {V_DBL, 0}, E, DONE};
 static const struct vop prog_zset2[] = {L, R, S, F(8), E, DONE};   /* binary double */
 static const struct vop prog_hash[] = {L, R, S, S, E, DONE};
 static const struct vop prog_quicklist2[] = {L, R, L, S, E, DONE}; /* container, listpack */
+/* Hashes with field TTLs (Redis 7.4): per field a TTL length, then field and
+ * value; the GA types put the minimum expiry (8 bytes) first. */
+static const struct vop prog_hash_ttl_pre_ga[] = {L, R, L, S, S, E, DONE};
+static const struct vop prog_hash_ttl[] = {F(8), L, R, L, S, S, E, DONE};
+static const struct vop prog_hash_listpack_ex[] = {F(8), S, DONE};
 static const struct vop prog_module2[] = {L, {V_MODOPS, 0}, DONE}; /* module id, opcodes */
 static const struct vop prog_module_aux[] = {L, L, {V_MODOPS, 0}, DONE}; /* when-opcode, when */
 static const struct vop prog_slot_info[] = {L, L, L, DONE};       /* slot, size, expires */
@@ -329,6 +335,8 @@ static int rdb_buf_reserve(struct rdb_buf *b, size_t need)
 
 static int rdb_buf_append(struct rdb_buf *b, const uint8_t *d, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (rdb_buf_reserve(b, b->len + n) != 0)
 		return -1;
 	memcpy(b->data + b->len, d, n);
@@ -343,6 +351,7 @@ const char *rdb_type_name(int type)
 		"hash-zipmap", "list-ziplist", "set-intset", "zset-ziplist", "hash-ziplist",
 		"list-quicklist", "stream", "hash-listpack", "zset-listpack",
 		"list-quicklist2", "stream2", "set-listpack", "stream3",
+		"hash-ttl-pre-ga", "hash-listpack-ex-pre-ga", "hash-ttl", "hash-listpack-ex",
 	};
 
 	if (type < 0 || type >= RDB_TYPE_COUNT || !names[type])
@@ -374,8 +383,13 @@ void rdb_module_name(uint64_t module_id, char out[10])
  */
 static int rdb_lzf_decompress(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len)
 {
-	const uint8_t *ip = in, *in_end = in + in_len;
+	const uint8_t *ip, *in_end;
 	size_t op = 0;
+
+	if (in_len == 0)
+		return out_len == 0 ? 0 : -1;
+	ip = in;
+	in_end = in + in_len;
 
 	while (ip < in_end) {
 		unsigned ctrl = *ip++;
@@ -820,7 +834,14 @@ static const struct vop *rdb_value_prog(uint8_t type)
 	case RDB_TYPE_HASH_LISTPACK:
 	case RDB_TYPE_ZSET_LISTPACK:
 	case RDB_TYPE_SET_LISTPACK:
+	case RDB_TYPE_HASH_LISTPACK_EX_PRE_GA:
 		return prog_blob;
+	case RDB_TYPE_HASH_METADATA_PRE_GA:
+		return prog_hash_ttl_pre_ga;
+	case RDB_TYPE_HASH_METADATA:
+		return prog_hash_ttl;
+	case RDB_TYPE_HASH_LISTPACK_EX:
+		return prog_hash_listpack_ex;
 	case RDB_TYPE_LIST:
 	case RDB_TYPE_SET:
 	case RDB_TYPE_LIST_QUICKLIST:

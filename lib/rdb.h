@@ -60,7 +60,12 @@ enum rdb_type {
 	RDB_TYPE_STREAM_LISTPACKS_2 = 19,
 	RDB_TYPE_SET_LISTPACK = 20,
 	RDB_TYPE_STREAM_LISTPACKS_3 = 21,
-	RDB_TYPE_COUNT = 22,
+	/* Redis 7.4 (RDB 12): hashes with field expirations (HEXPIRE). */
+	RDB_TYPE_HASH_METADATA_PRE_GA = 22,
+	RDB_TYPE_HASH_LISTPACK_EX_PRE_GA = 23,
+	RDB_TYPE_HASH_METADATA = 24,
+	RDB_TYPE_HASH_LISTPACK_EX = 25,
+	RDB_TYPE_COUNT = 26,
 };
 
 /* The opcode that precedes a function library; also the first byte of a

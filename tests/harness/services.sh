@@ -67,13 +67,14 @@ harness_init() {
 	trap '_harness_signal 143' TERM
 	trap '_harness_signal 129' HUP
 
+	local owner=$BASHPID # ($BASHPID inside `cmd &` would be the child's)
 	# Watchdog in its own session: if this shell dies without running its
 	# trap (SIGKILL, e.g. a ctest timeout), stop what it started.
 	setsid bash -c '
 		owner=$1 dir=$2 lib=$3
 		while kill -0 "$owner" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done
 		if [ -d "$dir" ]; then source "$lib"; _harness_reap "$dir"; fi
-	' harness-watchdog "$BASHPID" "$HARNESS_DIR" "$_HARNESS_LIB_FILE" </dev/null >/dev/null 2>&1 &
+	' harness-watchdog "$owner" "$HARNESS_DIR" "$_HARNESS_LIB_FILE" </dev/null >/dev/null 2>&1 &
 	_HARNESS_WATCHDOG=$!
 	return 0
 }
@@ -108,6 +109,10 @@ _harness_cleanup() {
 	for ((i = ${#_HARNESS_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		(eval "${_HARNESS_ON_EXIT[$i]}") || _harness_log "on-exit hook failed: ${_HARNESS_ON_EXIT[$i]}"
 	done
+	# A Vault double still running (its pid is not in .pids).
+	if [ -n "${VAULT_DOUBLE_PID:-}" ] && declare -F stop_vault_double >/dev/null; then
+		stop_vault_double "$VAULT_DOUBLE_PID"
+	fi
 	if [ -n "${_HARNESS_WATCHDOG:-}" ]; then
 		kill "$_HARNESS_WATCHDOG" 2>/dev/null || true
 		wait "$_HARNESS_WATCHDOG" 2>/dev/null || true
@@ -390,6 +395,15 @@ stop_redis() {
 
 # Another part of the harness (start_vault_double / stop_vault_double).
 if [ -f "$_HARNESS_LIB_DIR/vault-double.sh" ]; then
-	# shellcheck source=/dev/null
-	source "$_HARNESS_LIB_DIR/vault-double.sh"
+	if [ -z "${HARNESS_DIR:-}" ]; then
+		# vault-double.sh makes a folder of its own when HARNESS_DIR is
+		# empty; harness_init makes (and removes) the real one.
+		HARNESS_DIR=/nonexistent/drctl-harness-not-initialised
+		# shellcheck source=/dev/null
+		source "$_HARNESS_LIB_DIR/vault-double.sh"
+		unset HARNESS_DIR
+	else
+		# shellcheck source=/dev/null
+		source "$_HARNESS_LIB_DIR/vault-double.sh"
+	fi
 fi

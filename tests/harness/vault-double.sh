@@ -121,8 +121,8 @@ stop_vault_double() {
   local pid="${1:-${VAULT_DOUBLE_PID:-}}"
   [ -n "$pid" ] || return 0
   kill "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   if [ "$pid" = "${VAULT_DOUBLE_PID:-}" ]; then unset VAULT_DOUBLE_PID; fi

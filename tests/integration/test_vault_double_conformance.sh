@@ -49,14 +49,14 @@ admin() { vault_double_admin "$1" || bad "admin call $1"; }
 save() { eval "$1_ADDR=\$VAULT_ADDR; $1_PID=\$VAULT_DOUBLE_PID; $1_ADMIN=\$VAULT_DOUBLE_ADMIN"; PIDS+=("$VAULT_DOUBLE_PID"); }
 use() { eval "VAULT_ADDR=\$$1_ADDR; VAULT_DOUBLE_PID=\$$1_PID; VAULT_DOUBLE_ADMIN=\$$1_ADMIN"; }
 wait_health() { # wait until sys/health answers $1
-  local i; for i in $(seq 1 100); do health; [ "$ST" = "$1" ] && return 0; sleep 0.05; done; return 1
+  local _i; for _i in $(seq 1 100); do health; [ "$ST" = "$1" ] && return 0; sleep 0.05; done; return 1
 }
 
 echo "== starting doubles"
 start_vault_double --cluster-seed A --k8s-role drctl=drctl-backup --k8s-jwt good.jwt.value \
-  --approle role-1:secret-1:drctl-backup:backup --restore-delay-ms 200 || exit 1
+  --approle role-1:secret-1:drctl-backup:backup --restore-delay-ms 500 || exit 1
 save A
-start_vault_double --cluster-seed B --restore-delay-ms 200 || exit 1
+start_vault_double --cluster-seed B --restore-delay-ms 500 || exit 1
 save B
 use A
 

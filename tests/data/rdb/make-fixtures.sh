@@ -2,7 +2,8 @@
 # Regenerate the RDB fixtures of tests/unit/test_rdb.c with a local
 # redis-server (made with Debian's 7.0.15: RDB version 10).
 #
-#   all-types.rdb   every type the platform uses, rdbcompression yes (LZF),
+#   all-types.rdb   every type the platform uses (big hash: 600 fields, over the
+#                   built-in default of 512 listpack entries), rdbcompression yes (LZF),
 #                   keys in db 0 and db 3, TTLs, a stream with two groups, a
 #                   pending list and two consumers, a function library, a 2 MiB
 #                   compressible string (LZF makes it ~25 KB)
@@ -63,7 +64,7 @@ load_data() { # load_data with-big(0|1)
 	rc -n 0 zadd zset:small 1 one 2.5 two 3 three >/dev/null
 	rc -n 0 eval "for i=1,200 do redis.call('zadd', KEYS[1], i / 7, 'm' .. i) end" 1 zset:big >/dev/null
 	rc -n 0 hset hash:small f1 v1 f2 v2 >/dev/null
-	rc -n 0 eval "for i=1,200 do redis.call('hset', KEYS[1], 'field' .. i, 'value' .. i) end" 1 hash:big >/dev/null
+	rc -n 0 eval "for i=1,600 do redis.call('hset', KEYS[1], 'field' .. i, 'value' .. i) end" 1 hash:big >/dev/null
 	for i in 1 2 3 4 5; do rc -n 0 xadd stream "1-$i" field "$i" >/dev/null; done
 	rc -n 0 xgroup create stream g1 0 >/dev/null
 	rc -n 0 xgroup create stream g2 '$' >/dev/null
@@ -109,4 +110,14 @@ save_to nochecksum.rdb
 stop
 
 redis-check-rdb "$here/all-types.rdb" | tail -3
+
+# Fuzz seeds: these files, plus the synthetic version-12 RDB of test_rdb
+# (legacy types, streams v1/v3, module values, hash field TTL types) written
+# when DRCTL_RDB_SEED_OUT is set; pass the test binary as $1 to refresh it.
+corpus=$here/../../fuzz/corpus/fuzz_rdb
+mkdir -p "$corpus"
+cp "$here"/*.rdb "$corpus/"
+if [ -n "${1:-}" ]; then
+	DRCTL_RDB_SEED_OUT="$corpus/synthetic-v12.rdb" "$1" >/dev/null
+fi
 ls -l "$here"/*.rdb "$here/dumps.txt"

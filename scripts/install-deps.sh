@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Install what drctl needs to build and test, on Debian 12, and only what is
+# missing: nothing is installed (and `apt-get update` is not run) when every
+# package is already there.  Safe to run again and again.
+#
+# Debian's postgresql and redis-server packages start system services when
+# installed; drctl's tests and demo do not use them (they start their own
+# servers on ports of their own, see tests/harness/services.sh), so package
+# scripts are kept from starting any service while installing here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+	build-essential cmake pkg-config clang libclang-rt-14-dev
+	libpq-dev postgresql-15 postgresql-client-15
+	libhiredis-dev redis-server
+	libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev libjansson-dev libcmocka-dev
+	age minisign zstd tar coreutils openssl curl jq
+	e2fsprogs util-linux procps psmisc
+)
+# The machine may bring its own Node.js (e.g. from nodesource); Debian's
+# nodejs/npm packages would conflict with it.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+	echo "install-deps: node $(node --version) and npm $(npm --version) found on PATH; not installing Debian's"
+else
+	PACKAGES+=(nodejs npm)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	SUDO=()
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+		SUDO=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# Keep package scripts from starting services (no systemd in CI
+	# containers anyway): policy-rc.d exit 101 = "action forbidden".
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+		"${SUDO[@]}" chmod 0755 "$policy"
+		trap '"${SUDO[@]}" rm -f "$policy"' EXIT
+	fi
+	"${SUDO[@]}" apt-get update -q
+	"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+	echo "install-deps: installed ${missing[*]}"
+else
+	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+fi
+
+# Test servers written in JavaScript: install their npm dependencies, if any.
+for pkg in tests/doubles/package.json tests/doubles/*/package.json; do
+	[ -f "$pkg" ] || continue
+	dir=$(dirname "$pkg")
+	if jq -e '((.dependencies // {}) + (.devDependencies // {})) | length > 0' "$pkg" >/dev/null 2>&1; then
+		if [ ! -d "$dir/node_modules" ] || [ "$pkg" -nt "$dir/node_modules" ]; then
+			echo "install-deps: npm install in $dir"
+			(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+			touch "$dir/node_modules"
+		fi
+	fi
+done

@@ -1,0 +1,190 @@
+/*
+ * backup_set: the publication order (archives, SHA256SUMS, signatures, the
+ * manifest last), and how list tells complete sets from debris.  The order is
+ * observed through a repository driver that wraps the local one and records
+ * every object at the moment it becomes visible.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backup_set.h"
+#include "minisign.h"
+#include "repo.h"
+
+static char committed[16][256];
+static size_t n_committed;
+
+struct recording_sink {
+	struct sink base;
+	struct sink *inner;
+	char name[256];
+};
+
+static int rec_write(struct sink *s, const void *b, size_t l, struct drctl_error *e)
+{
+	return sink_write(((struct recording_sink *)s)->inner, b, l, e);
+}
+static int rec_close(struct sink *s, struct drctl_error *e)
+{
+	struct recording_sink *r = (struct recording_sink *)s;
+	int rc = sink_close(r->inner, e);
+	if (rc == 0 && n_committed < 16)
+		snprintf(committed[n_committed++], 256, "%s", r->name);
+	free(r);
+	return rc;
+}
+static void rec_abort(struct sink *s)
+{
+	sink_abort(((struct recording_sink *)s)->inner);
+	free(s);
+}
+static const struct sink_ops rec_ops = { rec_write, rec_close, rec_abort };
+
+static struct repo_ops recording_ops;
+static const struct repo_ops *local_ops;
+
+static struct sink *rec_open_write(struct repo *r, const char *name, struct drctl_error *err)
+{
+	struct recording_sink *s = calloc(1, sizeof(*s));
+	s->inner = local_ops->open_write(r, name, err);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->base.ops = &rec_ops;
+	return &s->base;
+}
+
+static char tmpdir[] = "/tmp/drctl-test-set.XXXXXX";
+
+static void test_manifest_is_published_last(void **state)
+{
+	struct drctl_error err;
+	struct repo *r;
+	struct minisign_secret_key sk;
+	struct minisign_public_key pk;
+	struct minisign_signer signer;
+	json_t *m, *got;
+	char id[BACKUP_SET_ID_MAX], name[300];
+	(void)state;
+
+	err_clear(&err);
+	assert_int_equal(repo_local_open(&r, mkdtemp(tmpdir), 0, &err), 0);
+	local_ops = r->ops;
+	recording_ops = *r->ops;
+	recording_ops.open_write = rec_open_write;
+	r->ops = &recording_ops;
+	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
+	minisign_signer_from_key(&sk, &signer);
+	backup_set_new_id(id);
+	assert_true(backup_set_id_valid(id));
+
+	snprintf(name, sizeof(name), "backups/%s/files.tar.zst.age", id);
+	assert_int_equal(repo_write_all(r, name, "object", 6, &err), 0);
+	m = json_pack("{s:s, s:s, s:{s:{s:s, s:s, s:i}}}", "format", MANIFEST_FORMAT, "id", id, "components", "files",
+		      "object", "files.tar.zst.age", "object_sha256",
+		      "3c8727e019a42b444667a587b6001251becadabbb36bfed8087a92c18882d111", "object_size", 6);
+	assert_int_equal(backup_set_publish(r, &signer, id, m, &err), 0);
+
+	assert_int_equal(n_committed, 5);
+	assert_non_null(strstr(committed[0], "files.tar.zst.age"));
+	assert_non_null(strstr(committed[1], "/SHA256SUMS"));
+	assert_non_null(strstr(committed[2], "/SHA256SUMS.minisig"));
+	assert_non_null(strstr(committed[3], "/manifest.json.minisig"));
+	assert_non_null(strstr(committed[4], "/manifest.json"));
+	assert_null(strstr(committed[4], "minisig"));
+
+	/* What was published loads back, signature checked. */
+	assert_int_equal(backup_set_load_manifest(r, &pk, id, &got, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(got, "id")), id);
+	json_decref(got);
+	{
+		json_t *sums;
+		assert_int_equal(backup_set_load_sums(r, &pk, id, &sums, &err), 0);
+		assert_string_equal(json_string_value(json_object_get(sums, "files.tar.zst.age")),
+				    "3c8727e019a42b444667a587b6001251becadabbb36bfed8087a92c18882d111");
+		json_decref(sums);
+	}
+
+	/* Another key does not verify it. */
+	{
+		struct minisign_secret_key sk2;
+		struct minisign_public_key pk2;
+		assert_int_equal(minisign_keygen(&sk2, &pk2, &err), 0);
+		assert_int_equal(backup_set_load_manifest(r, &pk2, id, &got, &err), -1);
+		assert_int_equal(err.code, EXIT_INTEGRITY);
+		err_clear(&err);
+	}
+	json_decref(m);
+	r->ops = local_ops;
+	repo_close(r);
+}
+
+static void test_list_states(void **state)
+{
+	struct drctl_error err;
+	struct repo *r;
+	struct minisign_secret_key sk;
+	struct minisign_public_key pk;
+	struct minisign_signer signer;
+	struct backup_set_info *sets;
+	size_t n;
+	char resolved[BACKUP_SET_ID_MAX];
+	const char *complete = "20260101T000000Z-aaaa", *debris = "20260102T000000Z-bbbb",
+		   *bad = "20260103T000000Z-cccc";
+	json_t *m;
+	(void)state;
+
+	err_clear(&err);
+	assert_int_equal(repo_local_open(&r, tmpdir, 0, &err), 0);
+	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
+	minisign_signer_from_key(&sk, &signer);
+	m = json_pack("{s:s, s:s, s:{}}", "format", MANIFEST_FORMAT, "id", complete, "components");
+	assert_int_equal(backup_set_publish(r, &signer, complete, m, &err), 0);
+	json_decref(m);
+	/* debris: an object but no manifest */
+	assert_int_equal(repo_write_all(r, "backups/20260102T000000Z-bbbb/files.tar.zst.age", "x", 1, &err), 0);
+	/* invalid: a manifest whose signature belongs to other bytes */
+	m = json_pack("{s:s, s:s, s:{}}", "format", MANIFEST_FORMAT, "id", bad, "components");
+	assert_int_equal(backup_set_publish(r, &signer, bad, m, &err), 0);
+	json_decref(m);
+	assert_int_equal(repo_write_all(r, "backups/20260103T000000Z-cccc/manifest.json", "{}", 2, &err), 0);
+
+	assert_int_equal(backup_set_list(r, &pk, &sets, &n, &err), 0);
+	/* the set of the previous test, then these three, newest first */
+	assert_int_equal(n, 4);
+	assert_string_equal(sets[1].id, bad);
+	assert_int_equal(sets[1].state, SET_INVALID);
+	assert_string_equal(sets[2].id, debris);
+	assert_int_equal(sets[2].state, SET_INCOMPLETE);
+	assert_string_equal(sets[3].id, complete);
+	assert_int_equal(sets[3].state, SET_COMPLETE);
+	backup_set_list_free(sets, n);
+
+	assert_int_equal(backup_set_resolve(r, &pk, debris, resolved, &err), -1);
+	assert_non_null(strstr(err.message, "incomplete"));
+	err_clear(&err);
+	assert_int_equal(backup_set_remove(r, debris, &err), 0);
+	assert_int_equal(backup_set_resolve(r, &pk, debris, resolved, &err), -1);
+	assert_non_null(strstr(err.message, "does not exist"));
+	repo_close(r);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manifest_is_published_last),
+		cmocka_unit_test(test_list_states),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
