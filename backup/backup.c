@@ -20,6 +20,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "repo.h"
+#include "stream_thread.h"
 
 struct backup_plan {
 	const struct config *cfg;
@@ -130,6 +131,9 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 		sink = digest_sink_new(sink, &digest, err);
 	if (sink && p->n_recipients)
 		sink = age_writer_new(sink, p->recipients, p->n_recipients, err);
+	/* Encryption, hashing and storage on a worker; tar and zstd here. */
+	if (sink)
+		sink = thread_sink_new(sink, err);
 	if (!sink)
 		return -1;
 	ao = archive_out_new(sink, (int)p->zstd_level, (int)p->zstd_threads, members, err);

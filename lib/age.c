@@ -753,7 +753,7 @@ static int age_parse_header(const char *hdr, size_t len, struct age_header *h, s
 	while ((line = age_next_line(hdr, len, &pos, &line_len)) != NULL) {
 		uint8_t body[AGE_BODY], piece[48];
 		size_t body_len = 0;
-		int body_ok = 1, final = 0;
+		int final = 0;
 
 		if (line_len >= 3 && memcmp(line, "---", 3) == 0) {
 			if (h->n_total == 0)
@@ -778,13 +778,12 @@ static int age_parse_header(const char *hdr, size_t len, struct age_header *h, s
 			got = base64_decode(line, line_len, piece, sizeof(piece), 0);
 			if (got < 0)
 				return age_fail(rep, AGE_HEADER_FAILURE, "a stanza body is not canonical unpadded base64");
-			if (body_len + (size_t)got > sizeof(body))
-				body_ok = 0;
-			else
+			/* Keep what fits: only 32-byte bodies are ever used. */
+			if (body_len + (size_t)got <= sizeof(body))
 				memcpy(body + body_len, piece, (size_t)got);
 			body_len += (size_t)got;
 		}
-		if (age_keep_stanza(h, args, arg_len, nargs, body, body_ok ? body_len : sizeof(body) + 1, rep) != 0)
+		if (age_keep_stanza(h, args, arg_len, nargs, body, body_len, rep) != 0)
 			return -1;
 	}
 	return age_fail(rep, AGE_HEADER_FAILURE, "the header has no MAC line");

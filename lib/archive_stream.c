@@ -8,6 +8,7 @@
  * callback over a source.
  */
 #include "archive_stream.h"
+#include "zstd_stream.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -75,7 +76,6 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 				    json_t *members, struct drctl_error *err)
 {
 	struct archive_out *ao = calloc(1, sizeof(*ao));
-	char opt[32];
 
 	if (!ao) {
 		sink_abort(next);
@@ -90,23 +90,14 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto fail;
 	}
-	if (threads <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (int)n : 1;
-	}
-	if (archive_write_set_format_pax_restricted(ao->a) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(ao->a) != ARCHIVE_OK) {
+	/* Compression is our own stage (bounded memory), so tar goes out plain. */
+	ao->next = zstd_sink_new(next, zstd_level, threads, err);
+	if (!ao->next)
+		goto fail;
+	if (archive_write_set_format_pax_restricted(ao->a) != ARCHIVE_OK) {
 		out_error(ao, err, "setup");
 		goto fail;
 	}
-	snprintf(opt, sizeof(opt), "%d", zstd_level);
-	if (archive_write_set_filter_option(ao->a, "zstd", "compression-level", opt) != ARCHIVE_OK) {
-		err_set(err, EXIT_USAGE, "[compression] level", NULL, "zstd level %d is not accepted", zstd_level);
-		goto fail;
-	}
-	snprintf(opt, sizeof(opt), "%d", threads);
-	/* Older libarchive lacks the option; single-threaded is still correct. */
-	(void)archive_write_set_filter_option(ao->a, "zstd", "threads", opt);
 	archive_write_set_bytes_per_block(ao->a, IO_BLOCK);
 	archive_write_set_bytes_in_last_block(ao->a, 1);
 	if (archive_write_open2(ao->a, ao, NULL, out_write_cb, NULL, NULL) != ARCHIVE_OK) {
@@ -408,13 +399,17 @@ struct archive_in *archive_in_new(struct source *upstream, const char *object_na
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		return NULL;
 	}
-	ai->up = upstream;
 	snprintf(ai->object, sizeof(ai->object), "%s", object_name ? object_name : "archive");
 	ai->msrc.base.ops = &member_source_ops;
 	ai->msrc.ai = ai;
+	ai->up = zstd_source_new(upstream, ai->object, err);
+	if (!ai->up) {
+		free(ai->buf);
+		free(ai);
+		return NULL;
+	}
 	ai->a = archive_read_new();
-	if (!ai->a || archive_read_support_filter_zstd(ai->a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(ai->a) != ARCHIVE_OK) {
+	if (!ai->a || archive_read_support_format_tar(ai->a) != ARCHIVE_OK) {
 		err_set(err, EXIT_FAILED, NULL, NULL, "cannot set up the archive reader");
 		goto fail;
 	}

@@ -91,17 +91,40 @@ fail:
 	return -1;
 }
 
-int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *pk, const char *id,
-			     json_t **manifest, struct drctl_error *err)
+int backup_set_parse_manifest(const char *data, size_t len, const char *id, json_t **manifest,
+			      struct drctl_error *err)
 {
-	char *data = NULL, name[512];
-	size_t len = 0;
 	json_error_t jerr;
 	json_t *m;
 	const char *fmt, *mid;
 
 	*manifest = NULL;
-	backup_set_path(id, "manifest.json", name, sizeof(name));
+	m = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!m || !json_is_object(m)) {
+		json_decref(m);
+		return err_set(err, EXIT_INTEGRITY, "manifest.json", NULL,
+			       "the manifest of %s is not valid JSON (line %d: %s)", id, jerr.line, jerr.text);
+	}
+	fmt = json_string_value(json_object_get(m, "format"));
+	mid = json_string_value(json_object_get(m, "id"));
+	if (!fmt || strcmp(fmt, MANIFEST_FORMAT) != 0 || !mid || strcmp(mid, id) != 0 ||
+	    !json_is_object(json_object_get(m, "components"))) {
+		json_decref(m);
+		return err_set(err, EXIT_INTEGRITY, "manifest.json", NULL,
+			       "the manifest of %s is not a drctl manifest for that set (format, id or components wrong)", id);
+	}
+	*manifest = m;
+	return 0;
+}
+
+int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *pk, const char *id,
+			     json_t **manifest, struct drctl_error *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*manifest = NULL;
 	if (load_signed(r, pk, id, "manifest.json", MANIFEST_MAX_BYTES, &data, &len, err) != 0) {
 		if (err->code == EXIT_NOT_FOUND && strstr(err->message, "manifest.json is missing")) {
 			err_clear(err);
@@ -111,50 +134,50 @@ int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *p
 		}
 		return -1;
 	}
-	m = json_loadb(data, len, 0, &jerr);
+	rc = backup_set_parse_manifest(data, len, id, manifest, err);
 	free(data);
-	if (!m || !json_is_object(m)) {
-		json_decref(m);
-		return err_set(err, EXIT_INTEGRITY, name, NULL, "%s is not valid JSON (line %d: %s)", name,
-			       jerr.line, jerr.text);
+	return rc;
+}
+
+int backup_set_parse_sums(char *data, json_t **sums, struct drctl_error *err)
+{
+	char *line, *save = NULL;
+	json_t *out = json_object();
+
+	*sums = NULL;
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+		if (n < 67 || n > 300 || line[64] != ' ' || line[65] != ' ' ||
+		    strspn(line, "0123456789abcdef") != 64 || strchr(line + 66, '/') ||
+		    json_object_get(out, line + 66)) {
+			json_decref(out);
+			return err_set(err, EXIT_INTEGRITY, "SHA256SUMS", NULL,
+				       "SHA256SUMS has a malformed or repeated line");
+		}
+		line[64] = '\0';
+		json_object_set_new(out, line + 66, json_string(line));
 	}
-	fmt = json_string_value(json_object_get(m, "format"));
-	mid = json_string_value(json_object_get(m, "id"));
-	if (!fmt || strcmp(fmt, MANIFEST_FORMAT) != 0 || !mid || strcmp(mid, id) != 0 ||
-	    !json_is_object(json_object_get(m, "components"))) {
-		json_decref(m);
-		return err_set(err, EXIT_INTEGRITY, name, NULL,
-			       "%s is not a drctl manifest for set %s (format, id or components wrong)", name, id);
-	}
-	*manifest = m;
+	*sums = out;
 	return 0;
 }
 
 int backup_set_load_sums(struct repo *r, const struct minisign_public_key *pk, const char *id,
 			 json_t **sums, struct drctl_error *err)
 {
-	char *data = NULL, *line, *save = NULL, name[512];
+	char *data = NULL;
 	size_t len = 0;
-	json_t *out;
+	int rc;
 
 	*sums = NULL;
-	backup_set_path(id, "SHA256SUMS", name, sizeof(name));
 	if (load_signed(r, pk, id, "SHA256SUMS", SUMS_MAX_BYTES, &data, &len, err) != 0)
 		return -1;
-	out = json_object();
-	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		size_t n = strlen(line);
-		if (n < 67 || line[64] != ' ' || line[65] != ' ' || strspn(line, "0123456789abcdef") != 64) {
-			free(data);
-			json_decref(out);
-			return err_set(err, EXIT_INTEGRITY, name, NULL, "%s has a malformed line", name);
-		}
-		line[64] = '\0';
-		json_object_set_new(out, line + 66, json_string(line));
+	if (memchr(data, '\0', len)) {
+		free(data);
+		return err_set(err, EXIT_INTEGRITY, "SHA256SUMS", NULL, "SHA256SUMS of %s holds a NUL byte", id);
 	}
+	rc = backup_set_parse_sums(data, sums, err);
 	free(data);
-	*sums = out;
-	return 0;
+	return rc;
 }
 
 static int publish_signed(struct repo *r, const struct minisign_signer *signer, const char *id,

@@ -68,6 +68,13 @@ int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *p
 int backup_set_load_sums(struct repo *r, const struct minisign_public_key *pk, const char *id,
 			 json_t **sums, struct drctl_error *err);
 
+/* The parsers behind the two loaders (exposed for the fuzz targets): a
+ * manifest's JSON for set `id`, and SHA256SUMS text (NUL-terminated,
+ * modified in place) into {file: hex}. */
+int backup_set_parse_manifest(const char *data, size_t len, const char *id, json_t **manifest,
+			      struct drctl_error *err);
+int backup_set_parse_sums(char *data, json_t **sums, struct drctl_error *err);
+
 /* Publish: SHA256SUMS from manifest.components.*.object{file,sha256}, signed;
  * then the manifest, signed, last. */
 int backup_set_publish(struct repo *r, const struct minisign_signer *signer, const char *id,

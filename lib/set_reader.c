@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "stream_thread.h"
 
 int set_reader_open(struct set_reader *s, const struct config *cfg, const char *ref,
 		    struct drctl_error *err)
@@ -54,6 +55,9 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 					 s->id, s->id);
 		}
 	}
+	/* Decryption and hashing on a worker; decompression and tar here. */
+	if (src)
+		src = thread_source_new(src, err);
 	if (!src)
 		return -1;
 	o->archive = archive_in_new(src, o->name, err);

@@ -12,7 +12,7 @@
 # The last line is always "N passed, N failed" (both runs together); the
 # exit status is non-zero if anything failed, a build included.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 TEST_BUILDS=${TEST_BUILDS:-normal asan}
 start=$SECONDS

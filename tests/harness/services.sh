@@ -59,8 +59,8 @@ harness_init() {
 	local prev
 	prev=$(trap -p EXIT)
 	if [ -n "$prev" ]; then
-		eval "set -- $prev"
-		[ "${3:-}" = _harness_exit ] || _HARNESS_ON_EXIT+=("$3")
+		prev=$(eval "_harness_arg3 $prev") # trap -- 'CMD' EXIT
+		[ "$prev" = _harness_exit ] || _HARNESS_ON_EXIT+=("$prev")
 	fi
 	trap _harness_exit EXIT
 	trap '_harness_signal 130' INT
@@ -68,6 +68,7 @@ harness_init() {
 	trap '_harness_signal 129' HUP
 
 	local owner=$BASHPID # ($BASHPID inside `cmd &` would be the child's)
+	# shellcheck disable=SC2016 # expanded by the watchdog shell
 	# Watchdog in its own session: if this shell dies without running its
 	# trap (SIGKILL, e.g. a ctest timeout), stop what it started.
 	setsid bash -c '
@@ -78,6 +79,8 @@ harness_init() {
 	_HARNESS_WATCHDOG=$!
 	return 0
 }
+
+_harness_arg3() { printf '%s' "$3"; }
 
 harness_on_exit() {
 	_HARNESS_ON_EXIT+=("$*")
@@ -345,6 +348,7 @@ _harness_redis_ping() {
 	esac
 }
 
+# shellcheck disable=SC2120 # extra arguments are optional
 start_redis() {
 	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_redis: call harness_init first"; return 1; }
 	[ -z "${REDIS_PID:-}" ] || { _harness_die "start_redis: Redis already running (pid $REDIS_PID)"; return 1; }

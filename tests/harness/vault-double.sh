@@ -36,8 +36,8 @@ _vault_double_curl() {
 }
 
 _vault_double_wait() {
-  local i code
-  for i in $(seq 1 100); do
+  local code
+  for _ in $(seq 1 100); do
     if ! kill -0 "$VAULT_DOUBLE_PID" 2>/dev/null; then
       echo "vault double exited; its log:" >&2; cat "$VAULT_DOUBLE_LOG" >&2; return 1
     fi
@@ -61,6 +61,8 @@ _vault_double_start() { # scheme, then double options
   VAULT_DOUBLE_LOG="$HARNESS_DIR/vault-double-$port.log"
   node "$VAULT_DOUBLE_JS" --port "$port" --root-token "$token" "$@" >"$VAULT_DOUBLE_LOG" 2>&1 &
   VAULT_DOUBLE_PID=$!
+  # the harness (services.sh) reaps every tracked pid at exit, so several doubles are all stopped
+  if declare -F harness_track_pid >/dev/null; then harness_track_pid "$VAULT_DOUBLE_PID"; fi
   VAULT_ADDR="$scheme://127.0.0.1:$port"
   VAULT_TOKEN="$token"
   VAULT_DOUBLE_ADMIN="$VAULT_ADDR/__double"
@@ -125,6 +127,7 @@ stop_vault_double() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  if [ -f "${HARNESS_DIR:-}/.pids" ]; then sed -i "/^$pid\$/d" "$HARNESS_DIR/.pids"; fi
   if [ "$pid" = "${VAULT_DOUBLE_PID:-}" ]; then unset VAULT_DOUBLE_PID; fi
   return 0
 }

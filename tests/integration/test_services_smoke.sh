@@ -9,7 +9,7 @@ set -euo pipefail
 : "${DRCTL_BUILD_DIR:?set DRCTL_BUILD_DIR to the CMake build folder}"
 HARNESS="$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 SMOKE="$DRCTL_BUILD_DIR/tests/smoke_services"
-# shellcheck source=../harness/services.sh
+# shellcheck source=tests/harness/services.sh
 source "$HARNESS"
 
 fail() {
