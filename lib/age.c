@@ -859,8 +859,9 @@ static int age_unwrap(const struct age_header *h, const struct age_identity *ids
 	}
 	if (n == 0 && !passphrase)
 		return age_fail(rep, AGE_NO_MATCH, "no identity or passphrase was given");
-	return age_fail(rep, AGE_NO_MATCH, "none of the %zu identit%s opens any of the %zu stanza%s", n,
-			n == 1 ? "y" : "ies", h->n_total, h->n_total == 1 ? "" : "s");
+	return age_fail(rep, AGE_NO_MATCH, "%s%zu identit%s open%s none of the file's %zu stanza%s",
+			passphrase ? "the passphrase and " : "", n, n == 1 ? "y" : "ies",
+			n == 1 && !passphrase ? "s" : "", h->n_total, h->n_total == 1 ? "" : "s");
 }
 
 /* --- reader ----------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
  * and a 500 MB value must not be held either.  So the parser is a state
  * machine that can stop after any byte and resume with the next piece.
  *
- * Three layers:
+ * Three layers (the first two in rdb_prim.c, shared state in rdb_private.h):
  *  - take(): hands out a small fixed number of contiguous bytes (at most 16),
  *    straight from the input when they are all there, otherwise gathered in a
  *    carry buffer across feeds.  Everything but string bodies is read so.
@@ -37,7 +37,6 @@
 #include "rdb.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +166,8 @@ void rdb_module_name(uint64_t module_id, char out[10])
 	}
 	out[9] = '\0';
 }
+
+/* ---- callbacks ------------------------------------------------------- */
 
 /* A callback said stop: keep its error, or say which callback it was. */
 static int rdb_callback_failed(struct rdb_parser *p, struct drctl_error *err, const char *name)

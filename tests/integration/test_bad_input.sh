@@ -41,7 +41,7 @@ run env DRCTL_ENCRYPTION_IDENTITY_FILE="$T/other-id.txt" "$DRCTL" --config "$CON
 # unwritable repository (root ignores modes, so use a read-only mount when root)
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$T/ro"; mount -t tmpfs -o size=4m tmpfs "$T/ro"; cp -a "$REPO" "$T/ro/repo"; mount -o remount,ro "$T/ro"
-  trap 'rc=$?; umount "$T/ro" 2>/dev/null; umount "$T/small" 2>/dev/null; rm -rf "$T"; exit $rc' EXIT
+  trap 'rc=$?; umount "$T/ro" 2>/dev/null || true; umount "$T/small" 2>/dev/null || true; rm -rf "$T"; exit $rc' EXIT
   run env DRCTL_REPOSITORY_PATH="$T/ro/repo" "$DRCTL" --config "$CONF" backup
 else
   cp -a "$REPO" "$T/ro-repo"; chmod -R a-w "$T/ro-repo"

@@ -86,7 +86,7 @@ static void test_unpadded_decoder_refuses_padding_and_junk(void **state)
 		"Zm 8",   /* space */
 		"Zm8\n",  /* newline */
 		"Zm-_",   /* URL alphabet */
-		"Zm\x80" "8",
+		("Zm\x80" "8"), /* a byte outside ASCII */
 	};
 	uint8_t out[16];
 

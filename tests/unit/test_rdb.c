@@ -1032,6 +1032,43 @@ static void test_old_version_without_crc(void **state)
 	wb_free(&s.b);
 }
 
+/* Aux fields are decoded (LZF here), and one over RDB_AUX_MAX is skipped:
+ * on_aux gets NULL and the real length, and parsing goes on. */
+static void test_aux_lzf_decoded_and_oversized_skipped(void **state)
+{
+	struct synth s;
+	struct run r;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	wb_put(&s.b, "REDIS0010", 9);
+	wb_byte(&s.b, 0xFA);
+	wb_str(&s.b, "lzf");
+	wb_byte(&s.b, 0xC3);                    /* 'a', then copy 19 from 1 back */
+	wb_len(&s.b, 5, 0);
+	wb_len(&s.b, 20, 0);
+	wb_put(&s.b, "\x00" "a" "\xe0\x0a\x00", 5);
+	wb_byte(&s.b, 0xFA);
+	wb_str(&s.b, "huge");
+	wb_len(&s.b, RDB_AUX_MAX + 1ULL, 0);
+	for (size_t i = 0; i <= RDB_AUX_MAX; i++)
+		wb_byte(&s.b, 'x');
+	sy_key(&s, RDB_TYPE_STRING, "k");
+	wb_str(&s.b, "v");
+	sy_end(&s);
+	sy_finish(&s, 1);
+	r = parse(s.b.d, s.b.len, RANDOM, 11);
+	assert_true(run_ok(&r));
+	wb_byte(&r.rec->log, 0);
+	assert_string_equal((const char *)r.rec->log.d,
+			    "aux lzf=aaaaaaaaaaaaaaaaaaaa\n"
+			    "aux huge=NULL\n"
+			    "key 0 0 k -1\n"
+			    "end 2 e40240ef683be6f8\n");
+	rec_free(r.rec);
+	wb_free(&s.b);
+}
+
 static void expect_synthetic_error(void (*build)(struct synth *), const char *needle)
 {
 	struct synth s;
@@ -1123,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic_v12_value_boundaries_exact),
 		cmocka_unit_test(test_module_name_decoding),
 		cmocka_unit_test(test_old_version_without_crc),
+		cmocka_unit_test(test_aux_lzf_decoded_and_oversized_skipped),
 		cmocka_unit_test(test_malformed_inputs_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
