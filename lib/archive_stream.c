@@ -57,6 +57,8 @@ static la_ssize_t out_write_cb(struct archive *a, void *ctx, const void *buf, si
 {
 	struct archive_out *ao = ctx;
 	(void)a;
+	if (!ao->next) /* aborting: the rest of the chain is gone, discard */
+		return (la_ssize_t)len;
 	if (sink_write(ao->next, buf, len, &ao->cb_err) != 0)
 		return -1;
 	return (la_ssize_t)len;
@@ -291,8 +293,9 @@ void archive_out_abort(struct archive_out *ao)
 	sink_abort(ao->next);
 	ao->next = NULL;
 	if (ao->a) {
-		/* Nothing more may reach the (aborted) sink: free without closing. */
-		archive_write_fail(ao->a);
+		/* With next gone the callback discards; closing (not
+		 * archive_write_fail) is what frees libarchive's buffers. */
+		archive_write_close(ao->a);
 		archive_write_free(ao->a);
 	}
 	EVP_MD_CTX_free(ao->md);

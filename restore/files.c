@@ -178,7 +178,7 @@ done:
 int files_restore(struct restore_ctx *ctx, struct drctl_error *err)
 {
 	const char *target = ctx->opts->target;
-	json_t *members = json_object_get(ctx->section, "members"), *expected = json_object(), *rec;
+	json_t *members = json_object_get(ctx->section, "members"), *expected, *rec;
 	struct archive_member m;
 	size_t i, files = 0, folders = 0;
 	int root = -1, rc = -1, more;
@@ -189,6 +189,7 @@ int files_restore(struct restore_ctx *ctx, struct drctl_error *err)
 	if (!target)
 		return err_set(err, EXIT_USAGE, "--target", "add --target FOLDER (files are restored under it, by their original path)",
 			       "restoring files needs a target folder");
+	expected = json_object();
 	json_array_foreach(members, i, rec)
 		json_object_set(expected, json_string_value(json_object_get(rec, "name")), rec);
 	if (ctx->opts->dry_run) {
