@@ -30,4 +30,8 @@ int backup_run(const struct config *cfg, const struct backup_request *req,
 int files_configured(const struct config *cfg);
 int files_capture(struct capture_ctx *ctx, struct drctl_error *err);
 
+/* The PostgreSQL component (backup/postgres.c). */
+int postgres_configured(const struct config *cfg);
+int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
+
 #endif

@@ -94,6 +94,9 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 	}
 	/* Compression is our own stage (bounded memory), so tar goes out plain. */
 	ao->next = zstd_sink_new(next, zstd_level, threads, err);
+	/* Progress counts what is archived, before compression shrinks it. */
+	if (ao->next)
+		ao->next = progress_sink_new(ao->next, "archived", 0, err);
 	if (!ao->next)
 		goto fail;
 	if (archive_write_set_format_pax_restricted(ao->a) != ARCHIVE_OK) {

@@ -45,6 +45,9 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 	src = repo_open_read(s->repo, o->name, err);
 	if (src)
 		src = digest_source_new(src, &o->digest, err);
+	if (src)
+		src = progress_source_new(src, component,
+					  (uint64_t)json_integer_value(json_object_get(o->section, "object_size")), err);
 	if (src && set_reader_encrypted(s)) {
 		enum age_failure why = AGE_OK;
 		src = age_reader_new(src, s->ids, s->n_ids, NULL, &why, err);

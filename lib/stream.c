@@ -16,6 +16,8 @@
 
 #include <openssl/evp.h>
 
+#include "log.h"
+
 void hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -416,4 +418,107 @@ struct sink *null_sink_new(struct drctl_error *err)
 	}
 	s->ops = &null_sink_ops;
 	return s;
+}
+
+/* --- progress ---------------------------------------------------------------------- */
+
+struct progress_stage {
+	union {
+		struct sink sink;
+		struct source source;
+	} base;
+	union {
+		struct sink *next;
+		struct source *up;
+	} peer;
+	struct progress p;
+	char label[128];
+	uint64_t bytes;
+};
+
+static int progress_sink_write(struct sink *s, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct progress_stage *ps = (struct progress_stage *)s;
+	ps->bytes += len;
+	progress_update(&ps->p, ps->bytes);
+	return sink_write(ps->peer.next, buf, len, err);
+}
+
+static int progress_sink_close(struct sink *s, struct drctl_error *err)
+{
+	struct progress_stage *ps = (struct progress_stage *)s;
+	struct sink *next = ps->peer.next;
+	progress_end(&ps->p);
+	free(ps);
+	return sink_close(next, err);
+}
+
+static void progress_sink_abort(struct sink *s)
+{
+	struct progress_stage *ps = (struct progress_stage *)s;
+	progress_end(&ps->p);
+	sink_abort(ps->peer.next);
+	free(ps);
+}
+
+static const struct sink_ops progress_sink_ops = { progress_sink_write, progress_sink_close, progress_sink_abort };
+
+static struct progress_stage *progress_stage_new(const char *label, uint64_t total, struct drctl_error *err)
+{
+	struct progress_stage *ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	snprintf(ps->label, sizeof(ps->label), "%s", label);
+	progress_start(&ps->p, ps->label, total);
+	return ps;
+}
+
+struct sink *progress_sink_new(struct sink *next, const char *label, uint64_t total, struct drctl_error *err)
+{
+	struct progress_stage *ps = progress_stage_new(label, total, err);
+	if (!ps) {
+		sink_abort(next);
+		return NULL;
+	}
+	ps->base.sink.ops = &progress_sink_ops;
+	ps->peer.next = next;
+	return &ps->base.sink;
+}
+
+static int progress_source_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct progress_stage *ps = (struct progress_stage *)s;
+	if (source_read(ps->peer.up, buf, cap, got, err) != 0)
+		return -1;
+	ps->bytes += *got;
+	if (*got == 0)
+		progress_end(&ps->p);
+	else
+		progress_update(&ps->p, ps->bytes);
+	return 0;
+}
+
+static void progress_source_close(struct source *s)
+{
+	struct progress_stage *ps = (struct progress_stage *)s;
+	progress_end(&ps->p);
+	source_close(ps->peer.up);
+	free(ps);
+}
+
+static const struct source_ops progress_source_ops = { progress_source_read, progress_source_close };
+
+struct source *progress_source_new(struct source *upstream, const char *label, uint64_t total,
+				   struct drctl_error *err)
+{
+	struct progress_stage *ps = progress_stage_new(label, total, err);
+	if (!ps) {
+		source_close(upstream);
+		return NULL;
+	}
+	ps->base.source.ops = &progress_source_ops;
+	ps->peer.up = upstream;
+	return &ps->base.source;
 }

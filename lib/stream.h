@@ -80,6 +80,13 @@ struct sink *digest_sink_new(struct sink *next, struct digest *out, struct drctl
 /* Reading: the digest of everything read is in *out once the source hit its end. */
 struct source *digest_source_new(struct source *upstream, struct digest *out, struct drctl_error *err);
 
+/* --- progress: a pass-through stage that redraws the progress line (bytes,
+ * rate, ETA when total is known) on stderr when it is a terminal. -------- */
+struct sink *progress_sink_new(struct sink *next, const char *label, uint64_t total,
+			       struct drctl_error *err);
+struct source *progress_source_new(struct source *upstream, const char *label, uint64_t total,
+				   struct drctl_error *err);
+
 /* --- ends of chains ------------------------------------------------------ */
 /* A sink into a caller-owned file descriptor (not closed). */
 struct sink *fd_sink_new(int fd, const char *name, struct drctl_error *err);

@@ -20,4 +20,7 @@ int restore_run(const struct config *cfg, const char *component, const struct re
 /* The files component (restore/files.c). */
 int files_restore(struct restore_ctx *ctx, struct drctl_error *err);
 
+/* The PostgreSQL component (restore/postgres.c). */
+int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
+
 #endif

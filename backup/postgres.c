@@ -1,0 +1,372 @@
+/*
+ * postgres: the PostgreSQL component's backup.
+ *
+ * What goes into the archive object:
+ *   postgres/globals.sql      pg_dumpall --globals-only (roles with their
+ *                             attributes, passwords and memberships; tablespaces)
+ *   postgres/<db>.dump        pg_dump custom format (-Fc -Z0), one per database
+ * both stored as part streams (archive_stream.h), so memory stays flat.
+ *
+ * Why custom format to stdout rather than directory format with -j: the
+ * directory format writes every table to local files first (an uncompressed or
+ * gzip-compressed temporary copy of the whole database) before drctl could
+ * archive it, and gzip is the slow part of the runbook's routine.  One custom
+ * stream, left uncompressed by pg_dump (-Z0) and compressed by zstd inside
+ * drctl on its own threads, goes from the server to the repository in one
+ * pass with no temporary copy, and pg_restore -j can still restore it in
+ * parallel from a file (docs/postgres.md has the measurements).
+ *
+ * Consistency: for each database a control connection opens a REPEATABLE
+ * READ transaction, exports its snapshot and keeps it open while pg_dump runs
+ * with --snapshot.  The fingerprints (exact row count of every table, value of
+ * every sequence) are read in that same transaction; the row counts are sent
+ * asynchronously so they are counted while pg_dump streams.
+ *
+ * Nothing of the globals' content is ever logged: it holds password hashes.
+ */
+#include "backup.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pg.h"
+
+#define POSTGRES_DB_MAX 256
+#define POSTGRES_READ_SIZE (256 * 1024)
+
+struct pg_backup {
+	struct capture_ctx *ctx;
+	const char *state_dir;
+	char pg_dump[PATH_MAX], pg_dumpall[PATH_MAX];
+	PGconn *control;
+	struct pg_child_env env;
+	json_t *streams, *databases, *warnings;
+	char *buf;
+};
+
+int postgres_configured(const struct config *cfg)
+{
+	return config_get(cfg, "postgres", "conninfo") != NULL;
+}
+
+/* A member name made from a database name when it is plain, else from its
+ * position, so no database name can shape a path in the archive. */
+static void stream_name_for(const char *db, size_t index, char *out, size_t cap)
+{
+	int plain = *db && *db != '.' && strlen(db) <= PG_NAME_MAX;
+	for (const char *p = db; plain && *p; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == '_' || *p == '-' || *p == '.';
+	if (plain)
+		snprintf(out, cap, "postgres/%s.dump", db);
+	else
+		snprintf(out, cap, "postgres/database-%zu.dump", index + 1);
+}
+
+/* [postgres] databases: a list, or "*" for every database but templates. */
+static int list_databases(struct pg_backup *b, const char **names, size_t *n, json_t *keep,
+			  struct drctl_error *err)
+{
+	size_t count = config_get_list(b->ctx->cfg, "postgres", "databases", names, POSTGRES_DB_MAX);
+	PGresult *r;
+
+	if (count == 0)
+		names[0] = "agents_db", count = 1;
+	if (count > POSTGRES_DB_MAX)
+		return err_set(err, EXIT_USAGE, "[postgres] databases", NULL, "at most %d databases", POSTGRES_DB_MAX);
+	if (!(count == 1 && !strcmp(names[0], "*"))) {
+		*n = count;
+		return 0;
+	}
+	r = pg_query(b->control,
+		     "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname", 0, NULL,
+		     "list of databases", err);
+	if (!r)
+		return -1;
+	*n = 0;
+	for (int i = 0; i < PQntuples(r) && *n < POSTGRES_DB_MAX; i++) {
+		json_array_append_new(keep, json_string(PQgetvalue(r, i, 0)));
+		names[(*n)++] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Copy a tool's stdout into an archive stream.  When `conn` is busy with an
+ * asynchronous query, its input is consumed meanwhile, so the server never
+ * blocks on a full socket while we wait for the tool. */
+static int pump_stream(struct pg_backup *b, struct pg_tool *t, PGconn *conn, const char *subject,
+		       struct drctl_error *err)
+{
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = t->out_fd, .events = POLLIN } };
+		int nfds = 1;
+		ssize_t got;
+
+		if (conn && PQisBusy(conn)) {
+			fds[1] = (struct pollfd){ .fd = PQsocket(conn), .events = POLLIN };
+			nfds = 2;
+		}
+		if (poll(fds, (nfds_t)nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set_errno(err, EXIT_FAILED, errno, subject, NULL, "poll");
+		}
+		if (nfds == 2 && fds[1].revents) {
+			/* A lost control connection shows up when its result is read. */
+			if (!PQconsumeInput(conn))
+				log_debug("control connection for %s: %s", subject, PQerrorMessage(conn));
+		}
+		if (!fds[0].revents)
+			continue;
+		got = read(t->out_fd, b->buf, POSTGRES_READ_SIZE);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return err_set_errno(err, EXIT_FAILED, errno, subject, NULL, "reading %s's output", t->name);
+		if (got == 0)
+			return 0;
+		if (archive_out_stream_write(b->ctx->archive, b->buf, (size_t)got, err) != 0)
+			return -1;
+	}
+}
+
+static void tool_failure_hint(struct drctl_error *err, const char *db)
+{
+	if (strstr(err->message, "server closed the connection") || strstr(err->message, "terminating connection") ||
+	    strstr(err->message, "connection to server") || strstr(err->message, "SSL SYSCALL"))
+		err_hint(err,
+			 "the connection to PostgreSQL was lost during the dump of %s (server restart or a terminated backend): check the server log, then run `drctl backup --component postgres` again; nothing was published",
+			 db);
+	else if (!err->hint[0])
+		err_hint(err, "read the PostgreSQL server log around this time, fix the cause, then run `drctl backup --component postgres` again; nothing was published");
+}
+
+/* Collect the asynchronous row counts (blocking until they are there). */
+static int finish_counts(PGconn *conn, json_t *tables, const char *db, struct drctl_error *err)
+{
+	PGresult *r;
+	int rc = 0, seen = 0;
+
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+			msg[strcspn(msg, "\n")] = '\0';
+			rc = err_set(err, PQstatus(conn) == CONNECTION_OK ? EXIT_FAILED : EXIT_IO, db,
+				     "the connection to PostgreSQL was lost or a table could not be read: check the server log, then run the backup again",
+				     "counting rows in database %s failed: %s", db, msg);
+		} else if (rc == 0) {
+			rc = pg_fingerprint_count_result(r, tables, err);
+			seen = 1;
+		}
+		PQclear(r);
+	}
+	if (rc == 0 && !seen)
+		rc = err_set(err, EXIT_IO, db, "check the server log, then run the backup again",
+			     "counting rows in database %s failed: %s", db, PQerrorMessage(conn));
+	return rc;
+}
+
+static int dump_database(struct pg_backup *b, const char *db, size_t index, struct drctl_error *err)
+{
+	char stream[PATH_MAX], snapshot[128], dbarg[512], snaparg[160];
+	json_t *entry = NULL, *fp = json_object(), *tables = json_array();
+	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
+	PGconn *conn = NULL;
+	char *count_sql = NULL;
+	double t0 = now_seconds();
+	int rc = -1;
+
+	json_object_set_new(fp, "tables", tables);
+	stream_name_for(db, index, stream, sizeof(stream));
+	if (pg_dbname_arg(db, dbarg, sizeof(dbarg)) != 0) {
+		err_set(err, EXIT_USAGE, db, NULL, "database name %s is too long", db);
+		goto done;
+	}
+	if (!(conn = pg_connect(b->ctx->cfg, db, err)))
+		goto done;
+	if (pg_check_dump_privileges(conn, db, err) != 0)
+		goto done;
+	if (!(entry = pg_database_properties(conn, err)))
+		goto done;
+	if (pg_snapshot_export(conn, snapshot, sizeof(snapshot), err) != 0)
+		goto done;
+	if (pg_fingerprint_sequences(conn, fp, err) != 0)
+		goto done;
+	if (pg_fingerprint_count_query(conn, tables, &count_sql, err) != 0)
+		goto done;
+	if (!PQsendQuery(conn, count_sql)) {
+		err_set(err, EXIT_IO, db, NULL, "cannot send the row-count query for %s: %s", db, PQerrorMessage(conn));
+		goto done;
+	}
+	snprintf(snaparg, sizeof(snaparg), "--snapshot=%s", snapshot);
+	{
+		char *argv[] = { b->pg_dump, "--format=custom", "--compress=0", snaparg, "--dbname", dbarg, NULL };
+		if (pg_tool_start(&t, argv, &b->env, 0, 1, b->state_dir, err) != 0)
+			goto done;
+	}
+	log_info("dumping database %s (snapshot %s) into %s", db, snapshot, stream);
+	if (archive_out_stream_begin(b->ctx->archive, stream, 0600, b->streams, err) != 0)
+		goto done;
+	if (pump_stream(b, &t, conn, db, err) != 0)
+		goto done;
+	if (pg_tool_finish(&t, "dump", db, err) != 0) {
+		tool_failure_hint(err, db);
+		goto done;
+	}
+	if (finish_counts(conn, tables, db, err) != 0)
+		goto done;
+	/* Only now may the snapshot go: pg_dump has finished with it. */
+	if (pg_snapshot_release(conn, err) != 0)
+		goto done;
+	if (archive_out_stream_end(b->ctx->archive, err) != 0)
+		goto done;
+	json_object_set_new(entry, "stream", json_string(stream));
+	json_object_set_new(entry, "format", json_string("custom"));
+	json_object_set_new(entry, "snapshot", json_string(snapshot));
+	json_object_set(entry, "fingerprints", fp);
+	json_object_set_new(entry, "duration_seconds", json_real(now_seconds() - t0));
+	json_object_set_new(b->databases, db, json_incref(entry));
+	log_info("database %s: %zu tables, %zu sequences fingerprinted, %.1f s", db, json_array_size(tables),
+		 json_array_size(json_object_get(fp, "sequences")), now_seconds() - t0);
+	rc = 0;
+done:
+	if (t.pid > 0)
+		pg_tool_kill(&t);
+	if (rc != 0)
+		err_prefix(err, "database %s", db);
+	free(count_sql);
+	PQfinish(conn);
+	json_decref(entry);
+	json_decref(fp);
+	return rc;
+}
+
+/* Roles (with passwords when we may read them) and tablespaces. */
+static int dump_globals(struct pg_backup *b, const char *db, json_t *section, struct drctl_error *err)
+{
+	int super = pg_is_superuser(b->control);
+	char *argv[8];
+	int n = 0, rc = -1;
+	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
+	PGresult *r;
+	json_t *roles = json_array();
+
+	argv[n++] = b->pg_dumpall;
+	argv[n++] = "--globals-only";
+	if (!super) {
+		/* pg_authid (the password hashes) is readable by superusers only. */
+		argv[n++] = "--no-role-passwords";
+		json_array_append_new(b->warnings,
+				      json_string("globals dumped without role passwords: the backup user is not a superuser; after restoring roles, set their passwords again"));
+		log_warn("postgres: the backup user is not a superuser, so roles are dumped without their passwords");
+	}
+	argv[n++] = "-l";
+	argv[n++] = (char *)db;
+	argv[n] = NULL;
+	if (pg_tool_start(&t, argv, &b->env, 0, 1, b->state_dir, err) != 0)
+		goto done;
+	if (archive_out_stream_begin(b->ctx->archive, "postgres/globals.sql", 0600, b->streams, err) != 0)
+		goto done;
+	if (pump_stream(b, &t, NULL, "globals", err) != 0)
+		goto done;
+	if (pg_tool_finish(&t, "roles and tablespaces", "globals", err) != 0) {
+		tool_failure_hint(err, "the globals");
+		goto done;
+	}
+	if (archive_out_stream_end(b->ctx->archive, err) != 0)
+		goto done;
+	if (!(r = pg_query(b->control, "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1", 0, NULL,
+			   "roles", err)))
+		goto done;
+	for (int i = 0; i < PQntuples(r); i++)
+		json_array_append_new(roles, json_string(PQgetvalue(r, i, 0)));
+	PQclear(r);
+	json_object_set_new(section, "globals", json_pack("{s:s, s:b, s:O}", "stream", "postgres/globals.sql",
+							  "role_passwords", super, "roles", roles));
+	rc = 0;
+done:
+	if (t.pid > 0)
+		pg_tool_kill(&t);
+	json_decref(roles);
+	return rc;
+}
+
+static int check_tools(struct pg_backup *b, json_t *section, struct drctl_error *err)
+{
+	char server[64], dump_v[64], dumpall_v[64];
+	const char *prog = config_get(b->ctx->cfg, "postgres", "pg_dump");
+
+	snprintf(b->pg_dump, sizeof(b->pg_dump), "%s", prog ? prog : "pg_dump");
+	pg_tool_sibling(b->pg_dump, "pg_dumpall", b->pg_dumpall, sizeof(b->pg_dumpall));
+	pg_server_version(b->control, server, sizeof(server));
+	if (pg_tool_check(b->pg_dump, b->control, dump_v, sizeof(dump_v), err) != 0)
+		return -1;
+	if (pg_tool_check(b->pg_dumpall, b->control, dumpall_v, sizeof(dumpall_v), err) != 0)
+		return -1;
+	json_object_set_new(section, "server_version", json_string(server));
+	json_object_set_new(section, "server_version_num", json_integer(PQserverVersion(b->control)));
+	json_object_set_new(section, "pg_dump_version", json_string(dump_v));
+	log_info("postgres: server %s, pg_dump %s", server, dump_v);
+	return 0;
+}
+
+int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err)
+{
+	struct pg_backup b = { .ctx = ctx };
+	const char *names[POSTGRES_DB_MAX];
+	json_t *keep = json_array();
+	size_t n = 0;
+	int rc = -1;
+
+	b.state_dir = config_get_path(ctx->cfg, "state", "dir");
+	b.streams = json_object();
+	b.databases = json_object();
+	b.warnings = json_array();
+	json_object_set_new(ctx->section, "streams", b.streams);
+	json_object_set_new(ctx->section, "databases", b.databases);
+	json_object_set_new(ctx->section, "warnings", b.warnings);
+	json_object_set_new(ctx->section, "format", json_string("pg_dump custom (-Fc -Z0), one stream per database"));
+	if (!(b.buf = malloc(POSTGRES_READ_SIZE))) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		goto done;
+	}
+	/* The first configured database is where the checks and globals run
+	 * (with "*", the database of [postgres] conninfo). */
+	{
+		const char *first[1];
+		size_t c = config_get_list(ctx->cfg, "postgres", "databases", first, 1);
+		const char *db = c == 0 ? "agents_db" : !strcmp(first[0], "*") ? NULL : first[0];
+		if (!(b.control = pg_connect(ctx->cfg, db, err)))
+			goto done;
+	}
+	if (check_tools(&b, ctx->section, err) != 0)
+		goto done;
+	if (list_databases(&b, names, &n, keep, err) != 0)
+		goto done;
+	if (n == 0) {
+		err_set(err, EXIT_USAGE, "[postgres] databases", "set [postgres] databases", "no database to back up");
+		goto done;
+	}
+	if (pg_child_env_build(b.control, b.state_dir, &b.env, err) != 0)
+		goto done;
+	if (dump_globals(&b, PQdb(b.control), ctx->section, err) != 0)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		if (dump_database(&b, names[i], i, err) != 0)
+			goto done;
+	rc = 0;
+done:
+	pg_child_env_free(&b.env);
+	PQfinish(b.control);
+	free(b.buf);
+	json_decref(keep);
+	return rc;
+}
