@@ -34,4 +34,9 @@ int files_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int postgres_configured(const struct config *cfg);
 int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
 
+/* The Vault component (backup/vault.c). */
+int vault_configured(const struct config *cfg);
+int vault_capture(struct capture_ctx *ctx, struct drctl_error *err);
+
+
 #endif

@@ -20,7 +20,9 @@
  * READ transaction, exports its snapshot and keeps it open while pg_dump runs
  * with --snapshot.  The fingerprints (exact row count of every table, value of
  * every sequence) are read in that same transaction; the row counts are sent
- * asynchronously so they are counted while pg_dump streams.
+ * asynchronously so they are counted while pg_dump streams.  Sequence values
+ * are not transactional, so theirs are taken from the dump's own table of
+ * contents (see sequences_from_toc).
  *
  * Nothing of the globals' content is ever logged: it holds password hashes.
  */
@@ -48,6 +50,11 @@ struct pg_backup {
 	struct pg_child_env env;
 	json_t *streams, *databases, *warnings;
 	char *buf;
+	/* The head of the dump being pumped, until its TOC parses. */
+	unsigned char *head;
+	size_t head_len;
+	int head_state; /* 0 gathering, 1 parsed into head_toc, -1 not wanted */
+	json_t *head_toc;
 };
 
 int postgres_configured(const struct config *cfg)
@@ -70,20 +77,42 @@ static void stream_name_for(const char *db, size_t index, char *out, size_t cap)
 }
 
 /* [postgres] databases: a list, or "*" for every database but templates. */
+/* The configured list, split at commas and trimmed, into names (pointing into
+ * `keep`, which owns the strings).  Empty means agents_db. */
+static int configured_databases(const struct config *cfg, const char **names, size_t *n, json_t *keep,
+				struct drctl_error *err)
+{
+	const char *v = config_get(cfg, "postgres", "databases");
+	*n = 0;
+	while (v && *v) {
+		size_t len = strcspn(v, ","), a = 0, z = len;
+		while (a < z && (v[a] == ' ' || v[a] == '\t'))
+			a++;
+		while (z > a && (v[z - 1] == ' ' || v[z - 1] == '\t'))
+			z--;
+		if (z > a) {
+			if (*n == POSTGRES_DB_MAX)
+				return err_set(err, EXIT_USAGE, "[postgres] databases", NULL, "at most %d databases",
+					       POSTGRES_DB_MAX);
+			json_array_append_new(keep, json_stringn(v + a, z - a));
+			names[(*n)++] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+		}
+		v += len + (v[len] == ',');
+	}
+	if (*n == 0)
+		names[(*n)++] = "agents_db";
+	return 0;
+}
+
 static int list_databases(struct pg_backup *b, const char **names, size_t *n, json_t *keep,
 			  struct drctl_error *err)
 {
-	size_t count = config_get_list(b->ctx->cfg, "postgres", "databases", names, POSTGRES_DB_MAX);
 	PGresult *r;
 
-	if (count == 0)
-		names[0] = "agents_db", count = 1;
-	if (count > POSTGRES_DB_MAX)
-		return err_set(err, EXIT_USAGE, "[postgres] databases", NULL, "at most %d databases", POSTGRES_DB_MAX);
-	if (!(count == 1 && !strcmp(names[0], "*"))) {
-		*n = count;
+	if (configured_databases(b->ctx->cfg, names, n, keep, err) != 0)
+		return -1;
+	if (!(*n == 1 && !strcmp(names[0], "*")))
 		return 0;
-	}
 	r = pg_query(b->control,
 		     "SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY datname", 0, NULL,
 		     "list of databases", err);
@@ -95,6 +124,61 @@ static int list_databases(struct pg_backup *b, const char **names, size_t *n, js
 		names[(*n)++] = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
 	}
 	PQclear(r);
+	return 0;
+}
+
+/* Keep the start of the dump until its table of contents parses: the
+ * sequence values pg_dump wrote are in it (see dump_database). */
+static int gather_head(struct pg_backup *b, size_t got, const char *subject, struct drctl_error *err)
+{
+	char why[256];
+	unsigned char *grown;
+	int p;
+
+	if (b->head_len + got > PG_TOC_MAX)
+		return err_set(err, EXIT_FAILED, subject, NULL,
+			       "the dump's table of contents of %s is larger than %u MiB; drctl cannot check it", subject,
+			       PG_TOC_MAX >> 20);
+	if (!(grown = realloc(b->head, b->head_len + got)))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	b->head = grown;
+	memcpy(b->head + b->head_len, b->buf, got);
+	b->head_len += got;
+	json_decref(b->head_toc);
+	b->head_toc = json_object();
+	p = pg_toc_parse(b->head, b->head_len, b->head_toc, why, sizeof(why));
+	if (p < 0)
+		return err_set(err, EXIT_FAILED, subject, "check that [postgres] pg_dump is PostgreSQL's pg_dump",
+			       "pg_dump's output for %s does not read as a custom-format dump: %s", subject, why);
+	if (p == 0) {
+		b->head_state = 1;
+		free(b->head);
+		b->head = NULL;
+		b->head_len = 0;
+	}
+	return 0;
+}
+
+/* Sequences are not transactional: no snapshot fixes their values, and
+ * pg_dump reads each one on its own.  The fingerprint is therefore the value
+ * the dump itself holds (its SEQUENCE SET entries), for the sequences the
+ * snapshot listed; a restore that does not reproduce it is caught. */
+static int sequences_from_toc(json_t *fp, json_t *toc, const char *db, struct drctl_error *err)
+{
+	json_t *seqs = json_object_get(fp, "sequences"), *s, *from = json_object_get(toc, "sequences");
+	size_t i;
+
+	json_array_foreach(seqs, i, s) {
+		char key[2 * PG_NAME_MAX + 8];
+		json_t *v;
+		snprintf(key, sizeof(key), "%s.%s", json_string_value(json_object_get(s, "schema")),
+			 json_string_value(json_object_get(s, "name")));
+		if (!(v = json_object_get(from, key)))
+			return err_set(err, EXIT_FAILED, key, "run the backup again; report this if it persists",
+				       "pg_dump's output for %s has no value for sequence %s", db, key);
+		json_object_set(s, "last_value", json_object_get(v, "last_value"));
+		json_object_set(s, "is_called", json_object_get(v, "is_called"));
+	}
 	return 0;
 }
 
@@ -133,6 +217,8 @@ static int pump_stream(struct pg_backup *b, struct pg_tool *t, PGconn *conn, con
 		if (got == 0)
 			return 0;
 		if (archive_out_stream_write(b->ctx->archive, b->buf, (size_t)got, err) != 0)
+			return -1;
+		if (b->head_state == 0 && gather_head(b, (size_t)got, subject, err) != 0)
 			return -1;
 	}
 }
@@ -215,12 +301,19 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	log_info("dumping database %s (snapshot %s) into %s", db, snapshot, stream);
 	if (archive_out_stream_begin(b->ctx->archive, stream, 0600, b->streams, err) != 0)
 		goto done;
+	b->head_state = 0;
 	if (pump_stream(b, &t, conn, db, err) != 0)
 		goto done;
 	if (pg_tool_finish(&t, "dump", db, err) != 0) {
 		tool_failure_hint(err, db);
 		goto done;
 	}
+	if (b->head_state != 1) {
+		err_set(err, EXIT_FAILED, db, NULL, "pg_dump's output for %s ended inside its table of contents", db);
+		goto done;
+	}
+	if (sequences_from_toc(fp, b->head_toc, db, err) != 0)
+		goto done;
 	if (finish_counts(conn, tables, db, err) != 0)
 		goto done;
 	/* Only now may the snapshot go: pg_dump has finished with it. */
@@ -242,6 +335,12 @@ done:
 		pg_tool_kill(&t);
 	if (rc != 0)
 		err_prefix(err, "database %s", db);
+	b->head_state = -1;
+	free(b->head);
+	b->head = NULL;
+	b->head_len = 0;
+	json_decref(b->head_toc);
+	b->head_toc = NULL;
 	free(count_sql);
 	PQfinish(conn);
 	json_decref(entry);
@@ -320,7 +419,7 @@ static int check_tools(struct pg_backup *b, json_t *section, struct drctl_error 
 
 int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err)
 {
-	struct pg_backup b = { .ctx = ctx };
+	struct pg_backup b = { .ctx = ctx, .head_state = -1 };
 	const char *names[POSTGRES_DB_MAX];
 	json_t *keep = json_array();
 	size_t n = 0;
@@ -340,13 +439,10 @@ int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err)
 	}
 	/* The first configured database is where the checks and globals run
 	 * (with "*", the database of [postgres] conninfo). */
-	{
-		const char *first[1];
-		size_t c = config_get_list(ctx->cfg, "postgres", "databases", first, 1);
-		const char *db = c == 0 ? "agents_db" : !strcmp(first[0], "*") ? NULL : first[0];
-		if (!(b.control = pg_connect(ctx->cfg, db, err)))
-			goto done;
-	}
+	if (configured_databases(ctx->cfg, names, &n, keep, err) != 0)
+		goto done;
+	if (!(b.control = pg_connect(ctx->cfg, strcmp(names[0], "*") ? names[0] : NULL, err)))
+		goto done;
 	if (check_tools(&b, ctx->section, err) != 0)
 		goto done;
 	if (list_databases(&b, names, &n, keep, err) != 0)

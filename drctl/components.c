@@ -7,6 +7,7 @@
 #include "backup/backup.h"
 #include "component.h"
 #include "restore/restore.h"
+#include "verify/verify.h"
 
 static const struct component files_component = {
 	.name = "files",
@@ -16,8 +17,30 @@ static const struct component files_component = {
 	.restore = files_restore,
 };
 
+static const struct component postgres_component = {
+	.name = "postgres",
+	.summary = "PostgreSQL databases (pg_dump custom format) and cluster globals",
+	.configured = postgres_configured,
+	.capture = postgres_capture,
+	.restore = postgres_restore,
+	.check_member = postgres_check_member,
+	.check_finish = postgres_check_finish,
+};
+
+static const struct component vault_component = {
+	.name = "vault",
+	.summary = "HashiCorp Vault raft snapshot and KV v2 exports",
+	.configured = vault_configured,
+	.capture = vault_capture,
+	.restore = vault_restore,
+	.check_member = vault_check_member,
+	.check_finish = vault_check_finish,
+};
+
 static const struct component *const all_components[] = {
 	&files_component,
+	&postgres_component,
+	&vault_component,
 };
 
 const struct component *const *component_all(size_t *n)

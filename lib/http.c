@@ -23,6 +23,8 @@
 #define HTTP_ERROR_BODY_MAX (1u << 20)
 /* A 2xx body kept in memory (JSON answers) may be larger: KV metadata lists. */
 #define HTTP_MEMORY_BODY_MAX (64u << 20)
+/* Request bodies finished even after an early error answer. */
+#define HTTP_KEEP_SENDING_MAX (1u << 20)
 /* CA folders: the sum of the PEM files read into memory. */
 #define HTTP_CA_PATH_MAX (16u << 20)
 
@@ -423,6 +425,12 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		curl_easy_setopt(h, CURLOPT_READDATA, &t);
 		if (len != HTTP_BODY_UNKNOWN)
 			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+		/* After an early answer (a 307, a 500 before the body was read)
+		 * curl stops sending and drops the connection.  Right for a big
+		 * body (a standby's 307 must not cost a whole snapshot upload);
+		 * a small one is finished so the connection stays usable. */
+		if (len != HTTP_BODY_UNKNOWN && len < HTTP_KEEP_SENDING_MAX)
+			curl_easy_setopt(h, CURLOPT_KEEP_SENDING_ON_ERROR, 1L);
 		else
 			headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
 		if (!headers) {

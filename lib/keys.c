@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "keyfile.h"
+#include "vault.h"
 
 int keys_encryption_enabled(const struct config *cfg)
 {
@@ -25,6 +26,9 @@ int keys_load_signer(const struct config *cfg, struct minisign_secret_key *sk,
 		     struct minisign_signer *signer, struct drctl_error *err)
 {
 	const char *path = config_get_path(cfg, "signing", "secret_key_file");
+	/* [signing] vault_transit_key: the secret stays in Vault (lib/vault_transit.c). */
+	if (config_get(cfg, "signing", "vault_transit_key"))
+		return vault_transit_signer_for_backup(cfg, signer, err);
 	if (!path)
 		return err_set(err, EXIT_USAGE, "[signing] secret_key_file",
 			       "set [signing] secret_key_file (drctl init writes signing.key)",

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,13 @@ static int connect_error(PGconn *c, const char *dbname, struct drctl_error *err)
 		       where, user && *user ? user : "(default user)", msg);
 }
 
+/* The server's NOTICEs ("role is already a member...") are for -v only. */
+static void notice_to_debug(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 PGconn *pg_connect_with(const char *conninfo, const char *password, const char *dbname,
 			struct drctl_error *err)
 {
@@ -119,6 +127,7 @@ PGconn *pg_connect_with(const char *conninfo, const char *password, const char *
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, notice_to_debug, NULL);
 	return c;
 }
 
@@ -925,3 +934,207 @@ void pg_tool_kill(struct pg_tool *t)
 	err_clear(&ignored);
 	pg_tool_finish(t, "stopped", NULL, &ignored);
 }
+
+/* ------------------------------------------------------------ custom-format TOC */
+
+/*
+ * The format (pg_backup_archiver.c, ReadHead/ReadToc; the custom format's
+ * extra field is a data offset): "PGDMP", version major/minor/revision, int
+ * size, offset size, format (1 = custom), compression (an int before 1.15,
+ * one byte from 1.15), creation time (7 ints), database name, server and
+ * pg_dump version strings, then the entry count and the entries.  An int is
+ * a sign byte and `int size` little-endian bytes; a string is an int length
+ * (-1 is NULL) and its bytes.  Versions 1.12 to 1.16 (PostgreSQL 11 to 17)
+ * are read; anything else is refused rather than guessed.
+ */
+
+struct toc_reader {
+	const unsigned char *p, *end;
+	int int_size, off_size;
+	int need_more; /* ran out of bytes: not damage, just wait for more */
+};
+
+#define VERS(a, b) ((a) * 100 + (b))
+
+static int toc_byte(struct toc_reader *r, int *out)
+{
+	if (r->p >= r->end)
+		return r->need_more = 1, -1;
+	*out = *r->p++;
+	return 0;
+}
+
+static int toc_int(struct toc_reader *r, int64_t *out)
+{
+	int sign, b;
+	uint64_t v = 0;
+
+	if (toc_byte(r, &sign) != 0)
+		return -1;
+	for (int i = 0; i < r->int_size; i++) {
+		if (toc_byte(r, &b) != 0)
+			return -1;
+		if (i < 8)
+			v |= (uint64_t)b << (8 * i);
+	}
+	if (v > INT32_MAX * 2ull)
+		return -2;
+	*out = sign ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/* A string, borrowed from the buffer; *s NULL for a NULL string. */
+static int toc_str(struct toc_reader *r, const char **s, size_t *len)
+{
+	int64_t n;
+	int rc = toc_int(r, &n);
+
+	if (rc != 0)
+		return rc;
+	*s = NULL;
+	*len = 0;
+	if (n < 0)
+		return 0;
+	if (n > (int64_t)PG_TOC_MAX)
+		return -2;
+	if ((size_t)(r->end - r->p) < (size_t)n)
+		return r->need_more = 1, -1;
+	*s = (const char *)r->p;
+	*len = (size_t)n;
+	r->p += n;
+	return 0;
+}
+
+/* "SELECT pg_catalog.setval('public.s', 3838, true);" -> 3838, 1 */
+static int setval_parse(const char *defn, size_t len, long long *value, int *called)
+{
+	char tmp[512];
+	const char *close, *comma;
+
+	if (len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, defn, len);
+	tmp[len] = '\0';
+	if (!(close = strrchr(tmp, ')')))
+		return -1;
+	*called = close - tmp >= 4 && !strncmp(close - 4, "true", 4);
+	tmp[close - tmp] = '\0';
+	if (!(comma = strrchr(tmp, ',')))
+		return -1;
+	tmp[comma - tmp] = '\0';
+	if (!(comma = strrchr(tmp, ',')))
+		return -1;
+	*value = strtoll(comma + 1, NULL, 10);
+	return 0;
+}
+
+int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap)
+{
+	json_t *data = json_object(), *seqs = json_object();
+	struct toc_reader r = { .p = buf, .end = buf + len, .int_size = 4 };
+	int vmaj, vmin, vrev = 0, format, b, version;
+	int64_t count, v;
+	const char *s;
+	size_t sl;
+
+#define NEED(expr)                                                                                        \
+	do {                                                                                              \
+		int rc_ = (expr);                                                                         \
+		if (rc_ != 0) {                                                                           \
+			if (rc_ == -1 && r.need_more)                                                     \
+				return 1;                                                                 \
+			snprintf(why, cap, "the table of contents is damaged near byte %zu",              \
+				 (size_t)(r.p - buf));                                                    \
+			return -1;                                                                        \
+		}                                                                                         \
+	} while (0)
+
+	json_object_set_new(info, "tables", data);
+	json_object_set_new(info, "sequences", seqs);
+	if (len < 5)
+		return 1;
+	if (memcmp(buf, "PGDMP", 5) != 0)
+		return snprintf(why, cap, "not a pg_dump archive (no PGDMP signature)"), -1;
+	r.p += 5;
+	NEED(toc_byte(&r, &vmaj));
+	NEED(toc_byte(&r, &vmin));
+	NEED(toc_byte(&r, &vrev));
+	version = VERS(vmaj, vmin);
+	if (version < VERS(1, 12) || version > VERS(1, 16))
+		return snprintf(why, cap, "pg_dump archive version %d.%d.%d is not one drctl reads (1.12 to 1.16)", vmaj,
+				vmin, vrev),
+		       -1;
+	NEED(toc_byte(&r, &r.int_size));
+	NEED(toc_byte(&r, &r.off_size));
+	if (r.int_size < 1 || r.int_size > 8 || r.off_size < 1 || r.off_size > 8)
+		return snprintf(why, cap, "implausible integer sizes in the archive header"), -1;
+	NEED(toc_byte(&r, &format));
+	if (format != 1)
+		return snprintf(why, cap, "archive format %d, expected 1 (custom)", format), -1;
+	if (version >= VERS(1, 15))
+		NEED(toc_byte(&r, &b));
+	else
+		NEED(toc_int(&r, &v));
+	for (int i = 0; i < 7; i++) /* creation time */
+		NEED(toc_int(&r, &v));
+	NEED(toc_str(&r, &s, &sl));
+	json_object_set_new(info, "dbname", json_stringn(s ? s : "", sl));
+	NEED(toc_str(&r, &s, &sl));
+	json_object_set_new(info, "server_version", json_stringn(s ? s : "", sl));
+	NEED(toc_str(&r, &s, &sl));
+	json_object_set_new(info, "pg_dump_version", json_stringn(s ? s : "", sl));
+	NEED(toc_int(&r, &count));
+	if (count < 0 || count > 10000000)
+		return snprintf(why, cap, "implausible entry count %lld", (long long)count), -1;
+	for (int64_t i = 0; i < count; i++) {
+		const char *tag, *desc, *ns, *defn;
+		size_t tagl, descl, nsl, defnl;
+		NEED(toc_int(&r, &v)); /* dump id */
+		NEED(toc_int(&r, &v)); /* had dumper */
+		NEED(toc_str(&r, &s, &sl)); /* table oid */
+		NEED(toc_str(&r, &s, &sl)); /* oid */
+		NEED(toc_str(&r, &tag, &tagl));
+		NEED(toc_str(&r, &desc, &descl));
+		NEED(toc_int(&r, &v)); /* section */
+		NEED(toc_str(&r, &defn, &defnl)); /* definition */
+		NEED(toc_str(&r, &s, &sl)); /* drop statement */
+		NEED(toc_str(&r, &s, &sl)); /* copy statement */
+		NEED(toc_str(&r, &ns, &nsl));
+		NEED(toc_str(&r, &s, &sl)); /* tablespace */
+		if (version >= VERS(1, 14))
+			NEED(toc_str(&r, &s, &sl)); /* table access method */
+		if (version >= VERS(1, 16))
+			NEED(toc_int(&r, &v)); /* relkind */
+		NEED(toc_str(&r, &s, &sl)); /* owner */
+		NEED(toc_str(&r, &s, &sl)); /* "false": with oids */
+		for (int d = 0;; d++) {         /* dependencies, up to a NULL */
+			NEED(toc_str(&r, &s, &sl));
+			if (!s)
+				break;
+			if (d > 1000000)
+				return snprintf(why, cap, "implausible dependency list"), -1;
+		}
+		NEED(toc_byte(&r, &b)); /* data offset: flag, then off_size bytes */
+		for (int k = 0; k < r.off_size; k++)
+			NEED(toc_byte(&r, &b));
+		if (desc && descl == 10 && !memcmp(desc, "TABLE DATA", 10) && tag) {
+			char key[2 * PG_NAME_MAX + 8];
+			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
+				 ns ? ns : "", (int)(tagl > PG_NAME_MAX ? PG_NAME_MAX : tagl), tag);
+			json_object_set_new(data, key, json_true());
+		} else if (desc && descl == 12 && !memcmp(desc, "SEQUENCE SET", 12) && tag && defn) {
+			char key[2 * PG_NAME_MAX + 8];
+			long long value;
+			int called;
+			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
+				 ns ? ns : "", (int)(tagl > PG_NAME_MAX ? PG_NAME_MAX : tagl), tag);
+			if (setval_parse(defn, defnl, &value, &called) == 0)
+				json_object_set_new(seqs, key, json_pack("{s:I, s:b}", "last_value", (json_int_t)value,
+									 "is_called", called));
+		}
+	}
+	json_object_set_new(info, "entries", json_integer((json_int_t)count));
+	return 0;
+#undef NEED
+}
+

@@ -99,6 +99,16 @@ int pg_database_terminate_sessions(PGconn *c, const char *name, int *terminated,
 /* encoding, collate, ctype, owner of the connection's database. */
 json_t *pg_database_properties(PGconn *c, struct drctl_error *err);
 
+/* --- pg_dump's custom format ---------------------------------------------- */
+
+#define PG_TOC_MAX (16u << 20)
+/* Parse the header and table of contents at the start of a custom-format
+ * dump.  0: parsed, `info` gets "tables" ({"schema.table": true} per TABLE
+ * DATA entry), "sequences" ({"schema.seq": {"last_value","is_called"}} from
+ * the SEQUENCE SET entries), "dbname", "server_version", "pg_dump_version",
+ * "entries"; 1: more bytes needed; -1: not readable (reason in why). */
+int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap);
+
 /* --- PostgreSQL's tools as child processes ---------------------------- */
 
 /* The environment children run with: this process's, with the control

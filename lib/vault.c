@@ -740,9 +740,8 @@ int vault_wait_active(struct vault_client *vc, double timeout, double sealed_gra
 				*last = h;
 			return err_set(err, EXIT_IO, vc->address,
 				       "check `vault status` on each node and Vault's server log",
-				       "Vault at %s did not become active within %.0f s (last seen: %s%s%s)", vc->address,
-				       timeout, e.code ? "unreachable: " : vault_state_name(h.state),
-				       e.code ? e.message : "", "");
+				       "Vault at %s did not become active within %.0f s (last seen: %s%s)", vc->address,
+				       timeout, e.code ? "unreachable: " : vault_state_name(h.state), e.code ? e.message : "");
 		}
 		nanosleep(&ts, NULL);
 	}

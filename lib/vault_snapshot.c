@@ -522,6 +522,7 @@ int vault_snapshot_save(struct vault_client *vc, struct archive_out *ao, const c
 	progress_start(&tee.progress, "vault snapshot", 0);
 	if (vault_call(vc, &call, err) != 0) {
 		if (call.status == 400 && strstr(err->message, "raft storage is not in use")) {
+			err_clear(err);
 			rc = 1;
 			goto done;
 		}

@@ -23,4 +23,8 @@ int files_restore(struct restore_ctx *ctx, struct drctl_error *err);
 /* The PostgreSQL component (restore/postgres.c). */
 int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
 
+/* The Vault component (restore/vault.c). */
+int vault_restore(struct restore_ctx *ctx, struct drctl_error *err);
+
+
 #endif

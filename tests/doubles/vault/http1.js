@@ -115,7 +115,13 @@ class Connection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
-      if (this.body && !this.body.writableEnded) this.body.destroy(new Error('connection closed before the request body was complete'));
+      if (this.body && !this.body.writableEnded) {
+        // A handler that already answered (a 307, an injected 500) no longer
+        // listens to the body; a client may then stop sending it, as curl does.
+        // Without a listener the 'error' would end the whole double.
+        if (this.body.listenerCount('error') === 0) this.body.on('error', () => {});
+        this.body.destroy(new Error('connection closed before the request body was complete'));
+      }
     });
     socket.on('end', () => { if (!this.busy) socket.end(); });
   }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# PostgreSQL component, side by side with the runbook's routines, in one run
+# on one throwaway PostgreSQL 15 (tests/harness):
+#
+#   backup:  pg_dump agents_db | gzip > file   (the runbook's nightly routine)
+#            pg_dump agents_db > file          (no compression at all)
+#            drctl backup --component postgres (zstd, age encryption, signing)
+#   restore: pg_restore -j 2 from a directory dump (pg_dump -Fd)
+#            drctl restore postgres into a new database, fingerprint check
+#            included, with --jobs 1 (streamed) and --jobs 2 (spooled)
+#
+# Targets: backup <= 0.40x the gzip routine and <= 1.3x plain pg_dump;
+# restore <= 1.15x pg_restore -j 2; drctl's own peak RSS < 64 MiB (VmHWM of
+# the drctl process, sampled; pg_dump/pg_restore are separate processes).
+#
+#   DRCTL=build/drctl SCALE=10 bash bench/bench_postgres.sh
+# SCALE=10 is agents_db at ~1.3 GB (/work/shared/bench/make-agents-db.sql);
+# SCALE=1 (~140 MB) checks the script.  Needs ~4x the database size on disk.
+set -euo pipefail
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
+SCALE=${SCALE:-10}
+MAKE_SQL=${MAKE_SQL:-$SRC_DIR/../shared/bench/make-agents-db.sql}
+[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
+[ -f "$MAKE_SQL" ] || { echo "MAKE_SQL=$MAKE_SQL not found" >&2; exit 2; }
+. "$SRC_DIR/tests/harness/services.sh"
+harness_init
+start_postgres
+W="$HARNESS_DIR/bench"; mkdir -p "$W"
+psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+echo "# building agents_db at scale $SCALE" >&2
+psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
+SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+
+"$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
+export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
+export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+
+# wall seconds of a shell command
+timed() { local s e; s=$(date +%s.%N); bash -c "$1"; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# wall seconds and drctl's peak RSS (KiB), sampled from /proc while it runs
+timed_drctl() {
+  local s e pid peak=0 hwm
+  s=$(date +%s.%N)
+  "$DRCTL" --config "$W/drctl.conf" "$@" >"$W/drctl.out" 2>"$W/drctl.err" & pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+    sleep 0.05
+  done
+  wait "$pid" || { cat "$W/drctl.err" >&2; exit 1; }
+  e=$(date +%s.%N)
+  echo "$(echo "$e - $s" | bc) $peak"
+}
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+# Warm the cache the same way for everyone.
+"$PG_BIN/pg_dump" agents_db >/dev/null
+t_gzip=$(timed "'$PG_BIN/pg_dump' agents_db | gzip > '$W/dump.sql.gz'")
+t_plain=$(timed "'$PG_BIN/pg_dump' agents_db > '$W/dump.sql'")
+read -r t_drctl rss_b < <(timed_drctl backup --component postgres)
+ID=$(cat "$W/drctl.out")
+rm -f "$W/dump.sql"
+
+"$PG_BIN/pg_dump" -Fd -f "$W/dir" agents_db
+"$PG_BIN/createdb" r_base
+t_pgr=$(timed "'$PG_BIN/pg_restore' -j 2 -d r_base '$W/dir'")
+read -r t_r1 rss_r1 < <(timed_drctl restore postgres --backup "$ID" --jobs 1 --target-database r_drctl1)
+read -r t_r2 rss_r2 < <(timed_drctl restore postgres --backup "$ID" --jobs 2 --target-database r_drctl2)
+
+cat <<EOF
+agents_db scale $SCALE ($SIZE), PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), $(nproc) cores
+backup
+  pg_dump | gzip                    $(printf %7.2f "$t_gzip") s  $(du -h "$W/dump.sql.gz" | cut -f1)
+  pg_dump > file                    $(printf %7.2f "$t_plain") s
+  drctl backup (zstd+age+signed)    $(printf %7.2f "$t_drctl") s  $(du -sh "$W/repo/backups/$ID" | cut -f1)  peak RSS $((rss_b / 1024)) MiB
+  ratio vs gzip routine             $(ratio "$t_drctl" "$t_gzip")   (target <= 0.40)
+  ratio vs plain pg_dump            $(ratio "$t_drctl" "$t_plain")   (target <= 1.30)
+restore
+  pg_restore -j 2 (directory dump)  $(printf %7.2f "$t_pgr") s
+  drctl restore --jobs 1 (streamed) $(printf %7.2f "$t_r1") s  peak RSS $((rss_r1 / 1024)) MiB  ratio $(ratio "$t_r1" "$t_pgr")
+  drctl restore --jobs 2 (spooled)  $(printf %7.2f "$t_r2") s  peak RSS $((rss_r2 / 1024)) MiB  ratio $(ratio "$t_r2" "$t_pgr")   (target <= 1.15)
+EOF

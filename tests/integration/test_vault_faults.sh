@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The vault component under every fault the Vault double can produce: a
+# truncated snapshot stream, a snapshot without (or with an empty)
+# SHA256SUMS.sealed or with a bad hash, a sealed Vault, a standby's 307 on
+# backup and restore, a snapshot from another cluster without and with
+# --force-new-cluster, permission denied, an invalid token, rate limiting,
+# 500s then success (and 500s that do not stop), a node that seals itself
+# during the restore.  Each must give the right exit status and a message
+# that names the address and the next step, and leave no published set.
+set -eo pipefail
+. "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
+for t in node curl jq; do
+  command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
+. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
+DOUBLES=()
+trap 'rc=$?; for p in "${DOUBLES[@]}"; do stop_vault_double "$p"; done; (exit $rc); _testlib_cleanup' EXIT
+unset VAULT_CACERT VAULT_CAPATH VAULT_SKIP_VERIFY VAULT_NAMESPACE
+export HOME="$T/home"; mkdir -p "$HOME"
+export DRCTL_VAULT_RETRY_BASE_MS=50 VAULT_TOKEN=root
+
+kv_put() { curl -sf -H "X-Vault-Token: root" -X POST --data-binary "{\"data\":$2}" "$1/v1/secret/data/$3" >/dev/null; }
+kv_get() { curl -s -H "X-Vault-Token: root" "$1/v1/secret/data/$2" | jq -c '.data.data'; }
+admin() { curl -sf -X POST -H 'Content-Type: application/json' --data-binary "$2" "$1/__double/state" >/dev/null || fail "admin $2"; }
+sets() { if [ -d "$REPO/backups" ]; then find "$REPO/backups" -mindepth 1 -maxdepth 1 -type d | wc -l; else echo 0; fi; }
+# backup_fails RC REGEX NAME: a failed backup leaves the repository as it was
+backup_fails() {
+  local before; before=$(sets)
+  run d backup --component vault
+  expect_rc "$1" "$3"
+  expect_err "$2" "$3: message"
+  [ "$(sets)" = "$before" ] || fail "$3: a failed backup must leave no set behind"
+}
+
+drctl_init_in "$T/d"
+start_vault_double --cluster-seed A --snapshot-pad-bytes 300000 --snapshot-pad-kind random --restore-delay-ms 200
+DOUBLES+=("$VAULT_DOUBLE_PID"); A=$VAULT_ADDR
+export DRCTL_VAULT_ADDRESS=$A
+kv_put "$A" '{"pw":"at-backup"}' app/db
+
+# --- snapshots that look fine but are not ---------------------------------------------
+admin "$A" '{"snapshot_cut_after_bytes":100000}'
+backup_fails 6 "snapshot stream from .* broke after [0-9]+ bytes|truncated snapshot" "truncated snapshot stream"
+admin "$A" '{"reset_faults":true,"snapshot_omit_sealed":true}'
+backup_fails 4 "incomplete snapshot: SHA256SUMS.sealed is missing" "snapshot without SHA256SUMS.sealed"
+admin "$A" '{"reset_faults":true,"snapshot_empty_sealed":true}'
+backup_fails 4 "SHA256SUMS.sealed is empty" "snapshot with an empty SHA256SUMS.sealed"
+admin "$A" '{"reset_faults":true,"snapshot_bad_hash":true}'
+backup_fails 4 "state.bin has SHA-256 .* but its SHA256SUMS says" "snapshot whose hash does not match"
+admin "$A" '{"reset_faults":true}'
+
+# --- sealed -----------------------------------------------------------------------------
+admin "$A" '{"sealed":true}'
+backup_fails 1 "Vault at $A is sealed" "backup of a sealed Vault"
+expect_err "vault operator unseal" "sealed: the hint says how to unseal"
+admin "$A" '{"sealed":false}'
+
+# --- permission denied, invalid token ------------------------------------------------
+TOK=$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary '{"tokens":[{"policies":["kv-read"]}]}' "$A/__double/state" | jq -r '.created_tokens[0]')
+VAULT_TOKEN=$TOK backup_fails 2 "permission denied by Vault at $A on GET sys/storage/raft/snapshot; the token's policy needs capability \"read\" on path \"sys/storage/raft/snapshot\"" "permission denied"
+expect_no_err "$TOK" "the token is never logged"
+VAULT_TOKEN=not-a-token backup_fails 2 "refused the token" "invalid token"
+expect_err "invalid or expired" "invalid token: the hint says to log in again"
+
+# --- retries ----------------------------------------------------------------------------
+admin "$A" '{"fail_next":2}'
+run d backup --component vault
+expect_rc 0 "two 500s, then success"
+expect_err "HTTP 500; retrying \(2 of 2\)" "the retries are reported"
+admin "$A" '{"fail_next":10}'
+backup_fails 6 "failed GET .* with HTTP 500 \(after 2 retries\)" "500s that do not stop"
+admin "$A" '{"reset_faults":true,"rate_limit_next":1}'
+run d backup --component vault
+expect_rc 0 "one 429, then success"
+expect_err "HTTP 429; retrying" "the 429 is retried"
+admin "$A" '{"rate_limited":true,"retry_after":1}'
+VAULT_MAX_RETRIES=1 backup_fails 6 "rate-limited GET .* \(after 1 retries\)" "rate limited (VAULT_MAX_RETRIES=1)"
+expect_err "rate limit quota" "rate limited: the hint names the quota"
+admin "$A" '{"reset_faults":true}'
+
+# --- a good set to restore ----------------------------------------------------------------
+run d backup --component vault
+expect_rc 0 "backup"
+ID=$OUT
+UNSEAL_A=$(curl -sf "$A/__double/state" | jq -r '.unseal_keys_b64[0]')
+
+# --- standby: backup and restore follow the 307 to the active node -----------------------
+start_vault_double --cluster-seed A --state standby --active-address "$A"; DOUBLES+=("$VAULT_DOUBLE_PID"); S=$VAULT_ADDR
+DRCTL_VAULT_ADDRESS=$S run d backup --component vault
+expect_rc 0 "backup through a standby"
+expect_err "Vault at $S is a standby; following its redirect to the active node $A" "backup says which node it used"
+[ "$(jq -r '.components.vault.snapshot.node' "$REPO/backups/$OUT/manifest.json")" = "$A" ] || fail "the manifest should name the active node"
+pass_note "manifest records the node that gave the snapshot"
+kv_put "$A" '{"pw":"after-backup"}' app/db
+run d restore vault --backup "$ID" --target "$S"
+expect_rc 0 "restore through a standby"
+expect_err "following its redirect to the active node $A" "restore follows the 307"
+expect_err "reading the snapshot again from backup set $ID" "the body is replayed from the repository"
+expect_err "Vault at $A is active again" "restore waits on the node that took the snapshot"
+[ "$(kv_get "$A" app/db)" = '{"pw":"at-backup"}' ] || fail "the active node should hold the backed-up value, has $(kv_get "$A" app/db)"
+pass_note "restore through a standby restores the data"
+# A 500 on the snapshot POST is retried with the body read again.  (A small
+# snapshot here: the double crashes when a client stops sending a large body
+# after an early answer, see the report.)
+start_vault_double --cluster-seed R; DOUBLES+=("$VAULT_DOUBLE_PID"); R=$VAULT_ADDR
+kv_put "$R" '{"pw":"r-at-backup"}' app/db
+DRCTL_VAULT_ADDRESS=$R run d backup --component vault
+expect_rc 0 "backup of a small Vault"
+R_ID=$OUT
+kv_put "$R" '{"pw":"r-later"}' app/db
+admin "$R" '{"fail_next":1,"fail_path_prefix":"sys/storage/raft/snapshot"}'
+DRCTL_VAULT_ADDRESS=$R run d restore vault --backup "$R_ID"
+expect_rc 0 "restore with one 500 on the snapshot POST"
+expect_err "POST sys/storage/raft/snapshot with HTTP 500; retrying" "the 500 is retried"
+expect_err "reading the snapshot again from backup set $R_ID" "the retry re-reads the snapshot"
+[ "$(kv_get "$R" app/db)" = '{"pw":"r-at-backup"}' ] || fail "the retried restore should restore the data"
+pass_note "a retried snapshot POST restores the data"
+start_vault_double --state standby; DOUBLES+=("$VAULT_DOUBLE_PID"); S2=$VAULT_ADDR
+DRCTL_VAULT_ADDRESS=$S2 backup_fails 6 "active cluster node not found" "a standby that knows no active node"
+
+# --- a node that seals itself during the restore -------------------------------------------
+admin "$A" '{"restore_fail":true}'
+run d restore vault --backup "$ID"
+expect_rc 1 "restore that fails inside Vault"
+expect_err "Vault sealed itself after the snapshot restore" "says Vault sealed itself"
+expect_err "vault operator unseal" "with the unseal hint"
+admin "$A" '{"reset_faults":true,"sealed":false}'
+
+# --- a new cluster: key mismatch, then --force-new-cluster ------------------------------------
+admin "$A" '{"reinitialize":{"root_token":"root"}}'
+[ "$(kv_get "$A" app/db)" = null ] || fail "a reinitialised double should be empty"
+run d restore vault --backup "$ID"
+expect_rc 1 "restore onto a cluster with other keys"
+expect_err "made by a cluster with different keys.*nothing was restored" "says the keys differ"
+expect_err "drctl restore vault --force-new-cluster" "hint names --force-new-cluster"
+expect_err "unseal keys of the cluster the snapshot came from" "hint warns about the unseal keys"
+run d --json restore vault --backup "$ID" --force-new-cluster
+expect_rc 0 "restore with --force-new-cluster"
+expect_err "WITHOUT checking.*unseal keys" "warns before forcing"
+expect_err "is SEALED: unseal it with the unseal keys of the cluster the snapshot came from" "says it needs the snapshot's unseal keys"
+[ "$(echo "$OUT" | jq -r '.vault.snapshot.needs_unseal')" = true ] || fail "the report should say needs_unseal"
+curl -sf -X POST --data-binary "{\"key\":\"$UNSEAL_A\"}" "$A/v1/sys/unseal" | jq -e '.sealed == false' >/dev/null \
+  || fail "the node should unseal with the snapshot cluster's key"
+[ "$(kv_get "$A" app/db)" = '{"pw":"at-backup"}' ] || fail "after unsealing, the snapshot's data should be there"
+pass_note "forced restore onto a new cluster, unsealed with the old keys, has the data"
+
+# --- restore refuses a sealed or uninitialised target ------------------------------------------
+admin "$A" '{"sealed":true}'
+run d restore vault --backup "$ID"
+expect_rc 1 "restore into a sealed Vault"
+expect_err "is sealed; nothing was restored" "says nothing was restored"
+
+echo "$CHECKS passed, 0 failed"
