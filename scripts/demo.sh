@@ -78,11 +78,46 @@ run drctl --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/s
 run export DRCTL_CONFIG="$W/drctl.conf"
 run export DRCTL_FILES_PATHS="$W/files"
 
-step "back up the files component"
-run drctl backup --component files
+step "platform data: agents_db in PostgreSQL, sessions in Redis, secrets in Vault"
+psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_ -f "$ROOT/tests/data/postgres/roles.sql"
+"$PG_BIN/createdb" agents_db
+psql_ -d agents_db -f "$ROOT/tests/data/postgres/fixture.sql" >/dev/null
+echo "agents_db: $(psql_ -At -d agents_db -c 'select count(*) from requests') requests, $(psql_ -At -d agents_db -c 'select count(*) from agents') agents"
+REDIS_DEMO=0
+if [ -f "$ROOT/backup/redis.c" ]; then
+	REDIS_DEMO=1
+	for i in $(seq 1 200); do printf 'SET session:%d token-%d EX 3600\r\nHSET agent:%d:state status running replicas 2\r\n' "$i" "$i" "$i"; done |
+		redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+	redis-cli -p "$REDIS_PORT" -n 3 SET ratelimit:global 100 >/dev/null
+	echo "redis: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0, $(redis-cli -p "$REDIS_PORT" -n 3 DBSIZE) in db 3"
+fi
+VAULT_DEMO=0
+if [ -n "${VAULT_ADDR:-}" ]; then
+	VAULT_DEMO=1
+	vault_put() { curl -sf -H "X-Vault-Token: $VAULT_TOKEN" -X POST --data-binary "{\"data\":$2}" "$VAULT_ADDR/v1/secret/data/$1" >/dev/null; }
+	vault_get() { curl -sf -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/secret/data/$1" | jq -r "$2"; }
+	vault_put agents/anthropic '{"api_key":"demo-key-1"}'
+	vault_put agents/postgres '{"user":"agents_admin","password":"demo-password"}'
+	echo "vault: 2 secrets under secret/agents/ at $VAULT_ADDR"
+fi
 
-step "list the backup sets"
+step "point drctl at the platform (each key could also live in the config file)"
+run export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
+run export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE"
+run export DRCTL_POSTGRES_DATABASES=agents_db
+if [ "$REDIS_DEMO" = 1 ]; then run export DRCTL_REDIS_URL="$REDIS_URL"; fi
+if [ "$VAULT_DEMO" = 1 ]; then
+	run export DRCTL_VAULT_ADDRESS="$VAULT_ADDR"   # the token comes from VAULT_TOKEN, as for the vault CLI
+	run export DRCTL_VAULT_KV_MOUNTS=secret
+fi
+
+step "back up every configured component into one signed, encrypted set"
+run drctl backup --tag demo
+
+step "list the backup sets, and show the newest"
 run drctl list
+run drctl show latest
 
 step "verify the newest set: signatures and hashes, then every member too"
 run drctl verify latest
@@ -94,18 +129,27 @@ run drctl restore files --backup latest --target "$W/restored"
 run diff -r "$W/files" "$W/restored$W/files"
 echo "restored files are identical to the originals"
 
-# ---------------------------------------------------------------------------
-# LATER STEPS: the postgres, redis and vault components.
-# The servers are already running (PGHOST/PGPORT/PG_ADMIN_USER/
-# PG_ADMIN_PASSWORD_FILE, REDIS_URL, and VAULT_ADDR/VAULT_TOKEN when the
-# double is present; see tests/harness/services.sh).  To add, per component:
-#   1. seed some data (psql ... / redis-cli -p "$REDIS_PORT" SET ... / curl $VAULT_ADDR ...)
-#   2. point drctl at the server (run export DRCTL_<COMPONENT>_<KEY>=...)
-#   3. run drctl backup --component <component>; run drctl verify latest --deep
-#   4. change or drop the data, run drctl restore <component> --backup latest ...,
-#      and check the data is back
-# ---------------------------------------------------------------------------
+step "restore agents_db into a new database; its fingerprints are compared with the backup's"
+run drctl restore postgres --backup latest --database agents_db --target-database agents_db_demo_restore
+echo "restored database: $(psql_ -At -d agents_db_demo_restore -c 'select count(*) from requests') requests"
+
+if [ "$REDIS_DEMO" = 1 ]; then
+	step "restore Redis into an empty scratch server; key counts are compared with the backup's"
+	REDIS_SRC_PORT=$REDIS_PORT
+	start_redis
+	run drctl restore redis --backup latest --target "$REDIS_URL"
+	echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0 (source: $(redis-cli -p "$REDIS_SRC_PORT" DBSIZE))"
+fi
+
+if [ "$VAULT_DEMO" = 1 ]; then
+	step "Vault: a secret is overwritten by mistake; restore the raft snapshot and read it back"
+	vault_put agents/anthropic '{"api_key":"overwritten"}'
+	echo "secret now: $(vault_get agents/anthropic .data.data.api_key)"
+	run drctl restore vault --backup latest
+	echo "secret after restore: $(vault_get agents/anthropic .data.data.api_key)"
+	[ "$(vault_get agents/anthropic .data.data.api_key)" = demo-key-1 ] || { echo "demo: the secret did not come back" >&2; exit 1; }
+fi
 
 step "done"
-echo "demo OK: backed up, listed, verified and restored the files component"
+echo "demo OK: backed up every component, verified the set (deep), and restored files, agents_db$([ "$REDIS_DEMO" = 1 ] && echo ", Redis")$([ "$VAULT_DEMO" = 1 ] && echo " and Vault")"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"
