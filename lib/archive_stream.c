@@ -38,6 +38,7 @@ struct archive_out {
 	char member[ARCHIVE_MEMBER_NAME_MAX + 1];
 	uint64_t announced, written;
 	mode_t mode;
+	const char *of_stream; /* a part of this stream: hashed as the stream, not alone */
 	EVP_MD_CTX *md;
 	/* a stream being cut into parts */
 	struct {
@@ -138,7 +139,8 @@ int archive_out_begin(struct archive_out *ao, const char *member, uint64_t size,
 	archive_entry_free(e);
 	if (rc != ARCHIVE_OK)
 		return out_error(ao, err, "header");
-	EVP_DigestInit_ex(ao->md, EVP_sha256(), NULL);
+	if (!ao->of_stream)
+		EVP_DigestInit_ex(ao->md, EVP_sha256(), NULL);
 	ao->in_member = 1;
 	ao->announced = size;
 	ao->written = 0;
@@ -153,7 +155,8 @@ int archive_out_write(struct archive_out *ao, const void *buf, size_t len, struc
 		return err_set(err, EXIT_FAILED, ao->member, NULL,
 			       "%s grew while it was being archived (announced %llu bytes)", ao->member,
 			       (unsigned long long)ao->announced);
-	EVP_DigestUpdate(ao->md, buf, len);
+	if (!ao->of_stream)
+		EVP_DigestUpdate(ao->md, buf, len);
 	while (len > 0) {
 		la_ssize_t n = archive_write_data(ao->a, p, len);
 		if (n <= 0)
@@ -177,16 +180,23 @@ int archive_out_end(struct archive_out *ao, struct drctl_error *err)
 			       (unsigned long long)ao->written, (unsigned long long)ao->announced);
 	if (archive_write_finish_entry(ao->a) != ARCHIVE_OK)
 		return out_error(ao, err, "entry");
-	EVP_DigestFinal_ex(ao->md, sha, NULL);
-	hex_encode(sha, 32, hex);
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)(ao->mode & 07777));
 	ao->in_member = 0;
 	/* tar header + data rounded to 512 */
 	ao->tar_bytes += 512 + ((ao->written + 511) / 512) * 512;
 	if (!ao->members)
 		return 0;
-	rec = json_pack("{s:s, s:I, s:s, s:s}", "name", ao->member, "size", (json_int_t)ao->written,
-			"sha256", hex, "mode", mode);
+	if (ao->of_stream) {
+		/* The stream's SHA-256 (in "streams") covers its parts: hashing
+		 * each part as well would cost a second pass over the data. */
+		rec = json_pack("{s:s, s:I, s:s, s:s}", "name", ao->member, "size", (json_int_t)ao->written,
+				"stream", ao->of_stream, "mode", mode);
+	} else {
+		EVP_DigestFinal_ex(ao->md, sha, NULL);
+		hex_encode(sha, 32, hex);
+		rec = json_pack("{s:s, s:I, s:s, s:s}", "name", ao->member, "size", (json_int_t)ao->written,
+				"sha256", hex, "mode", mode);
+	}
 	if (!rec || json_array_append_new(ao->members, rec) != 0)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	return 0;
@@ -522,10 +532,14 @@ static int stream_flush_part(struct archive_out *ao, struct drctl_error *err)
 {
 	char member[ARCHIVE_MEMBER_NAME_MAX + 16];
 
+	int rc;
+
 	archive_stream_part_name(ao->stream.name, ++ao->stream.parts, member, sizeof(member));
-	return archive_out_add_buffer(ao, member, ao->stream.buf, ao->stream.used, ao->stream.mode, err) == 0
-		       ? (ao->stream.used = 0, 0)
-		       : -1;
+	ao->of_stream = ao->stream.name;
+	rc = archive_out_add_buffer(ao, member, ao->stream.buf, ao->stream.used, ao->stream.mode, err);
+	ao->of_stream = NULL;
+	ao->stream.used = 0;
+	return rc;
 }
 
 int archive_out_stream_begin(struct archive_out *ao, const char *name, mode_t mode,

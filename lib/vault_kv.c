@@ -451,13 +451,16 @@ done:
 	return rc;
 }
 
+#define KV_IMPORT_MAX (256u << 20)
+
 int vault_kv_import(struct vault_client *vc, const char *mount, struct source *lines, const char *exported_at,
 		    int force, json_t *report, struct drctl_error *err)
 {
 	struct kv_import im = { .vc = vc, .mount = mount, .force = force, .exported_at = kv_time(exported_at),
 				.skipped = json_array(), .conflicts = json_array() };
 	struct vault_kv_lines *l = vault_kv_lines_new(err);
-	char mount_slash[512], buf[64 * 1024];
+	char mount_slash[512], *all = NULL;
+	size_t all_len = 0;
 	int rc = -1;
 
 	snprintf(mount_slash, sizeof(mount_slash), "%s%s", mount, mount[strlen(mount) - 1] == '/' ? "" : "/");
@@ -472,15 +475,23 @@ int vault_kv_import(struct vault_client *vc, const char *mount, struct source *l
 		goto done;
 	l->fn = kv_import_line;
 	l->ctx = &im;
-	for (;;) {
-		size_t got = 0;
-		if (source_read(lines, buf, sizeof(buf), &got, err) != 0)
+	/* Read the whole export before writing anything: its SHA-256 is checked
+	 * against the signed manifest only at its end, and no value may reach
+	 * Vault from an export that is not proven.  KV exports are small (a
+	 * bounded size, refused beyond). */
+	{
+		struct sink *mem = memory_sink_new(&all, &all_len, KV_IMPORT_MAX, err);
+		if (!mem)
 			goto done;
-		if (got == 0)
-			break;
-		if (vault_kv_lines_feed(l, buf, got, err) != 0)
+		if (stream_copy(lines, mem, NULL, err) != 0) {
+			sink_abort(mem);
+			goto done;
+		}
+		if (sink_close(mem, err) != 0)
 			goto done;
 	}
+	if (vault_kv_lines_feed(l, all, all_len, err) != 0)
+		goto done;
 	if (vault_kv_lines_finish(l, err) < 0)
 		goto done;
 	log_info("vault KV mount %s: %ld written, %ld already equal, %zu newer kept, %zu conflicts, %ld deleted in the backup",
@@ -493,7 +504,10 @@ done:
 	json_object_set_new(report, "deleted_in_backup", json_integer(im.deleted));
 	json_object_set_new(report, "skipped_newer", im.skipped);
 	json_object_set_new(report, "conflicts", im.conflicts);
-	secure_wipe(buf, sizeof(buf));
+	if (all) {
+		secure_wipe(all, all_len);
+		free(all);
+	}
 	vault_kv_lines_free(l);
 	return rc;
 }

@@ -118,11 +118,91 @@ static void verify_object_quick(struct set_reader *s, const char *component, jso
 	json_object_set_new(entry, "ok", json_false());
 }
 
-/* Read one member, hashing it and feeding the component's checker. */
-static int check_member_data(struct check_ctx *cctx, const struct component *c, struct archive_in *ai,
-			     const struct archive_member *m, struct digest *d, struct drctl_error *err)
+/* Streams stored as parts (archive_stream.h) are hashed as a whole: the
+ * parts of one stream come in order, and the running SHA-256 is compared
+ * with the manifest's "streams" entry at the last part. */
+struct stream_check {
+	char name[ARCHIVE_MEMBER_NAME_MAX + 1];
+	EVP_MD_CTX *md;
+	unsigned next_part;
+	uint64_t bytes;
+};
+
+static int stream_part_check(struct stream_check *sc, json_t *section, const char *stream,
+			     const struct archive_member *m, const struct digest *d, json_t *report,
+			     const char *object)
 {
-	struct source *src = digest_source_new(archive_in_member_source(ai), d, err);
+	json_t *expect = json_object_get(json_object_get(section, "streams"), stream);
+	json_int_t parts = json_integer_value(json_object_get(expect, "parts"));
+	const char *want = json_string_value(json_object_get(expect, "sha256"));
+	char part_name[ARCHIVE_MEMBER_NAME_MAX + 16];
+
+	(void)d;
+	if (!expect || !want)
+		return -1;
+	if (strcmp(sc->name, stream) != 0) {
+		snprintf(sc->name, sizeof(sc->name), "%s", stream);
+		sc->next_part = 1;
+		sc->bytes = 0;
+		EVP_DigestInit_ex(sc->md, EVP_sha256(), NULL);
+	}
+	archive_stream_part_name(stream, sc->next_part, part_name, sizeof(part_name));
+	if (strcmp(part_name, m->name) != 0) {
+		problem(report, m->name, "%s: stream %s: expected part %s, found %s", object, stream, part_name, m->name);
+		return -1;
+	}
+	sc->bytes += m->size;
+	if ((json_int_t)sc->next_part++ == parts) {
+		unsigned char sha[32];
+		char hex[65];
+		EVP_DigestFinal_ex(sc->md, sha, NULL);
+		hex_encode(sha, 32, hex);
+		sc->name[0] = '\0';
+		if (strcmp(hex, want) != 0 || (json_int_t)sc->bytes != json_integer_value(json_object_get(expect, "size"))) {
+			problem(report, stream, "%s: stream %s does not match the signed manifest (size or SHA-256)", object, stream);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read one member, hashing it and feeding the component's checker. */
+/* A pass-through that also feeds a stream's running digest. */
+struct tee_md_source {
+	struct source base;
+	struct source *up;
+	EVP_MD_CTX *md;
+};
+static int tee_md_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct tee_md_source *t = (struct tee_md_source *)s;
+	if (source_read(t->up, buf, cap, got, err) != 0)
+		return -1;
+	EVP_DigestUpdate(t->md, buf, *got);
+	return 0;
+}
+static void tee_md_close(struct source *s)
+{
+	source_close(((struct tee_md_source *)s)->up);
+	free(s);
+}
+static const struct source_ops tee_md_ops = { tee_md_read, tee_md_close };
+
+static int check_member_data(struct check_ctx *cctx, const struct component *c, struct archive_in *ai,
+			     const struct archive_member *m, struct digest *d, EVP_MD_CTX *stream_md,
+			     struct drctl_error *err)
+{
+	struct source *src = archive_in_member_source(ai);
+	if (stream_md) {
+		struct tee_md_source *t = calloc(1, sizeof(*t));
+		if (!t)
+			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		t->base.ops = &tee_md_ops;
+		t->up = src;
+		t->md = stream_md;
+		src = &t->base;
+	}
+	src = digest_source_new(src, d, err);
 	int rc = 0;
 
 	if (!src)
@@ -149,6 +229,7 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 	struct object_read o;
 	struct archive_member m;
 	struct check_ctx cctx = { .cfg = s->cfg, .backup_id = s->id };
+	struct stream_check streams = { .md = EVP_MD_CTX_new() };
 	struct drctl_error e;
 	size_t i, members = 0;
 	int more, ok = 1, problems_before = (int)json_array_size(json_object_get(report, "problems"));
@@ -158,6 +239,7 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 		problem(report, component, "%s", e.message);
 		json_object_set_new(entry, "ok", json_false());
 		json_decref(expected);
+		EVP_MD_CTX_free(streams.md);
 		return;
 	}
 	cctx.section = o.section;
@@ -174,7 +256,16 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 			ok = 0;
 			/* still read it, so the object's hash gets checked */
 		}
-		if (check_member_data(&cctx, c, o.archive, &m, &d, &e) != 0) {
+		if (want && json_object_get(want, "stream") &&
+		    strcmp(streams.name, json_string_value(json_object_get(want, "stream"))) != 0) {
+			/* first part of a stream: start its digest before reading */
+			snprintf(streams.name, sizeof(streams.name), "%s", json_string_value(json_object_get(want, "stream")));
+			streams.next_part = 1;
+			streams.bytes = 0;
+			EVP_DigestInit_ex(streams.md, EVP_sha256(), NULL);
+		}
+		if (check_member_data(&cctx, c, o.archive, &m, &d,
+				      want && json_object_get(want, "stream") ? streams.md : NULL, &e) != 0) {
 			problem(report, m.name, "%s: member %s: %s", o.name, m.name, e.message);
 			err_clear(&e);
 			ok = 0;
@@ -184,8 +275,10 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 		members++;
 		if (want) {
 			const char *hex = json_string_value(json_object_get(want, "sha256"));
+			const char *stream = json_string_value(json_object_get(want, "stream"));
 			if ((json_int_t)d.bytes != json_integer_value(json_object_get(want, "size")) ||
-			    !hex || strcmp(hex, d.sha256_hex) != 0) {
+			    (stream ? stream_part_check(&streams, o.section, stream, &m, &d, report, o.name) != 0
+				    : !hex || strcmp(hex, d.sha256_hex) != 0)) {
 				problem(report, m.name, "%s: member %s does not match the signed manifest (size or SHA-256)",
 					o.name, m.name);
 				ok = 0;
@@ -217,6 +310,7 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 	} else {
 		set_reader_abandon_component(&o);
 	}
+	EVP_MD_CTX_free(streams.md);
 	json_object_set_new(entry, "members_checked", json_integer((json_int_t)members));
 	json_object_set_new(entry, "ok", json_boolean(ok && (int)json_array_size(json_object_get(report, "problems")) == problems_before));
 	json_decref(expected);
