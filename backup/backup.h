@@ -38,5 +38,8 @@ int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int vault_configured(const struct config *cfg);
 int vault_capture(struct capture_ctx *ctx, struct drctl_error *err);
 
+/* The Redis component (backup/redis.c): the RDB over the replication protocol. */
+int redis_configured(const struct config *cfg);
+int redis_capture(struct capture_ctx *ctx, struct drctl_error *err);
 
 #endif

@@ -37,10 +37,21 @@ static const struct component vault_component = {
 	.check_finish = vault_check_finish,
 };
 
+static const struct component redis_component = {
+	.name = "redis",
+	.summary = "Redis RDB taken over the replication protocol",
+	.configured = redis_configured,
+	.capture = redis_capture,
+	.restore = redis_restore,
+	.check_member = redis_check_member,
+	.check_finish = redis_check_finish,
+};
+
 static const struct component *const all_components[] = {
 	&files_component,
 	&postgres_component,
 	&vault_component,
+	&redis_component,
 };
 
 const struct component *const *component_all(size_t *n)

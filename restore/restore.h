@@ -26,5 +26,7 @@ int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
 /* The Vault component (restore/vault.c). */
 int vault_restore(struct restore_ctx *ctx, struct drctl_error *err);
 
+/* The Redis component (restore/redis.c): RESTORE into a running server, or --rdb-file. */
+int redis_restore(struct restore_ctx *ctx, struct drctl_error *err);
 
 #endif

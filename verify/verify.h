@@ -41,5 +41,9 @@ int vault_check_member(struct check_ctx *ctx, const struct archive_member *m, st
 		       struct drctl_error *err);
 int vault_check_finish(struct check_ctx *ctx, struct drctl_error *err);
 
+/* The Redis component (verify/redis.c): the RDB re-walked, CRC64 and counts. */
+int redis_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
+		       struct drctl_error *err);
+int redis_check_finish(struct check_ctx *ctx, struct drctl_error *err);
 
 #endif

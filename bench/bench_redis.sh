@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench_redis.sh [N]: drctl's Redis backup and restore side by side with the
+# stock tools, in one run on the same data (the machine is shared and noisy,
+# so only the ratios mean something).  N=1000000 gives the 1.25 M-key set of
+# /work/shared/bench/make-redis-data.sh.
+#   backup:  drctl backup --component redis (zstd, age, signing) vs redis-cli --rdb FILE
+#   restore: drctl restore redis into an empty running server  vs  a stock
+#            redis-server started on the same RDB (start until loading:0)
+# Targets (issue 4): backup <= 1.10x, restore <= 3x, drctl peak RSS < 64 MiB.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
+DRCTL=${DRCTL:-$root/build/drctl}
+N=${1:-1000000}
+DATA=${REDIS_DATA_SCRIPT:-/work/shared/bench/make-redis-data.sh}
+# shellcheck source=/dev/null
+. "$root/tests/harness/services.sh"
+harness_init
+W="$HARNESS_DIR/bench"; mkdir -p "$W"
+
+start_redis; SRC=$REDIS_PORT; unset REDIS_PID
+start_redis; DST=$REDIS_PORT; unset REDIS_PID
+bash "$DATA" "$SRC" "$N" >/dev/null
+keys=$(redis-cli -p "$SRC" DBSIZE)
+"$DRCTL" --config "$W/etc/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
+export DRCTL_REDIS_URL="redis://127.0.0.1:$SRC"
+C=(--config "$W/etc/drctl.conf")
+
+secs() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+best() { printf '%s\n' "$@" | sort -g | head -1; }
+rss_of() { /usr/bin/time -f '%M' -o "$W/rss" "$@" >/dev/null 2>"$W/stderr"; cat "$W/rss"; }
+
+stock_backup() { redis-cli -p "$SRC" --rdb "$W/stock.rdb" >/dev/null 2>&1; }
+drctl_backup() { "$DRCTL" -q "${C[@]}" backup --component redis >"$W/id"; }
+drctl_restore() {
+	redis-cli -p "$DST" FLUSHALL >/dev/null
+	"$DRCTL" -q "${C[@]}" restore redis --backup "$(cat "$W/id")" --target "redis://127.0.0.1:$DST" >/dev/null
+}
+stock_load() { # a fresh server started on the RDB, until it has loaded it
+	local port dir pid
+	port=$(harness_free_port); dir="$W/load-$port"; mkdir -p "$dir"; cp "$W/stock.rdb" "$dir/dump.rdb"
+	local s e
+	s=$(date +%s.%N)
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb --save "" --appendonly no \
+		--logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	until [ "$(redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = loading:0 ]; do sleep 0.02; done
+	e=$(date +%s.%N)
+	[ "$(redis-cli -p "$port" DBSIZE)" = "$keys" ] || echo "warning: stock load has $(redis-cli -p "$port" DBSIZE) keys, source $keys" >&2
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	rm -rf "$dir"
+	echo "$e - $s" | bc -l
+}
+
+sb1=$(secs stock_backup); db1=$(secs drctl_backup); db2=$(secs drctl_backup); sb2=$(secs stock_backup)
+sl1=$(stock_load); dr1=$(secs drctl_restore); dr2=$(secs drctl_restore); sl2=$(stock_load)
+sb=$(best "$sb1" "$sb2"); dbk=$(best "$db1" "$db2"); sl=$(best "$sl1" "$sl2"); dr=$(best "$dr1" "$dr2")
+[ "$(redis-cli -p "$DST" DBSIZE)" = "$keys" ] || echo "warning: restored server has $(redis-cli -p "$DST" DBSIZE) keys, source $keys" >&2
+rss_b=$(rss_of "$DRCTL" -q "${C[@]}" backup --component redis)
+redis-cli -p "$DST" FLUSHALL >/dev/null
+rss_r=$(rss_of "$DRCTL" -q "${C[@]}" restore redis --backup "$(cat "$W/id")" --target "redis://127.0.0.1:$DST")
+printf 'data: %s keys, RDB %s MiB, %s cores\n' "$keys" "$(($(stat -c %s "$W/stock.rdb") >> 20))" "$(nproc)"
+printf 'backup   redis-cli --rdb FILE              : %6.2f s\n' "$sb"
+printf 'backup   drctl backup (zstd, age, signed)  : %6.2f s   ratio %.2fx (target <= 1.10x)\n' "$dbk" "$(echo "$dbk / $sb" | bc -l)"
+printf 'restore  stock redis-server loading the RDB: %6.2f s\n' "$sl"
+printf 'restore  drctl restore into a running server: %6.2f s   ratio %.2fx (target <= 3x)\n' "$dr" "$(echo "$dr / $sl" | bc -l)"
+printf 'peak RSS drctl backup: %d MiB, restore: %d MiB (target < 64 MiB)\n' $((rss_b / 1024)) $((rss_r / 1024))
