@@ -84,13 +84,10 @@ psql_ -f "$ROOT/tests/data/postgres/roles.sql"
 "$PG_BIN/createdb" agents_db
 psql_ -d agents_db -f "$ROOT/tests/data/postgres/fixture.sql" >/dev/null
 echo "agents_db: $(psql_ -At -d agents_db -c 'select count(*) from requests') requests, $(psql_ -At -d agents_db -c 'select count(*) from agents') agents"
-REDIS_DEMO=1
-if true; then
-	for i in $(seq 1 200); do printf 'SET session:%d token-%d EX 3600\r\nHSET agent:%d:state status running replicas 2\r\n' "$i" "$i" "$i"; done |
-		redis-cli -p "$REDIS_PORT" --pipe >/dev/null
-	redis-cli -p "$REDIS_PORT" -n 3 SET ratelimit:global 100 >/dev/null
-	echo "redis: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0, $(redis-cli -p "$REDIS_PORT" -n 3 DBSIZE) in db 3"
-fi
+for i in $(seq 1 200); do printf 'SET session:%d token-%d EX 3600\r\nHSET agent:%d:state status running replicas 2\r\n' "$i" "$i" "$i"; done |
+	redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+redis-cli -p "$REDIS_PORT" -n 3 SET ratelimit:global 100 >/dev/null
+echo "redis: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0, $(redis-cli -p "$REDIS_PORT" -n 3 DBSIZE) in db 3"
 VAULT_DEMO=0
 if [ -n "${VAULT_ADDR:-}" ]; then
 	VAULT_DEMO=1
@@ -105,7 +102,7 @@ step "point drctl at the platform (each key could also live in the config file)"
 run export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
 run export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE"
 run export DRCTL_POSTGRES_DATABASES=agents_db
-if [ "$REDIS_DEMO" = 1 ]; then run export DRCTL_REDIS_URL="$REDIS_URL"; fi
+run export DRCTL_REDIS_URL="$REDIS_URL"
 if [ "$VAULT_DEMO" = 1 ]; then
 	run export DRCTL_VAULT_ADDRESS="$VAULT_ADDR"   # the token comes from VAULT_TOKEN, as for the vault CLI
 	run export DRCTL_VAULT_KV_MOUNTS=secret
@@ -132,13 +129,11 @@ step "restore agents_db into a new database; its fingerprints are compared with 
 run drctl restore postgres --backup latest --database agents_db --target-database agents_db_demo_restore
 echo "restored database: $(psql_ -At -d agents_db_demo_restore -c 'select count(*) from requests') requests"
 
-if [ "$REDIS_DEMO" = 1 ]; then
-	step "restore Redis into an empty scratch server; key counts are compared with the backup's"
-	REDIS_SRC_PORT=$REDIS_PORT
-	start_redis
-	run drctl restore redis --backup latest --target "$REDIS_URL"
-	echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0 (source: $(redis-cli -p "$REDIS_SRC_PORT" DBSIZE))"
-fi
+step "restore Redis into an empty scratch server; key counts are compared with the backup's"
+REDIS_SRC_PORT=$REDIS_PORT
+start_redis
+run drctl restore redis --backup latest --target "$REDIS_URL"
+echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0 (source: $(redis-cli -p "$REDIS_SRC_PORT" DBSIZE))"
 
 if [ "$VAULT_DEMO" = 1 ]; then
 	step "Vault: a secret is overwritten by mistake; restore the raft snapshot and read it back"
@@ -150,5 +145,5 @@ if [ "$VAULT_DEMO" = 1 ]; then
 fi
 
 step "done"
-echo "demo OK: backed up every component, verified the set (deep), and restored files, agents_db$([ "$REDIS_DEMO" = 1 ] && echo ", Redis")$([ "$VAULT_DEMO" = 1 ] && echo " and Vault")"
+echo "demo OK: backed up every component, verified the set (deep), and restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault")"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"
