@@ -18,11 +18,13 @@
  *
  * Consistency: for each database a control connection opens a REPEATABLE
  * READ transaction, exports its snapshot and keeps it open while pg_dump runs
- * with --snapshot.  The fingerprints (exact row count of every table, value of
- * every sequence) are read in that same transaction; the row counts are sent
- * asynchronously so they are counted while pg_dump streams.  Sequence values
- * are not transactional, so theirs are taken from the dump's own table of
- * contents (see sequences_from_toc).
+ * with --snapshot.  The tables to fingerprint are listed in that same
+ * transaction, and their exact row counts are counted in the dump's own COPY
+ * data as it streams past (pg_row_counter in lib/pg.c): the very snapshot
+ * pg_dump read, at no cost to the server (a second scan of every table would
+ * compete with pg_dump for the same cores).  Sequence values are not
+ * transactional, so theirs are taken from the dump's own table of contents
+ * (see sequences_from_toc).
  *
  * Nothing of the globals' content is ever logged: it holds password hashes.
  */
@@ -30,7 +32,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ struct pg_backup {
 	size_t head_len;
 	int head_state; /* 0 gathering, 1 parsed into head_toc, -1 not wanted */
 	json_t *head_toc;
+	struct pg_row_counter *rows; /* counts COPY rows in the data blocks after the TOC */
 };
 
 int postgres_configured(const struct config *cfg)
@@ -151,10 +153,44 @@ static int gather_head(struct pg_backup *b, size_t got, const char *subject, str
 		return err_set(err, EXIT_FAILED, subject, "check that [postgres] pg_dump is PostgreSQL's pg_dump",
 			       "pg_dump's output for %s does not read as a custom-format dump: %s", subject, why);
 	if (p == 0) {
+		size_t toc_end = (size_t)json_integer_value(json_object_get(b->head_toc, "toc_end"));
 		b->head_state = 1;
+		pg_row_counter_free(b->rows);
+		b->rows = pg_row_counter_new((int)json_integer_value(json_object_get(b->head_toc, "int_size")));
+		if (!b->rows)
+			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		/* What came after the TOC in this read is already data. */
+		if (pg_row_counter_feed(b->rows, b->head + toc_end, b->head_len - toc_end, why, sizeof(why)) != 0)
+			return err_set(err, EXIT_FAILED, subject, NULL, "pg_dump's output for %s: %s", subject, why);
 		free(b->head);
 		b->head = NULL;
 		b->head_len = 0;
+	}
+	return 0;
+}
+
+/* The row-count fingerprints, from the dump's own data blocks. */
+static int rows_from_dump(struct pg_backup *b, json_t *tables, const char *db, struct drctl_error *err)
+{
+	json_t *ids = json_object_get(b->head_toc, "tables"), *t;
+	char why[256];
+	size_t i;
+
+	if (!b->rows || pg_row_counter_finish(b->rows, why, sizeof(why)) != 0)
+		return err_set(err, EXIT_FAILED, db, "run the backup again; report this if it persists",
+			       "pg_dump's output for %s ended early or is malformed: %s", db, b->rows ? why : "no data");
+	json_array_foreach(tables, i, t) {
+		char key[2 * PG_NAME_MAX + 8];
+		json_t *id;
+		int64_t rows;
+		snprintf(key, sizeof(key), "%s.%s", json_string_value(json_object_get(t, "schema")),
+			 json_string_value(json_object_get(t, "name")));
+		id = json_object_get(ids, key);
+		rows = id ? pg_row_counter_rows(b->rows, json_integer_value(id)) : -1;
+		if (rows < 0)
+			return err_set(err, EXIT_FAILED, key, "run the backup again; report this if it persists",
+				       "pg_dump wrote no data for table %s of database %s", key, db);
+		json_object_set_new(t, "rows", json_integer((json_int_t)rows));
 	}
 	return 0;
 }
@@ -182,33 +218,13 @@ static int sequences_from_toc(json_t *fp, json_t *toc, const char *db, struct dr
 	return 0;
 }
 
-/* Copy a tool's stdout into an archive stream.  When `conn` is busy with an
- * asynchronous query, its input is consumed meanwhile, so the server never
- * blocks on a full socket while we wait for the tool. */
-static int pump_stream(struct pg_backup *b, struct pg_tool *t, PGconn *conn, const char *subject,
-		       struct drctl_error *err)
+/* Copy a tool's stdout into an archive stream (and, for a dump, into the
+ * TOC reader and then the row counter). */
+static int pump_stream(struct pg_backup *b, struct pg_tool *t, const char *subject, struct drctl_error *err)
 {
 	for (;;) {
-		struct pollfd fds[2] = { { .fd = t->out_fd, .events = POLLIN } };
-		int nfds = 1;
 		ssize_t got;
 
-		if (conn && PQisBusy(conn)) {
-			fds[1] = (struct pollfd){ .fd = PQsocket(conn), .events = POLLIN };
-			nfds = 2;
-		}
-		if (poll(fds, (nfds_t)nfds, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set_errno(err, EXIT_FAILED, errno, subject, NULL, "poll");
-		}
-		if (nfds == 2 && fds[1].revents) {
-			/* A lost control connection shows up when its result is read. */
-			if (!PQconsumeInput(conn))
-				log_debug("control connection for %s: %s", subject, PQerrorMessage(conn));
-		}
-		if (!fds[0].revents)
-			continue;
 		got = read(t->out_fd, b->buf, POSTGRES_READ_SIZE);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -218,8 +234,14 @@ static int pump_stream(struct pg_backup *b, struct pg_tool *t, PGconn *conn, con
 			return 0;
 		if (archive_out_stream_write(b->ctx->archive, b->buf, (size_t)got, err) != 0)
 			return -1;
-		if (b->head_state == 0 && gather_head(b, (size_t)got, subject, err) != 0)
-			return -1;
+		if (b->head_state == 0) {
+			if (gather_head(b, (size_t)got, subject, err) != 0)
+				return -1;
+		} else if (b->head_state == 1 && b->rows) {
+			char why[256];
+			if (pg_row_counter_feed(b->rows, (const unsigned char *)b->buf, (size_t)got, why, sizeof(why)) != 0)
+				return err_set(err, EXIT_FAILED, subject, NULL, "pg_dump's output for %s: %s", subject, why);
+		}
 	}
 }
 
@@ -232,32 +254,6 @@ static void tool_failure_hint(struct drctl_error *err, const char *db)
 			 db);
 	else if (!err->hint[0])
 		err_hint(err, "read the PostgreSQL server log around this time, fix the cause, then run `drctl backup --component postgres` again; nothing was published");
-}
-
-/* Collect the asynchronous row counts (blocking until they are there). */
-static int finish_counts(PGconn *conn, json_t *tables, const char *db, struct drctl_error *err)
-{
-	PGresult *r;
-	int rc = 0, seen = 0;
-
-	while ((r = PQgetResult(conn)) != NULL) {
-		if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
-			char msg[400];
-			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-			msg[strcspn(msg, "\n")] = '\0';
-			rc = err_set(err, PQstatus(conn) == CONNECTION_OK ? EXIT_FAILED : EXIT_IO, db,
-				     "the connection to PostgreSQL was lost or a table could not be read: check the server log, then run the backup again",
-				     "counting rows in database %s failed: %s", db, msg);
-		} else if (rc == 0) {
-			rc = pg_fingerprint_count_result(r, tables, err);
-			seen = 1;
-		}
-		PQclear(r);
-	}
-	if (rc == 0 && !seen)
-		rc = err_set(err, EXIT_IO, db, "check the server log, then run the backup again",
-			     "counting rows in database %s failed: %s", db, PQerrorMessage(conn));
-	return rc;
 }
 
 static int dump_database(struct pg_backup *b, const char *db, size_t index, struct drctl_error *err)
@@ -286,12 +282,11 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 		goto done;
 	if (pg_fingerprint_sequences(conn, fp, err) != 0)
 		goto done;
+	/* The tables to fingerprint, listed in the snapshot; their rows are
+	 * counted in the dump's own data (rows_from_dump), not by a second scan
+	 * of every table competing with pg_dump. */
 	if (pg_fingerprint_count_query(conn, tables, &count_sql, err) != 0)
 		goto done;
-	if (!PQsendQuery(conn, count_sql)) {
-		err_set(err, EXIT_IO, db, NULL, "cannot send the row-count query for %s: %s", db, PQerrorMessage(conn));
-		goto done;
-	}
 	snprintf(snaparg, sizeof(snaparg), "--snapshot=%s", snapshot);
 	{
 		char *argv[] = { b->pg_dump, "--format=custom", "--compress=0", snaparg, "--dbname", dbarg, NULL };
@@ -302,7 +297,7 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	if (archive_out_stream_begin(b->ctx->archive, stream, 0600, b->streams, err) != 0)
 		goto done;
 	b->head_state = 0;
-	if (pump_stream(b, &t, conn, db, err) != 0)
+	if (pump_stream(b, &t, db, err) != 0)
 		goto done;
 	if (pg_tool_finish(&t, "dump", db, err) != 0) {
 		tool_failure_hint(err, db);
@@ -314,7 +309,7 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	}
 	if (sequences_from_toc(fp, b->head_toc, db, err) != 0)
 		goto done;
-	if (finish_counts(conn, tables, db, err) != 0)
+	if (rows_from_dump(b, tables, db, err) != 0)
 		goto done;
 	/* Only now may the snapshot go: pg_dump has finished with it. */
 	if (pg_snapshot_release(conn, err) != 0)
@@ -341,6 +336,8 @@ done:
 	b->head_len = 0;
 	json_decref(b->head_toc);
 	b->head_toc = NULL;
+	pg_row_counter_free(b->rows);
+	b->rows = NULL;
 	free(count_sql);
 	PQfinish(conn);
 	json_decref(entry);
@@ -374,7 +371,7 @@ static int dump_globals(struct pg_backup *b, const char *db, json_t *section, st
 		goto done;
 	if (archive_out_stream_begin(b->ctx->archive, "postgres/globals.sql", 0600, b->streams, err) != 0)
 		goto done;
-	if (pump_stream(b, &t, NULL, "globals", err) != 0)
+	if (pump_stream(b, &t, "globals", err) != 0)
 		goto done;
 	if (pg_tool_finish(&t, "roles and tablespaces", "globals", err) != 0) {
 		tool_failure_hint(err, "the globals");

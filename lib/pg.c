@@ -1089,7 +1089,8 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 	for (int64_t i = 0; i < count; i++) {
 		const char *tag, *desc, *ns, *defn;
 		size_t tagl, descl, nsl, defnl;
-		NEED(toc_int(&r, &v)); /* dump id */
+		int64_t dump_id;
+		NEED(toc_int(&r, &dump_id));
 		NEED(toc_int(&r, &v)); /* had dumper */
 		NEED(toc_str(&r, &s, &sl)); /* table oid */
 		NEED(toc_str(&r, &s, &sl)); /* oid */
@@ -1121,7 +1122,7 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 			char key[2 * PG_NAME_MAX + 8];
 			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
 				 ns ? ns : "", (int)(tagl > PG_NAME_MAX ? PG_NAME_MAX : tagl), tag);
-			json_object_set_new(data, key, json_true());
+			json_object_set_new(data, key, json_integer((json_int_t)dump_id));
 		} else if (desc && descl == 12 && !memcmp(desc, "SEQUENCE SET", 12) && tag && defn) {
 			char key[2 * PG_NAME_MAX + 8];
 			long long value;
@@ -1134,7 +1135,171 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 		}
 	}
 	json_object_set_new(info, "entries", json_integer((json_int_t)count));
+	json_object_set_new(info, "toc_end", json_integer((json_int_t)(r.p - buf)));
+	json_object_set_new(info, "int_size", json_integer(r.int_size));
 	return 0;
 #undef NEED
+}
+
+/* ------------------------------------------------------------ rows in the data blocks */
+
+/*
+ * After the TOC come the data blocks (pg_backup_custom.c, _StartData,
+ * _CustomWriteFunc, _EndData, _StartBlobs...): a block type byte (1 = table
+ * data, 3 = large objects), the entry's dump id, then chunks (an int length
+ * and that many bytes) up to a zero length; large objects repeat (oid,
+ * chunks) up to a zero oid.  With --compress=0 the chunks of a TABLE DATA
+ * block are the table's COPY text, where a row ends with a newline and a
+ * newline inside a value is written as "\n", so counting newline bytes
+ * counts rows exactly, in the very snapshot pg_dump read.
+ */
+enum { RC_BLOCK, RC_ID, RC_LEN, RC_DATA, RC_BLOB_OID };
+
+struct pg_row_counter {
+	int int_size;
+	int state, in_blobs;
+	int int_pos, int_sign;
+	uint64_t int_val;
+	uint64_t remaining;
+	uint64_t chunk_len;      /* length of the chunk being read */
+	unsigned char tail[5];   /* its first bytes, to recognise the end marker */
+	int last_was_marker;     /* the block's latest chunk was the end marker */
+	int64_t cur_id;
+	int64_t *rows; /* by dump id; -1 = no block */
+	size_t rows_cap;
+};
+
+struct pg_row_counter *pg_row_counter_new(int int_size)
+{
+	struct pg_row_counter *c = calloc(1, sizeof(*c));
+	if (c)
+		c->int_size = int_size;
+	return c;
+}
+
+void pg_row_counter_free(struct pg_row_counter *c)
+{
+	if (c) {
+		free(c->rows);
+		free(c);
+	}
+}
+
+int64_t pg_row_counter_rows(const struct pg_row_counter *c, int64_t dump_id)
+{
+	return dump_id >= 0 && (size_t)dump_id < c->rows_cap ? c->rows[dump_id] : -1;
+}
+
+/* One byte of an int; 1 when the int is complete. */
+static int rc_int_byte(struct pg_row_counter *c, unsigned char b, int64_t *out)
+{
+	if (c->int_pos == 0) {
+		c->int_sign = b;
+		c->int_val = 0;
+	} else if (c->int_pos <= 8) {
+		c->int_val |= (uint64_t)b << (8 * (c->int_pos - 1));
+	}
+	if (c->int_pos++ < c->int_size)
+		return 0;
+	c->int_pos = 0;
+	*out = c->int_sign ? -(int64_t)c->int_val : (int64_t)c->int_val;
+	return 1;
+}
+
+static int rc_start_block(struct pg_row_counter *c, int64_t id, char *why, size_t cap)
+{
+	if (id < 0 || id > 100000000)
+		return snprintf(why, cap, "implausible dump id %lld in a data block", (long long)id), -1;
+	if ((size_t)id >= c->rows_cap) {
+		size_t n = (size_t)id + 1024;
+		int64_t *grown = realloc(c->rows, n * sizeof(*grown));
+		if (!grown)
+			return snprintf(why, cap, "out of memory"), -1;
+		for (size_t i = c->rows_cap; i < n; i++)
+			grown[i] = -1;
+		c->rows = grown;
+		c->rows_cap = n;
+	}
+	if (!c->in_blobs)
+		c->rows[id] = 0;
+	c->cur_id = id;
+	return 0;
+}
+
+int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size_t len, char *why, size_t cap)
+{
+	size_t i = 0;
+	int64_t v;
+
+	while (i < len) {
+		if (c->state == RC_DATA) {
+			size_t n = len - i < c->remaining ? len - i : (size_t)c->remaining;
+			uint64_t done = c->chunk_len - c->remaining;
+			if (c->chunk_len == 5 && done < 5)
+				memcpy(c->tail + done, buf + i, n < 5 - done ? n : (size_t)(5 - done));
+			if (!c->in_blobs) {
+				const unsigned char *p = buf + i, *end = buf + i + n;
+				int64_t rows = 0;
+				while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+					rows++;
+					p++;
+				}
+				c->rows[c->cur_id] += rows;
+			}
+			i += n;
+			c->remaining -= n;
+			if (c->remaining == 0) {
+				c->last_was_marker = c->chunk_len == 5 && !memcmp(c->tail, "\\.\n\n\n", 5);
+				c->state = RC_LEN;
+			}
+			continue;
+		}
+		if (c->state == RC_BLOCK) {
+			unsigned char b = buf[i++];
+			if (b != 1 && b != 3)
+				return snprintf(why, cap, "unknown data block type %u", b), -1;
+			c->in_blobs = b == 3;
+			c->state = RC_ID;
+			continue;
+		}
+		if (!rc_int_byte(c, buf[i++], &v))
+			continue;
+		switch (c->state) {
+		case RC_ID:
+			if (rc_start_block(c, v, why, cap) != 0)
+				return -1;
+			c->state = c->in_blobs ? RC_BLOB_OID : RC_LEN;
+			break;
+		case RC_BLOB_OID:
+			c->state = v == 0 ? RC_BLOCK : RC_LEN;
+			break;
+		case RC_LEN:
+			if (v < 0)
+				return snprintf(why, cap, "negative chunk length in a data block"), -1;
+			if (v == 0 && !c->in_blobs) {
+				if (!c->last_was_marker)
+					return snprintf(why, cap, "the data of dump entry %lld does not end with COPY's end marker",
+							(long long)c->cur_id), -1;
+				c->rows[c->cur_id] -= 3;
+				c->last_was_marker = 0;
+				c->state = RC_BLOCK;
+			} else if (v == 0) {
+				c->state = RC_BLOB_OID;
+			} else {
+				c->remaining = c->chunk_len = (uint64_t)v;
+				c->last_was_marker = 0;
+				c->state = RC_DATA;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+int pg_row_counter_finish(const struct pg_row_counter *c, char *why, size_t cap)
+{
+	if (c->state != RC_BLOCK || c->int_pos != 0)
+		return snprintf(why, cap, "the dump ends inside a data block"), -1;
+	return 0;
 }
 

@@ -103,11 +103,25 @@ json_t *pg_database_properties(PGconn *c, struct drctl_error *err);
 
 #define PG_TOC_MAX (16u << 20)
 /* Parse the header and table of contents at the start of a custom-format
- * dump.  0: parsed, `info` gets "tables" ({"schema.table": true} per TABLE
+ * dump.  0: parsed, `info` gets "tables" ({"schema.table": dump id} per TABLE
  * DATA entry), "sequences" ({"schema.seq": {"last_value","is_called"}} from
  * the SEQUENCE SET entries), "dbname", "server_version", "pg_dump_version",
- * "entries"; 1: more bytes needed; -1: not readable (reason in why). */
+ * "entries", "toc_end" (bytes), "int_size"; 1: more bytes needed; -1: not
+ * readable (reason in why). */
 int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap);
+
+/* Exact row counts from a custom-format dump written with --compress=0:
+ * feed it every byte after the TOC (pg_toc_parse's "toc_end"); then
+ * pg_row_counter_rows gives the rows of a TABLE DATA entry by its dump id
+ * (pg_toc_parse's "tables" values), -1 when the dump had no block for it.
+ * Feeding and finishing return -1 with the reason in why on a malformed
+ * stream. */
+struct pg_row_counter;
+struct pg_row_counter *pg_row_counter_new(int int_size);
+int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size_t len, char *why, size_t cap);
+int pg_row_counter_finish(const struct pg_row_counter *c, char *why, size_t cap);
+int64_t pg_row_counter_rows(const struct pg_row_counter *c, int64_t dump_id);
+void pg_row_counter_free(struct pg_row_counter *c);
 
 /* --- PostgreSQL's tools as child processes ---------------------------- */
 
