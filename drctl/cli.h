@@ -39,5 +39,6 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_prune(struct cli *cli, int argc, char **argv);
+int cmd_export_signing_key(struct cli *cli, int argc, char **argv);
 
 #endif

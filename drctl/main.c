@@ -27,6 +27,7 @@ static const struct command {
 	{ "verify", cmd_verify, "check signatures and hashes of a set (--deep: every member too)" },
 	{ "restore", cmd_restore, "restore one component from a set" },
 	{ "prune", cmd_prune, "remove incomplete sets (debris of interrupted backups)" },
+	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
 };
 
 static void usage(FILE *out)
@@ -35,7 +36,7 @@ static void usage(FILE *out)
 		"usage: drctl [--config FILE] [--json] [--log-format text|json] [-v|-q] COMMAND [ARGS]\n\n"
 		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`drctl COMMAND --help` for a command's options; exit codes: see README.\n");
 }
 

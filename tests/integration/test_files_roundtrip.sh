@@ -30,6 +30,11 @@ run "$DRCTL" --config "$T/other/drctl.conf" init --repository "$T/repo2"
 expect_rc 2 "init with existing keys"
 expect_err "key file .*already exists" "init refuses to overwrite existing keys"
 
+run "$DRCTL" --config "$CONF" export-signing-key --out "$T/exported.pub"
+expect_rc 0 "export-signing-key from the local key"
+cmp -s "$T/exported.pub" "$T/etc/signing.pub" || fail "the exported public key differs from signing.pub"
+pass_note "export-signing-key writes the same public key as init"
+
 # --- data -------------------------------------------------------------------------
 SRC="$T/src"; mkdir -p "$SRC/tls" "$SRC/conf/nested/deeper" "$SRC/empty"
 printf 'cert\n' > "$SRC/tls/server.crt"

@@ -60,6 +60,15 @@ run d backup --component vault
 expect_rc 0 "second transit-signed backup"
 minisign -Vm "$REPO/backups/$OUT/manifest.json" -p "$T/transit.pub" >/dev/null || fail "second set should verify too"
 
+# The public key can also be exported explicitly, before any backup.
+run d export-signing-key --out "$T/exported.pub"
+expect_rc 0 "export-signing-key from transit"
+cmp -s "$T/exported.pub" "$T/transit.pub" || fail "the exported key differs from the one the backup wrote"
+minisign -Vm "$REPO/backups/$ID/manifest.json" -p "$T/exported.pub" >/dev/null || fail "minisign rejects the set with the exported key"
+pass_note "stock minisign verifies with the key export-signing-key wrote"
+run d export-signing-key --out "$T/exported.pub"
+expect_rc 2 "export-signing-key refuses to overwrite"
+
 # Refusals: another key in public_key_file, no such transit key.
 DRCTL_SIGNING_PUBLIC_KEY_FILE="$T/d/signing.pub" run d backup --component vault
 expect_rc 2 "public_key_file holding another key"
