@@ -119,6 +119,7 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 	json_t *section = json_object(), *members = json_array();
 	double t0 = now_seconds();
 	struct capture_ctx ctx;
+	long level;
 
 	json_object_set_new(json_object_get(p->manifest, "components"), c->name, section);
 	json_object_set_new(section, "members", members);
@@ -136,7 +137,12 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 		sink = thread_sink_new(sink, err);
 	if (!sink)
 		return -1;
-	ao = archive_out_new(sink, (int)p->zstd_level, (int)p->zstd_threads, members, err);
+	/* A component may have its own level ([postgres] compression_level):
+	 * what suits certificates does not suit a database dump. */
+	if (config_get_int(p->cfg, c->name, "compression_level", &level) != 0)
+		level = p->zstd_level;
+	json_object_set_new(section, "compression_level", json_integer(level));
+	ao = archive_out_new(sink, (int)level, (int)p->zstd_threads, members, err);
 	if (!ao)
 		return -1;
 	ctx = (struct capture_ctx){ .cfg = p->cfg, .backup_id = p->id, .archive = ao, .section = section };

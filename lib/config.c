@@ -106,6 +106,8 @@ static const struct config_key config_keys[] = {
 	KSECRET("postgres", "conninfo", CONFIG_STRING, "host=127.0.0.1 dbname=agents_db", "libpq connection string; PG* variables fill the rest (put the password in password_file)"),
 	K("postgres", "databases", CONFIG_STRING, "agents_db", "databases to dump, comma-separated"),
 	KINT("postgres", "jobs", "2", 1, 64, "parallel pg_dump / pg_restore jobs"),
+	KINT("postgres", "compression_level", "1", 1, 19,
+	     "zstd level of the postgres object (overrides [compression] level; 1: COPY text compresses as well as at 3, twice as fast)"),
 	K("postgres", "pg_dump", CONFIG_STRING, "pg_dump", "pg_dump program (a name on PATH or a full path)"),
 	K("postgres", "pg_restore", CONFIG_STRING, "pg_restore", "pg_restore program (a name on PATH or a full path)"),
 	KX("postgres", "password_file", CONFIG_PATH, "/run/secrets/postgres-password", "file holding the PostgreSQL password (mode 0600)"),
