@@ -8,6 +8,7 @@
  * callback over a source.
  */
 #include "archive_stream.h"
+#include "stream_thread.h"
 #include "zstd_stream.h"
 
 #include <archive.h>
@@ -418,7 +419,11 @@ struct archive_in *archive_in_new(struct source *upstream, const char *object_na
 	snprintf(ai->object, sizeof(ai->object), "%s", object_name ? object_name : "archive");
 	ai->msrc.base.ops = &member_source_ops;
 	ai->msrc.ai = ai;
+	/* Decompression on its own thread, so tar parsing and member hashing
+	 * here overlap it (and the decryption a stage further up). */
 	ai->up = zstd_source_new(upstream, ai->object, err);
+	if (ai->up)
+		ai->up = thread_source_new(ai->up, err);
 	if (!ai->up) {
 		free(ai->buf);
 		free(ai);
