@@ -18,11 +18,10 @@
  *      <db>_replaced_<UTC time>, and the new one takes its name.  Nothing is
  *      ever dropped.
  *
- * pg_restore gets the dump in one of two ways.  With --jobs 1 it reads it
- * from a pipe (no disk used beyond the database itself).  With --jobs N > 1
- * the dump is first spooled, decompressed, to a private file in the state
- * folder, because parallel pg_restore needs to seek; the file is removed at
- * the end.  docs/postgres.md has the measurements behind the default.
+ * pg_restore always reads the dump from a pipe: nothing of it is put on disk.
+ * With --jobs N > 1 the schema and the indexes and constraints come from a
+ * small file holding only the dump's table of contents, the indexes built N
+ * at a time (run_pg_restore).  docs/postgres.md has the measurements.
  */
 #include "restore.h"
 
@@ -402,19 +401,18 @@ done:
 	return rc;
 }
 
-static int run_pg_restore(struct pg_restore_plan *p, struct source *dump, struct drctl_error *err)
+/* One pg_restore run: from `file`, or from its stdin fed with `head` and
+ * then the rest of `dump`.  section and jobs may be NULL. */
+static int pg_restore_pass(struct pg_restore_plan *p, const char *section, long jobs, const char *file,
+			   const unsigned char *head, size_t head_len, struct source *dump, uint64_t *bytes,
+			   struct drctl_error *err)
 {
-	char dbarg[512], jobs[32], spool[PATH_MAX] = "";
+	char dbarg[512], jobs_arg[32], section_arg[64];
 	char *argv[12];
-	int n = 0, fd = -1, rc = -1;
-	uint64_t bytes = 0;
+	int n = 0, rc = -1;
 	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-	double t0 = now_seconds();
 
-	sigaction(SIGPIPE, &ign, &old); /* a failing pg_restore must not kill us */
 	pg_dbname_arg(p->staging, dbarg, sizeof(dbarg));
-	snprintf(jobs, sizeof(jobs), "--jobs=%ld", p->jobs);
 	argv[n++] = p->pg_restore;
 	argv[n++] = "--exit-on-error";
 	argv[n++] = "--dbname";
@@ -423,57 +421,140 @@ static int run_pg_restore(struct pg_restore_plan *p, struct source *dump, struct
 		argv[n++] = "--no-owner";
 		argv[n++] = "--no-acl";
 	}
-	if (p->jobs > 1) {
-		/* Parallel pg_restore seeks: spool the (already verified-as-it-goes)
-		 * dump to a private file first. */
-		int len = snprintf(spool, sizeof(spool), "%s/pg-restore.XXXXXX", p->state_dir ? p->state_dir : "/tmp");
-		if (len < 0 || (size_t)len >= sizeof(spool) || (fd = mkstemp(spool)) < 0) {
-			spool[0] = '\0';
-			err_set_errno(err, EXIT_IO, errno, p->state_dir, "check [state] dir, or use --jobs 1 (no spooling)",
-				      "cannot create a spool file in %s", p->state_dir);
-			goto done;
-		}
-		if (copy_to_fd(dump, fd, spool, &bytes, err) != 0) {
-			err_hint(err, "free space in [state] dir (the spooled dump needs as much as the uncompressed dump), or use --jobs 1 to stream without spooling");
-			goto done;
-		}
-		close(fd);
-		fd = -1;
-		argv[n++] = jobs;
-		argv[n++] = spool;
-		argv[n] = NULL;
-		log_info("spooled %llu bytes; running pg_restore with %ld jobs", (unsigned long long)bytes, p->jobs);
-		if (pg_tool_start(&t, argv, &p->env, 0, 0, p->state_dir, err) != 0)
-			goto done;
-	} else {
-		argv[n] = NULL;
-		if (pg_tool_start(&t, argv, &p->env, 1, 0, p->state_dir, err) != 0)
-			goto done;
-		if (copy_to_fd(dump, t.in_fd, "pg_restore's input", &bytes, err) != 0) {
+	if (section) {
+		snprintf(section_arg, sizeof(section_arg), "--section=%s", section);
+		argv[n++] = section_arg;
+	}
+	if (jobs > 1) {
+		snprintf(jobs_arg, sizeof(jobs_arg), "--jobs=%ld", jobs);
+		argv[n++] = jobs_arg;
+	}
+	if (file)
+		argv[n++] = (char *)file;
+	argv[n] = NULL;
+	if (pg_tool_start(&t, argv, &p->env, file ? 0 : 1, 0, p->state_dir, err) != 0)
+		goto done;
+	if (!file) {
+		if (write_all(t.in_fd, (const char *)head, head_len) != 0 ||
+		    copy_to_fd(dump, t.in_fd, "pg_restore's input", bytes, err) != 0) {
+			if (!err_is_set(err))
+				err_set_errno(err, EXIT_FAILED, errno, "pg_restore", NULL, "cannot write pg_restore's input");
 			if (err->code == EXIT_FAILED && t.pid > 0) {
 				/* pg_restore stopped reading: its own message says why. */
 				struct drctl_error why;
 				err_clear(&why);
-				if (pg_tool_finish(&t, "restore", p->staging, &why) != 0) {
+				if (pg_tool_finish(&t, "restore", p->staging, &why) != 0)
 					*err = why;
-				}
 			}
 			goto done;
 		}
+		*bytes += head_len;
 	}
 	if (pg_tool_finish(&t, "restore", p->staging, err) != 0)
 		goto done;
-	json_object_set_new(p->ctx->report, "pg_restore",
-			    json_pack("{s:I, s:I, s:s, s:f}", "bytes", (json_int_t)bytes, "jobs", (json_int_t)p->jobs, "input",
-				      p->jobs > 1 ? "spooled file" : "pipe", "seconds", now_seconds() - t0));
 	rc = 0;
 done:
 	if (t.pid > 0)
 		pg_tool_kill(&t);
+	return rc;
+}
+
+/* Read the dump's start until its table of contents parses. */
+static int read_toc_head(struct source *dump, unsigned char **head, size_t *len, size_t *toc_end,
+			 struct drctl_error *err)
+{
+	size_t cap = 0;
+	json_t *info = NULL;
+	char why[256];
+	int parsed = 1;
+
+	*head = NULL;
+	*len = 0;
+	while (parsed == 1) {
+		size_t got = 0;
+		if (*len + POSTGRES_COPY_SIZE > cap) {
+			unsigned char *grown;
+			if (cap > PG_TOC_MAX + POSTGRES_COPY_SIZE)
+				return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump's table of contents is larger than %u MiB",
+					       PG_TOC_MAX >> 20);
+			if (!(grown = realloc(*head, cap = cap ? cap * 2 : 4 * POSTGRES_COPY_SIZE)))
+				return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+			*head = grown;
+		}
+		if (source_read(dump, *head + *len, POSTGRES_COPY_SIZE, &got, err) != 0)
+			return -1;
+		if (got == 0)
+			return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump ends inside its table of contents");
+		*len += got;
+		json_decref(info);
+		info = json_object();
+		parsed = pg_toc_parse(*head, *len, info, why, sizeof(why));
+	}
+	*toc_end = (size_t)json_integer_value(json_object_get(info, "toc_end"));
+	json_decref(info);
+	if (parsed < 0)
+		return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump cannot be read: %s", why);
+	return 0;
+}
+
+/*
+ * With --jobs 1 the dump streams through one pg_restore.  With --jobs N > 1
+ * it takes three passes, still without putting the dump on disk: the schema
+ * (pre-data) and the indexes and constraints (post-data, most of a restore's
+ * CPU after the data) need only the dump's table of contents, so they run
+ * from a small file holding its header and TOC, post-data with --jobs N; the
+ * data section streams from the pipe as the backup wrote it.  (Loading
+ * several tables at once would need the whole dump on disk: in one stream
+ * the tables arrive one after another.)
+ */
+static int run_pg_restore(struct pg_restore_plan *p, struct source *dump, struct drctl_error *err)
+{
+	char tocfile[PATH_MAX] = "";
+	unsigned char *head = NULL;
+	size_t head_len = 0, toc_end = 0;
+	uint64_t bytes = 0;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	double t0 = now_seconds();
+	int fd = -1, rc = -1;
+
+	sigaction(SIGPIPE, &ign, &old); /* a failing pg_restore must not kill us */
+	if (p->jobs <= 1) {
+		if (pg_restore_pass(p, NULL, 1, NULL, NULL, 0, dump, &bytes, err) != 0)
+			goto done;
+	} else {
+		int len = snprintf(tocfile, sizeof(tocfile), "%s/pg-toc.XXXXXX", p->state_dir ? p->state_dir : "/tmp");
+		if (read_toc_head(dump, &head, &head_len, &toc_end, err) != 0)
+			goto done;
+		if (len < 0 || (size_t)len >= sizeof(tocfile) || (fd = mkstemp(tocfile)) < 0) {
+			tocfile[0] = '\0';
+			err_set_errno(err, EXIT_IO, errno, p->state_dir, "check [state] dir, or use --jobs 1",
+				      "cannot create a file for the dump's table of contents in %s", p->state_dir);
+			goto done;
+		}
+		if (write_all(fd, (const char *)head, toc_end) != 0 || close(fd) != 0) {
+			fd = -1;
+			err_set_errno(err, EXIT_IO, errno, tocfile, "check [state] dir", "cannot write %s", tocfile);
+			goto done;
+		}
+		fd = -1;
+		log_info("restoring the schema, then the data (streamed), then indexes and constraints with %ld jobs",
+			 p->jobs);
+		if (pg_restore_pass(p, "pre-data", 1, tocfile, NULL, 0, NULL, &bytes, err) != 0 ||
+		    pg_restore_pass(p, "data", 1, NULL, head, head_len, dump, &bytes, err) != 0 ||
+		    pg_restore_pass(p, "post-data", p->jobs, tocfile, NULL, 0, NULL, &bytes, err) != 0)
+			goto done;
+	}
+	json_object_set_new(p->ctx->report, "pg_restore",
+			    json_pack("{s:I, s:I, s:s, s:f}", "bytes", (json_int_t)bytes, "jobs", (json_int_t)p->jobs, "input",
+				      p->jobs > 1 ? "pipe (data), table of contents (schema, indexes)" : "pipe",
+				      "seconds", now_seconds() - t0));
+	rc = 0;
+done:
 	if (fd >= 0)
 		close(fd);
-	if (spool[0])
-		unlink(spool);
+	if (tocfile[0])
+		unlink(tocfile);
+	free(head);
 	sigaction(SIGPIPE, &old, NULL);
 	if (rc != 0)
 		err_prefix(err, "restoring database %s into %s", p->database, p->staging);
@@ -585,7 +666,7 @@ static void log_plan(struct pg_restore_plan *p)
 	if (p->globals_only)
 		return;
 	log_info("dry run: would create database %s and restore %s from %s into it with pg_restore (%ld job%s%s)",
-		 p->staging, p->database, p->ctx->backup_id, p->jobs, p->jobs == 1 ? ", streamed" : "s, spooled first",
+		 p->staging, p->database, p->ctx->backup_id, p->jobs, p->jobs == 1 ? ", streamed" : "s for indexes and constraints, data streamed",
 		 p->roles_missing ? ", without owners and grants: roles are missing" : "");
 	log_info("dry run: would compare its fingerprints (%zu tables, %zu sequences) with the backup's",
 		 json_array_size(json_object_get(json_object_get(p->entry, "fingerprints"), "tables")),
