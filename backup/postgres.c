@@ -262,7 +262,6 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	json_t *entry = NULL, *fp = json_object(), *tables = json_array();
 	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
 	PGconn *conn = NULL;
-	char *count_sql = NULL;
 	double t0 = now_seconds();
 	int rc = -1;
 
@@ -285,7 +284,7 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	/* The tables to fingerprint, listed in the snapshot; their rows are
 	 * counted in the dump's own data (rows_from_dump), not by a second scan
 	 * of every table competing with pg_dump. */
-	if (pg_fingerprint_count_query(conn, tables, &count_sql, err) != 0)
+	if (pg_fingerprint_tables(conn, tables, NULL, err) != 0)
 		goto done;
 	snprintf(snaparg, sizeof(snaparg), "--snapshot=%s", snapshot);
 	{
@@ -338,7 +337,6 @@ done:
 	b->head_toc = NULL;
 	pg_row_counter_free(b->rows);
 	b->rows = NULL;
-	free(count_sql);
 	PQfinish(conn);
 	json_decref(entry);
 	json_decref(fp);

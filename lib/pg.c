@@ -366,61 +366,68 @@ int pg_fingerprint_sequences(PGconn *c, json_t *fp, struct drctl_error *err)
 	return 0;
 }
 
-int pg_fingerprint_count_query(PGconn *c, json_t *tables, char **sql, struct drctl_error *err)
+int pg_fingerprint_tables(PGconn *c, json_t *tables, json_t *sizes, struct drctl_error *err)
 {
 	/* The tables pg_dump writes TABLE DATA for: ordinary tables and
 	 * partitions outside the system schemas, not temporary, not owned by an
 	 * extension. */
 	static const char list[] =
-		"SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"SELECT n.nspname, c.relname, pg_relation_size(c.oid) FROM pg_class c "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
 		"  AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' "
 		"  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
 		"                  AND d.objid = c.oid AND d.deptype = 'e') "
 		"ORDER BY 1, 2";
 	PGresult *r = pg_query(c, list, 0, NULL, "table fingerprints", err);
-	char *q = NULL;
-	size_t len = 0, cap = 0;
-	int rc = -1;
 
-	*sql = NULL;
 	if (!r)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
-		char *ns = PQescapeIdentifier(c, PQgetvalue(r, i, 0), strlen(PQgetvalue(r, i, 0)));
-		char *rel = PQescapeIdentifier(c, PQgetvalue(r, i, 1), strlen(PQgetvalue(r, i, 1)));
-		size_t need = (ns ? strlen(ns) : 0) + (rel ? strlen(rel) : 0) + 80;
+		json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "schema", PQgetvalue(r, i, 0), "name",
+							PQgetvalue(r, i, 1), "rows", (json_int_t)-1));
+		if (sizes)
+			json_array_append_new(sizes, json_integer((json_int_t)strtoll(PQgetvalue(r, i, 2), NULL, 10)));
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* "SELECT i, count(*) FROM ONLY s.t UNION ALL ..." for the tables whose
+ * index has group[i] == want (ONLY: the rows pg_dump dumps for a table are
+ * its own, not an inheritance child's).  NULL when the group is empty. */
+static char *count_sql(PGconn *c, json_t *tables, const int *group, int want, struct drctl_error *err)
+{
+	char *q = NULL;
+	size_t len = 0, cap = 0, i;
+	json_t *t;
+
+	json_array_foreach(tables, i, t) {
+		const char *sn = json_string_value(json_object_get(t, "schema")), *tn = json_string_value(json_object_get(t, "name"));
+		char *ns, *rel;
+		size_t need;
+		if (group[i] != want)
+			continue;
+		ns = PQescapeIdentifier(c, sn, strlen(sn));
+		rel = PQescapeIdentifier(c, tn, strlen(tn));
+		need = (ns ? strlen(ns) : 0) + (rel ? strlen(rel) : 0) + 80;
 		if (!ns || !rel || (len + need >= cap && !(q = realloc(q, cap = (cap + need) * 2)))) {
 			PQfreemem(ns);
 			PQfreemem(rel);
+			free(q);
 			err_set(err, EXIT_FAILED, NULL, NULL, "out of memory building the fingerprint query");
-			goto done;
+			return NULL;
 		}
-		len += (size_t)snprintf(q + len, cap - len, "%sSELECT %d, count(*) FROM %s.%s",
-					i ? " UNION ALL " : "", i, ns, rel);
+		len += (size_t)snprintf(q + len, cap - len, "%sSELECT %zu, count(*) FROM ONLY %s.%s", len ? " UNION ALL " : "",
+					i, ns, rel);
 		PQfreemem(ns);
 		PQfreemem(rel);
-		json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "schema", PQgetvalue(r, i, 0), "name",
-							PQgetvalue(r, i, 1), "rows", (json_int_t)-1));
 	}
-	if (!q && !(q = strdup("SELECT 0, 0 WHERE false"))) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
-	*sql = q;
-	q = NULL;
-	rc = 0;
-done:
-	free(q);
-	PQclear(r);
-	return rc;
+	return q;
 }
 
-int pg_fingerprint_count_result(PGresult *r, json_t *tables, struct drctl_error *err)
+static int count_result(PGresult *r, json_t *tables, struct drctl_error *err)
 {
-	if (PQntuples(r) != (int)json_array_size(tables))
-		return err_set(err, EXIT_FAILED, NULL, NULL, "row counts: %d results for %zu tables", PQntuples(r),
-			       json_array_size(tables));
 	for (int i = 0; i < PQntuples(r); i++) {
 		json_t *t = json_array_get(tables, (size_t)atoi(PQgetvalue(r, i, 0)));
 		if (!t)
@@ -430,27 +437,104 @@ int pg_fingerprint_count_result(PGresult *r, json_t *tables, struct drctl_error 
 	return 0;
 }
 
-int pg_fingerprint_take(PGconn *c, json_t **out, struct drctl_error *err)
+/* Wait for the result of a query sent with PQsendQuery. */
+static int collect_counts(PGconn *c, json_t *tables, struct drctl_error *err)
 {
-	json_t *fp = json_object(), *tables = json_array();
-	PGresult *r = NULL;
-	char *sql = NULL;
-	int rc = -1;
+	PGresult *r;
+	int rc = 0;
+
+	while ((r = PQgetResult(c)) != NULL) {
+		if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK)
+			rc = err_set(err, EXIT_FAILED, NULL, "check the server log", "counting rows failed: %s",
+				     PQresultErrorMessage(r));
+		else if (rc == 0)
+			rc = count_result(r, tables, err);
+		PQclear(r);
+	}
+	return rc;
+}
+
+struct sized {
+	long long size;
+	size_t index;
+};
+
+static int by_size_desc(const void *a, const void *b)
+{
+	long long x = ((const struct sized *)a)->size, y = ((const struct sized *)b)->size;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int pg_fingerprint_take(PGconn *c, PGconn *helper, json_t **out, struct drctl_error *err)
+{
+	json_t *fp = json_object(), *tables = json_array(), *sizes = json_array(), *v;
+	PGconn *conns[2] = { c, helper ? helper : c };
+	char *sql[2] = { NULL, NULL };
+	long long load[2] = { 0, 0 };
+	int *group = NULL, rc = -1;
+	size_t n, i;
 
 	json_object_set_new(fp, "tables", tables);
-	if (pg_fingerprint_count_query(c, tables, &sql, err) != 0)
+	if (pg_fingerprint_tables(c, tables, sizes, err) != 0)
 		goto done;
-	if (!(r = pg_query(c, sql, 0, NULL, "row counts", err)))
+	/* Two groups of about equal size, largest tables first, counted on two
+	 * connections at once when a helper connection is there: a count is a
+	 * full scan, and one connection uses one core. */
+	n = json_array_size(tables);
+	if (!(group = calloc(n ? n : 1, sizeof(*group)))) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto done;
-	if (pg_fingerprint_count_result(r, tables, err) != 0)
-		goto done;
+	}
+	{
+		struct sized *order = calloc(n ? n : 1, sizeof(*order));
+		if (!order) {
+			err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+			goto done;
+		}
+		json_array_foreach(sizes, i, v)
+			order[i] = (struct sized){ json_integer_value(v), i };
+		qsort(order, n, sizeof(*order), by_size_desc);
+		for (size_t k = 0; k < n; k++) {
+			int g = load[0] <= load[1] ? 0 : 1;
+			group[order[k].index] = g + 1;
+			load[g] += order[k].size;
+		}
+		free(order);
+	}
+	for (int g = 0; g < 2; g++) {
+		sql[g] = count_sql(c, tables, group, g + 1, err);
+		if (err_is_set(err))
+			goto done;
+	}
+	for (int g = 0; g < 2; g++) {
+		if (!sql[g])
+			continue;
+		if (!PQsendQuery(conns[g], sql[g])) {
+			err_set(err, EXIT_IO, NULL, NULL, "cannot send the row-count query: %s", PQerrorMessage(conns[g]));
+			goto done;
+		}
+		if (conns[0] == conns[1] && collect_counts(conns[g], tables, err) != 0)
+			goto done;
+	}
+	if (conns[0] != conns[1])
+		for (int g = 0; g < 2; g++)
+			if (sql[g] && collect_counts(conns[g], tables, err) != 0)
+				goto done;
+	json_array_foreach(tables, i, v)
+		if (json_integer_value(json_object_get(v, "rows")) < 0) {
+			err_set(err, EXIT_FAILED, NULL, NULL, "row counts: no count for table %s",
+				json_string_value(json_object_get(v, "name")));
+			goto done;
+		}
 	if (pg_fingerprint_sequences(c, fp, err) != 0)
 		goto done;
 	*out = json_incref(fp);
 	rc = 0;
 done:
-	PQclear(r);
-	free(sql);
+	free(sql[0]);
+	free(sql[1]);
+	free(group);
+	json_decref(sizes);
 	json_decref(fp);
 	return rc;
 }

@@ -73,15 +73,14 @@ int pg_snapshot_release(PGconn *c, struct drctl_error *err);
  * Tables are the ordinary tables (and partitions) pg_dump dumps data for;
  * extension-owned and temporary ones are left out. */
 int pg_fingerprint_sequences(PGconn *c, json_t *fp, struct drctl_error *err);
-/* The row-count query for every table of the database, in one statement:
- * `tables` receives the table list, *sql a malloc'd query returning one row
- * (index, count) per table.  Splitting this from running it lets the backup
- * run it asynchronously while pg_dump streams. */
-int pg_fingerprint_count_query(PGconn *c, json_t *tables, char **sql, struct drctl_error *err);
-/* Fill "rows" of `tables` from a finished count query result. */
-int pg_fingerprint_count_result(PGresult *r, json_t *tables, struct drctl_error *err);
-/* All of it, synchronously, in the current transaction. */
-int pg_fingerprint_take(PGconn *c, json_t **out, struct drctl_error *err);
+/* The tables whose rows are fingerprinted (those pg_dump writes data for),
+ * appended to `tables` as {"schema","name","rows": -1}; their sizes in
+ * bytes to `sizes` when not NULL. */
+int pg_fingerprint_tables(PGconn *c, json_t *tables, json_t *sizes, struct drctl_error *err);
+/* Exact row counts of every table and the sequences' values, in the current
+ * transaction of c; with a second connection `helper` (may be NULL) to the
+ * same database, the tables are counted on both at once. */
+int pg_fingerprint_take(PGconn *c, PGconn *helper, json_t **out, struct drctl_error *err);
 /* Compare; appends {"object","kind","expected","actual"} per difference to
  * `differences` and returns their number. */
 size_t pg_fingerprint_compare(json_t *expected, json_t *actual, json_t *differences);
