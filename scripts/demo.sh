@@ -131,6 +131,7 @@ echo "restored database: $(psql_ -At -d agents_db_demo_restore -c 'select count(
 
 step "restore Redis into an empty scratch server; key counts are compared with the backup's"
 REDIS_SRC_PORT=$REDIS_PORT
+unset REDIS_PID # a second server; the harness still stops both at the end
 start_redis
 run drctl restore redis --backup latest --target "$REDIS_URL"
 echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0 (source: $(redis-cli -p "$REDIS_SRC_PORT" DBSIZE))"
