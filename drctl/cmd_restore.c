@@ -58,7 +58,6 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, USAGE, "restore needs a component: files, postgres, redis or vault");
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
-	opts.json = cli->json;
 	report = json_object();
 	rc = restore_run(cfg, component, &opts, report, &cli->err);
 	if (rc == 0) {

@@ -353,7 +353,6 @@ int backup_set_resolve(struct repo *r, const struct minisign_public_key *pk, con
 		char name[512];
 		uint64_t size;
 		int st;
-		snprintf(name, sizeof(name), "backups/%s", ref);
 		backup_set_path(ref, "manifest.json", name, sizeof(name));
 		st = repo_stat(r, name, &size, err);
 		if (st < 0)

@@ -32,7 +32,6 @@ struct restore_options {
 	const char *target;  /* --target, meaning is the component's */
 	int force;
 	int dry_run;
-	int json;
 	/* flags only this component knows (e.g. --database NAME), unparsed */
 	int argc;
 	char **argv;

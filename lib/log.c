@@ -94,6 +94,11 @@ void log_error_report(const struct drctl_error *err)
 
 /* --- progress ------------------------------------------------------------- */
 
+/* One line on the terminal: when stages nest (the archive's byte count, and
+ * inside it a component's own line with its total and ETA), the most recently
+ * started one draws, and the outer one takes over again when it ends. */
+static struct progress *progress_current;
+
 static void human_bytes(double b, char *out, size_t cap)
 {
 	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -112,6 +117,9 @@ void progress_start(struct progress *p, const char *label, uint64_t total)
 	p->total = total;
 	p->started = now_seconds();
 	p->active = isatty(STDERR_FILENO) && format == LOG_TEXT && min_level <= LOG_INFO;
+	p->outer = progress_current;
+	if (p->active)
+		progress_current = p;
 }
 
 void progress_update(struct progress *p, uint64_t done)
@@ -120,7 +128,7 @@ void progress_update(struct progress *p, uint64_t done)
 	char a[32], r[32], eta[32] = "";
 
 	p->done = done;
-	if (!p->active)
+	if (!p->active || p != progress_current)
 		return;
 	now = now_seconds();
 	if (now - p->last_drawn < 0.5)
@@ -138,5 +146,7 @@ void progress_end(struct progress *p)
 {
 	if (p->active && p->last_drawn > 0)
 		fprintf(stderr, "\r\033[K");
+	if (p->active && progress_current == p)
+		progress_current = p->outer;
 	p->active = 0;
 }

@@ -30,6 +30,7 @@ struct progress {
 	uint64_t total, done;
 	double started, last_drawn;
 	int active;
+	struct progress *outer; /* the line that was drawing before this one */
 };
 void progress_start(struct progress *p, const char *label, uint64_t total);
 void progress_update(struct progress *p, uint64_t done);

@@ -85,8 +85,7 @@ static int hash_object(struct repo *r, const char *name, struct digest *d, struc
 	return sink_close(sink, err);
 }
 
-static void verify_object_quick(struct set_reader *s, const char *component, json_t *section,
-				json_t *report, json_t *entry)
+static void verify_object_quick(struct set_reader *s, json_t *section, json_t *report, json_t *entry)
 {
 	const char *file = json_string_value(json_object_get(section, "object"));
 	const char *want = json_string_value(json_object_get(section, "object_sha256"));
@@ -95,12 +94,11 @@ static void verify_object_quick(struct set_reader *s, const char *component, jso
 	struct digest d;
 	char name[512];
 
-	(void)component;
 	backup_set_path(s->id, file ? file : "?", name, sizeof(name));
 	json_object_set_new(entry, "object", json_string(name));
 	err_clear(&e);
 	if (hash_object(s->repo, name, &d, &e) != 0) {
-		problem(report, name, "%s", e.code == EXIT_NOT_FOUND ? e.message : e.message);
+		problem(report, name, "%s", e.message);
 		json_object_set_new(entry, "ok", json_false());
 		return;
 	}
@@ -128,24 +126,28 @@ struct stream_check {
 	uint64_t bytes;
 };
 
+/* Called before a part is read: the first part of a stream starts its digest. */
+static void stream_check_begin(struct stream_check *sc, const char *stream)
+{
+	if (strcmp(sc->name, stream) == 0)
+		return;
+	snprintf(sc->name, sizeof(sc->name), "%s", stream);
+	sc->next_part = 1;
+	sc->bytes = 0;
+	EVP_DigestInit_ex(sc->md, EVP_sha256(), NULL);
+}
+
+/* Called after a part was read (and fed to sc->md). */
 static int stream_part_check(struct stream_check *sc, json_t *section, const char *stream,
-			     const struct archive_member *m, const struct digest *d, json_t *report,
-			     const char *object)
+			     const struct archive_member *m, json_t *report, const char *object)
 {
 	json_t *expect = json_object_get(json_object_get(section, "streams"), stream);
 	json_int_t parts = json_integer_value(json_object_get(expect, "parts"));
 	const char *want = json_string_value(json_object_get(expect, "sha256"));
 	char part_name[ARCHIVE_MEMBER_NAME_MAX + 16];
 
-	(void)d;
 	if (!expect || !want)
 		return -1;
-	if (strcmp(sc->name, stream) != 0) {
-		snprintf(sc->name, sizeof(sc->name), "%s", stream);
-		sc->next_part = 1;
-		sc->bytes = 0;
-		EVP_DigestInit_ex(sc->md, EVP_sha256(), NULL);
-	}
 	archive_stream_part_name(stream, sc->next_part, part_name, sizeof(part_name));
 	if (strcmp(part_name, m->name) != 0) {
 		problem(report, m->name, "%s: stream %s: expected part %s, found %s", object, stream, part_name, m->name);
@@ -249,6 +251,7 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 	while ((more = archive_in_next(o.archive, &m, &e)) == 1) {
 		json_t *want = json_object_get(expected, m.name);
 		struct digest d;
+		const char *stream;
 		if (m.is_dir)
 			continue;
 		if (!want) {
@@ -256,16 +259,10 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 			ok = 0;
 			/* still read it, so the object's hash gets checked */
 		}
-		if (want && json_object_get(want, "stream") &&
-		    strcmp(streams.name, json_string_value(json_object_get(want, "stream"))) != 0) {
-			/* first part of a stream: start its digest before reading */
-			snprintf(streams.name, sizeof(streams.name), "%s", json_string_value(json_object_get(want, "stream")));
-			streams.next_part = 1;
-			streams.bytes = 0;
-			EVP_DigestInit_ex(streams.md, EVP_sha256(), NULL);
-		}
-		if (check_member_data(&cctx, c, o.archive, &m, &d,
-				      want && json_object_get(want, "stream") ? streams.md : NULL, &e) != 0) {
+		stream = want ? json_string_value(json_object_get(want, "stream")) : NULL;
+		if (stream)
+			stream_check_begin(&streams, stream);
+		if (check_member_data(&cctx, c, o.archive, &m, &d, stream ? streams.md : NULL, &e) != 0) {
 			problem(report, m.name, "%s: member %s: %s", o.name, m.name, e.message);
 			err_clear(&e);
 			ok = 0;
@@ -275,9 +272,8 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 		members++;
 		if (want) {
 			const char *hex = json_string_value(json_object_get(want, "sha256"));
-			const char *stream = json_string_value(json_object_get(want, "stream"));
 			if ((json_int_t)d.bytes != json_integer_value(json_object_get(want, "size")) ||
-			    (stream ? stream_part_check(&streams, o.section, stream, &m, &d, report, o.name) != 0
+			    (stream ? stream_part_check(&streams, o.section, stream, &m, report, o.name) != 0
 				    : !hex || strcmp(hex, d.sha256_hex) != 0)) {
 				problem(report, m.name, "%s: member %s does not match the signed manifest (size or SHA-256)",
 					o.name, m.name);
@@ -341,7 +337,7 @@ int verify_run(const struct config *cfg, const char *ref, int deep, json_t *repo
 		if (deep)
 			verify_object_deep(&s, component, report, entry);
 		else
-			verify_object_quick(&s, component, section, report, entry);
+			verify_object_quick(&s, section, report, entry);
 	}
 	n_problems = json_array_size(problems);
 	json_object_set_new(report, "ok", json_boolean(n_problems == 0));
@@ -374,26 +370,24 @@ static int verified_path(const struct config *cfg, const char *id, char *out, si
 
 void verify_record_success(const struct config *cfg, const char *id, int deep)
 {
-	char path[PATH_MAX], when[32], line[128];
+	char path[PATH_MAX], when[40], line[128];
+	const char *before;
+	char *slash;
 	FILE *f;
 
 	if (verified_path(cfg, id, path, sizeof(path)) != 0)
 		return;
-	{
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s", path);
-		*strrchr(dir, '/') = '\0';
-		char *slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = '\0';
-			mkdir(dir, 0700);
-			*slash = '/';
-		}
-		mkdir(dir, 0700);
-	}
 	/* A quick pass never downgrades an earlier deep one. */
-	if (!deep && verify_recorded(cfg, id, when, sizeof(when)) && !strcmp(verify_recorded(cfg, id, when, sizeof(when)), "deep"))
+	before = verify_recorded(cfg, id, when, sizeof(when));
+	if (!deep && before && !strcmp(before, "deep"))
 		return;
+	/* <state dir>/verified/<id>: make both folders (best effort: this is a
+	 * note for `list`, not part of the backup). */
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdir(config_get_path(cfg, "state", "dir"), 0700);
+	mkdir(path, 0700);
+	*slash = '/';
 	format_utc(now_seconds(), when);
 	snprintf(line, sizeof(line), "%s %s\n", deep ? "deep" : "quick", when);
 	f = fopen(path, "w");
