@@ -20,7 +20,7 @@
  * READ transaction, exports its snapshot and keeps it open while pg_dump runs
  * with --snapshot.  The tables to fingerprint are listed in that same
  * transaction, and their exact row counts are counted in the dump's own COPY
- * data as it streams past (pg_row_counter in lib/pg.c): the very snapshot
+ * data as it streams past (pg_data_reader in lib/pg.c): the very snapshot
  * pg_dump read, at no cost to the server (a second scan of every table would
  * compete with pg_dump for the same cores).  Sequence values are not
  * transactional, so theirs are taken from the dump's own table of contents
@@ -56,7 +56,7 @@ struct pg_backup {
 	size_t head_len;
 	int head_state; /* 0 gathering, 1 parsed into head_toc, -1 not wanted */
 	json_t *head_toc;
-	struct pg_row_counter *rows; /* counts COPY rows in the data blocks after the TOC */
+	struct pg_data_reader *rows; /* counts COPY rows in the data blocks after the TOC */
 };
 
 int postgres_configured(const struct config *cfg)
@@ -155,12 +155,12 @@ static int gather_head(struct pg_backup *b, size_t got, const char *subject, str
 	if (p == 0) {
 		size_t toc_end = (size_t)json_integer_value(json_object_get(b->head_toc, "toc_end"));
 		b->head_state = 1;
-		pg_row_counter_free(b->rows);
-		b->rows = pg_row_counter_new((int)json_integer_value(json_object_get(b->head_toc, "int_size")));
+		pg_data_reader_free(b->rows);
+		b->rows = pg_data_reader_new((int)json_integer_value(json_object_get(b->head_toc, "int_size")));
 		if (!b->rows)
 			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		/* What came after the TOC in this read is already data. */
-		if (pg_row_counter_feed(b->rows, b->head + toc_end, b->head_len - toc_end, why, sizeof(why)) != 0)
+		if (pg_data_reader_feed(b->rows, b->head + toc_end, b->head_len - toc_end, why, sizeof(why)) != 0)
 			return err_set(err, EXIT_FAILED, subject, NULL, "pg_dump's output for %s: %s", subject, why);
 		free(b->head);
 		b->head = NULL;
@@ -169,14 +169,16 @@ static int gather_head(struct pg_backup *b, size_t got, const char *subject, str
 	return 0;
 }
 
-/* The row-count fingerprints, from the dump's own data blocks. */
-static int rows_from_dump(struct pg_backup *b, json_t *tables, const char *db, struct drctl_error *err)
+/* The row-count fingerprints, from the dump's own data blocks; `sizes` gets
+ * each table's bytes of COPY text, which the restore uses to spread the
+ * tables over its loaders. */
+static int rows_from_dump(struct pg_backup *b, json_t *tables, json_t *sizes, const char *db, struct drctl_error *err)
 {
 	json_t *ids = json_object_get(b->head_toc, "tables"), *t;
 	char why[256];
 	size_t i;
 
-	if (!b->rows || pg_row_counter_finish(b->rows, why, sizeof(why)) != 0)
+	if (!b->rows || pg_data_reader_finish(b->rows, why, sizeof(why)) != 0)
 		return err_set(err, EXIT_FAILED, db, "run the backup again; report this if it persists",
 			       "pg_dump's output for %s ended early or is malformed: %s", db, b->rows ? why : "no data");
 	json_array_foreach(tables, i, t) {
@@ -186,11 +188,13 @@ static int rows_from_dump(struct pg_backup *b, json_t *tables, const char *db, s
 		snprintf(key, sizeof(key), "%s.%s", json_string_value(json_object_get(t, "schema")),
 			 json_string_value(json_object_get(t, "name")));
 		id = json_object_get(ids, key);
-		rows = id ? pg_row_counter_rows(b->rows, json_integer_value(id)) : -1;
+		rows = id ? pg_data_reader_rows(b->rows, json_integer_value(id)) : -1;
 		if (rows < 0)
 			return err_set(err, EXIT_FAILED, key, "run the backup again; report this if it persists",
 				       "pg_dump wrote no data for table %s of database %s", key, db);
 		json_object_set_new(t, "rows", json_integer((json_int_t)rows));
+		json_object_set_new(sizes, key,
+				    json_integer((json_int_t)pg_data_reader_bytes(b->rows, json_integer_value(id))));
 	}
 	return 0;
 }
@@ -239,7 +243,7 @@ static int pump_stream(struct pg_backup *b, struct pg_tool *t, const char *subje
 				return -1;
 		} else if (b->head_state == 1 && b->rows) {
 			char why[256];
-			if (pg_row_counter_feed(b->rows, (const unsigned char *)b->buf, (size_t)got, why, sizeof(why)) != 0)
+			if (pg_data_reader_feed(b->rows, (const unsigned char *)b->buf, (size_t)got, why, sizeof(why)) != 0)
 				return err_set(err, EXIT_FAILED, subject, NULL, "pg_dump's output for %s: %s", subject, why);
 		}
 	}
@@ -259,7 +263,7 @@ static void tool_failure_hint(struct drctl_error *err, const char *db)
 static int dump_database(struct pg_backup *b, const char *db, size_t index, struct drctl_error *err)
 {
 	char stream[PATH_MAX], snapshot[128], dbarg[512], snaparg[160];
-	json_t *entry = NULL, *fp = json_object(), *tables = json_array();
+	json_t *entry = NULL, *fp = json_object(), *tables = json_array(), *table_bytes = json_object();
 	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
 	PGconn *conn = NULL;
 	double t0 = now_seconds();
@@ -308,7 +312,7 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	}
 	if (sequences_from_toc(fp, b->head_toc, db, err) != 0)
 		goto done;
-	if (rows_from_dump(b, tables, db, err) != 0)
+	if (rows_from_dump(b, tables, table_bytes, db, err) != 0)
 		goto done;
 	/* Only now may the snapshot go: pg_dump has finished with it. */
 	if (pg_snapshot_release(conn, err) != 0)
@@ -319,6 +323,7 @@ static int dump_database(struct pg_backup *b, const char *db, size_t index, stru
 	json_object_set_new(entry, "format", json_string("custom"));
 	json_object_set_new(entry, "snapshot", json_string(snapshot));
 	json_object_set(entry, "fingerprints", fp);
+	json_object_set(entry, "table_bytes", table_bytes);
 	json_object_set_new(entry, "duration_seconds", json_real(now_seconds() - t0));
 	json_object_set_new(b->databases, db, json_incref(entry));
 	log_info("database %s: %zu tables, %zu sequences fingerprinted, %.1f s", db, json_array_size(tables),
@@ -335,11 +340,12 @@ done:
 	b->head_len = 0;
 	json_decref(b->head_toc);
 	b->head_toc = NULL;
-	pg_row_counter_free(b->rows);
+	pg_data_reader_free(b->rows);
 	b->rows = NULL;
 	PQfinish(conn);
 	json_decref(entry);
 	json_decref(fp);
+	json_decref(table_bytes);
 	return rc;
 }
 

@@ -1010,6 +1010,19 @@ int pg_tool_finish(struct pg_tool *t, const char *what, const char *subject, str
 	return rc;
 }
 
+int pg_tool_exited(const struct pg_tool *t)
+{
+	siginfo_t info;
+
+	if (t->pid <= 0)
+		return 1;
+	memset(&info, 0, sizeof(info));
+	/* WNOWAIT: only look; pg_tool_finish reaps it and reads its status. */
+	if (waitid(P_PID, (id_t)t->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return errno == ECHILD;
+	return info.si_pid == t->pid;
+}
+
 void pg_tool_kill(struct pg_tool *t)
 {
 	struct drctl_error ignored;

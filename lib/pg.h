@@ -20,6 +20,7 @@
 #define DRCTL_PG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -104,23 +105,34 @@ json_t *pg_database_properties(PGconn *c, struct drctl_error *err);
 /* Parse the header and table of contents at the start of a custom-format
  * dump.  0: parsed, `info` gets "tables" ({"schema.table": dump id} per TABLE
  * DATA entry), "sequences" ({"schema.seq": {"last_value","is_called"}} from
- * the SEQUENCE SET entries), "dbname", "server_version", "pg_dump_version",
- * "entries", "toc_end" (bytes), "int_size"; 1: more bytes needed; -1: not
- * readable (reason in why). */
+ * the SEQUENCE SET entries), "data_section" and "post_data" ([{"id", "desc",
+ * "deps": [dump ids]}] of every entry pg_restore --section=data, or
+ * post-data, restores, in order), "dbname", "server_version",
+ * "pg_dump_version", "entries", "toc_end" (bytes), "int_size"; 1: more bytes
+ * needed; -1: not readable (reason in why). */
 int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap);
 
-/* Exact row counts from a custom-format dump written with --compress=0:
- * feed it every byte after the TOC (pg_toc_parse's "toc_end"); then
- * pg_row_counter_rows gives the rows of a TABLE DATA entry by its dump id
- * (pg_toc_parse's "tables" values), -1 when the dump had no block for it.
- * Feeding and finishing return -1 with the reason in why on a malformed
- * stream. */
-struct pg_row_counter;
-struct pg_row_counter *pg_row_counter_new(int int_size);
-int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size_t len, char *why, size_t cap);
-int pg_row_counter_finish(const struct pg_row_counter *c, char *why, size_t cap);
-int64_t pg_row_counter_rows(const struct pg_row_counter *c, int64_t dump_id);
-void pg_row_counter_free(struct pg_row_counter *c);
+/* The data blocks of a custom-format dump written with --compress=0, read
+ * as they stream past: feed it every byte after the TOC (pg_toc_parse's
+ * "toc_end").  pg_data_reader_rows then gives the exact rows of a TABLE DATA
+ * entry by its dump id (pg_toc_parse's "tables" values), -1 when the dump
+ * had no block for it; pg_data_reader_bytes its COPY text's size.  With a
+ * route, every block is also handed to route(arg, dump id, bytes, len) in
+ * order, as a valid block of the same format (header included); with
+ * `coalesce` > 0, the chunks of table data re-framed into chunks of up to
+ * that many bytes (pg_restore sends one chunk per CopyData message).
+ * pg_data_reader_route returns -1 when out of memory.  Feeding and finishing
+ * return -1 with the reason in why on a malformed stream, feeding -2 when
+ * the route returned non-zero. */
+struct pg_data_reader;
+typedef int (*pg_block_route_fn)(void *arg, int64_t dump_id, const unsigned char *buf, size_t len);
+struct pg_data_reader *pg_data_reader_new(int int_size);
+int pg_data_reader_route(struct pg_data_reader *c, pg_block_route_fn route, void *arg, size_t coalesce);
+int pg_data_reader_feed(struct pg_data_reader *c, const unsigned char *buf, size_t len, char *why, size_t cap);
+int pg_data_reader_finish(const struct pg_data_reader *c, char *why, size_t cap);
+int64_t pg_data_reader_rows(const struct pg_data_reader *c, int64_t dump_id);
+uint64_t pg_data_reader_bytes(const struct pg_data_reader *c, int64_t dump_id);
+void pg_data_reader_free(struct pg_data_reader *c);
 
 /* --- PostgreSQL's tools as child processes ---------------------------- */
 
@@ -155,6 +167,8 @@ int pg_tool_start(struct pg_tool *t, char *const argv[], const struct pg_child_e
 /* Wait; 0 if it exited 0, else -1 with its last stderr line in the error. */
 int pg_tool_finish(struct pg_tool *t, const char *what, const char *subject, struct drctl_error *err);
 /* Stop it (SIGTERM, then wait) after a failure elsewhere. */
+/* 1 when the tool has exited (it is not reaped: pg_tool_finish does that). */
+int pg_tool_exited(const struct pg_tool *t);
 void pg_tool_kill(struct pg_tool *t);
 
 #endif

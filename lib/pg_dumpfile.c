@@ -33,6 +33,11 @@ struct toc_reader {
 
 #define VERS(a, b) ((a) * 100 + (b))
 
+/* pg_backup.h, teSection */
+#define PG_SECTION_NONE 1
+#define PG_SECTION_DATA 3
+#define PG_SECTION_POST_DATA 4
+
 static int toc_byte(struct toc_reader *r, int *out)
 {
 	if (r->p >= r->end)
@@ -107,7 +112,9 @@ static int setval_parse(const char *defn, size_t len, long long *value, int *cal
 
 int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap)
 {
-	json_t *data = json_object(), *seqs = json_object();
+	json_t *data = json_object(), *seqs = json_object(), *data_section = json_array(), *post_data = json_array(),
+	       *deps = json_array();
+	int64_t section, current_section = 0;
 	struct toc_reader r = { .p = buf, .end = buf + len, .int_size = 4 };
 	int vmaj, vmin, vrev = 0, format, b, version;
 	int64_t count, v;
@@ -128,6 +135,9 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 
 	json_object_set_new(info, "tables", data);
 	json_object_set_new(info, "sequences", seqs);
+	json_object_set_new(info, "data_section", data_section);
+	json_object_set_new(info, "post_data", post_data);
+	json_object_set_new(info, "deps_scratch", deps); /* owned by info, so an early return cannot leak it */
 	if (len < 5)
 		return 1;
 	if (memcmp(buf, "PGDMP", 5) != 0)
@@ -173,7 +183,7 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 		NEED(toc_str(&r, &s, &sl)); /* oid */
 		NEED(toc_str(&r, &tag, &tagl));
 		NEED(toc_str(&r, &desc, &descl));
-		NEED(toc_int(&r, &v)); /* section */
+		NEED(toc_int(&r, &section));
 		NEED(toc_str(&r, &defn, &defnl)); /* definition */
 		NEED(toc_str(&r, &s, &sl)); /* drop statement */
 		NEED(toc_str(&r, &s, &sl)); /* copy statement */
@@ -185,16 +195,29 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 			NEED(toc_int(&r, &v)); /* relkind */
 		NEED(toc_str(&r, &s, &sl)); /* owner */
 		NEED(toc_str(&r, &s, &sl)); /* "false": with oids */
-		for (int d = 0;; d++) {         /* dependencies, up to a NULL */
+		json_array_clear(deps);
+		for (int d = 0;; d++) {         /* dependencies (dump ids as text), up to a NULL */
+			char idtext[24];
 			NEED(toc_str(&r, &s, &sl));
 			if (!s)
 				break;
-			if (d > 1000000)
+			if (d > 1000000 || sl >= sizeof(idtext))
 				return snprintf(why, cap, "implausible dependency list"), -1;
+			memcpy(idtext, s, sl);
+			idtext[sl] = '\0';
+			json_array_append_new(deps, json_integer(strtoll(idtext, NULL, 10)));
 		}
 		NEED(toc_byte(&r, &b)); /* data offset: flag, then off_size bytes */
 		for (int k = 0; k < r.off_size; k++)
 			NEED(toc_byte(&r, &b));
+		/* Entries of no section (comments, ACLs) belong to the section
+		 * before them, as pg_restore --section reads it. */
+		if (section != PG_SECTION_NONE)
+			current_section = section;
+		if (current_section == PG_SECTION_DATA || current_section == PG_SECTION_POST_DATA)
+			json_array_append_new(current_section == PG_SECTION_DATA ? data_section : post_data,
+					      json_pack("{s:I, s:s%, s:o}", "id", (json_int_t)dump_id, "desc", desc ? desc : "",
+							desc ? descl : 0, "deps", json_deep_copy(deps)));
 		if (desc && descl == 10 && !memcmp(desc, "TABLE DATA", 10) && tag) {
 			char key[2 * PG_NAME_MAX + 8];
 			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
@@ -211,6 +234,7 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 									 "is_called", called));
 		}
 	}
+	json_object_del(info, "deps_scratch");
 	json_object_set_new(info, "entries", json_integer((json_int_t)count));
 	json_object_set_new(info, "toc_end", json_integer((json_int_t)(r.p - buf)));
 	json_object_set_new(info, "int_size", json_integer(r.int_size));
@@ -218,7 +242,7 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
 #undef NEED
 }
 
-/* ------------------------------------------------------------ rows in the data blocks */
+/* ------------------------------------------------------------ the data blocks */
 
 /*
  * After the TOC come the data blocks (pg_backup_custom.c, _StartData,
@@ -229,10 +253,18 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
  * block are the table's COPY text, where a row ends with a newline and a
  * newline inside a value is written as "\n", so counting newline bytes
  * counts rows exactly, in the very snapshot pg_dump read.
+ *
+ * With a route set, every block is handed on, whole, together with its dump
+ * id, so that it can be passed to whichever consumer loads that entry.
+ * With coalescing on, a TABLE DATA block's chunks are re-framed on the way:
+ * pg_dump writes one chunk per row, and pg_restore sends each chunk to the
+ * server as one CopyData message; joined into chunks of up to `coalesce`
+ * bytes, the same COPY text travels in a few large messages (COPY data need
+ * not be split at rows).  Large-object blocks pass byte for byte.
  */
 enum { RC_BLOCK, RC_ID, RC_LEN, RC_DATA, RC_BLOB_OID };
 
-struct pg_row_counter {
+struct pg_data_reader {
 	int int_size;
 	int state, in_blobs;
 	int int_pos, int_sign;
@@ -242,33 +274,61 @@ struct pg_row_counter {
 	unsigned char tail[5];   /* its first bytes, to recognise the end marker */
 	int last_was_marker;     /* the block's latest chunk was the end marker */
 	int64_t cur_id;
-	int64_t *rows; /* by dump id; -1 = no block */
+	int64_t *rows;   /* by dump id; -1 = no block */
+	uint64_t *bytes; /* by dump id: chunk bytes */
 	size_t rows_cap;
+	/* routing */
+	pg_block_route_fn route;
+	void *route_arg;
+	int in_block, id_known;
+	unsigned char head[2 + 8]; /* a block's type byte and id */
+	size_t head_len;
+	/* coalescing: frame[0, 1 + int_size) is the chunk's length, then the data */
+	size_t coalesce, frame_len;
+	int coalescing; /* this block's chunks are being re-framed */
+	unsigned char *frame;
 };
 
-struct pg_row_counter *pg_row_counter_new(int int_size)
+struct pg_data_reader *pg_data_reader_new(int int_size)
 {
-	struct pg_row_counter *c = calloc(1, sizeof(*c));
+	struct pg_data_reader *c = calloc(1, sizeof(*c));
 	if (c)
 		c->int_size = int_size;
 	return c;
 }
 
-void pg_row_counter_free(struct pg_row_counter *c)
+int pg_data_reader_route(struct pg_data_reader *c, pg_block_route_fn route, void *arg, size_t coalesce)
+{
+	c->route = route;
+	c->route_arg = arg;
+	c->coalesce = coalesce;
+	if (coalesce && !(c->frame = malloc(1 + (size_t)c->int_size + coalesce)))
+		return -1;
+	return 0;
+}
+
+void pg_data_reader_free(struct pg_data_reader *c)
 {
 	if (c) {
 		free(c->rows);
+		free(c->bytes);
+		free(c->frame);
 		free(c);
 	}
 }
 
-int64_t pg_row_counter_rows(const struct pg_row_counter *c, int64_t dump_id)
+int64_t pg_data_reader_rows(const struct pg_data_reader *c, int64_t dump_id)
 {
 	return dump_id >= 0 && (size_t)dump_id < c->rows_cap ? c->rows[dump_id] : -1;
 }
 
+uint64_t pg_data_reader_bytes(const struct pg_data_reader *c, int64_t dump_id)
+{
+	return dump_id >= 0 && (size_t)dump_id < c->rows_cap ? c->bytes[dump_id] : 0;
+}
+
 /* One byte of an int; 1 when the int is complete. */
-static int rc_int_byte(struct pg_row_counter *c, unsigned char b, int64_t *out)
+static int rc_int_byte(struct pg_data_reader *c, unsigned char b, int64_t *out)
 {
 	if (c->int_pos == 0) {
 		c->int_sign = b;
@@ -283,18 +343,24 @@ static int rc_int_byte(struct pg_row_counter *c, unsigned char b, int64_t *out)
 	return 1;
 }
 
-static int rc_start_block(struct pg_row_counter *c, int64_t id, char *why, size_t cap)
+static int rc_start_block(struct pg_data_reader *c, int64_t id, char *why, size_t cap)
 {
 	if (id < 0 || id > 100000000)
 		return snprintf(why, cap, "implausible dump id %lld in a data block", (long long)id), -1;
 	if ((size_t)id >= c->rows_cap) {
 		size_t n = (size_t)id + 1024;
 		int64_t *grown = realloc(c->rows, n * sizeof(*grown));
+		uint64_t *grown_bytes;
 		if (!grown)
 			return snprintf(why, cap, "out of memory"), -1;
-		for (size_t i = c->rows_cap; i < n; i++)
-			grown[i] = -1;
 		c->rows = grown;
+		if (!(grown_bytes = realloc(c->bytes, n * sizeof(*grown_bytes))))
+			return snprintf(why, cap, "out of memory"), -1;
+		c->bytes = grown_bytes;
+		for (size_t i = c->rows_cap; i < n; i++) {
+			grown[i] = -1;
+			grown_bytes[i] = 0;
+		}
 		c->rows_cap = n;
 	}
 	if (!c->in_blobs)
@@ -303,9 +369,72 @@ static int rc_start_block(struct pg_row_counter *c, int64_t id, char *why, size_
 	return 0;
 }
 
-int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size_t len, char *why, size_t cap)
+/* The archive's int: a sign byte, then int_size bytes, least significant first. */
+static void rc_put_int(const struct pg_data_reader *c, unsigned char *out, uint64_t v)
 {
-	size_t i = 0;
+	out[0] = 0;
+	for (int i = 0; i < c->int_size; i++)
+		out[1 + i] = i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
+}
+
+/* Send the chunk being joined, if any. */
+static int rc_flush_frame(struct pg_data_reader *c)
+{
+	size_t hdr = 1 + (size_t)c->int_size;
+
+	if (c->frame_len > 0) {
+		rc_put_int(c, c->frame, c->frame_len);
+		if (c->route(c->route_arg, c->cur_id, c->frame, hdr + c->frame_len) != 0)
+			return -1;
+		c->frame_len = 0;
+	}
+	return 0;
+}
+
+/* The block's end: the rows joined so far, COPY's end marker as a chunk of
+ * its own, and the zero length. */
+static int rc_end_frames(struct pg_data_reader *c)
+{
+	size_t hdr = 1 + (size_t)c->int_size;
+	unsigned char tail[1 + 8 + 5];
+
+	if (rc_flush_frame(c) != 0)
+		return -1;
+	rc_put_int(c, tail, 5);
+	memcpy(tail + hdr, c->tail, 5);
+	if (c->route(c->route_arg, c->cur_id, tail, hdr + 5) != 0)
+		return -1;
+	rc_put_int(c, tail, 0);
+	return c->route(c->route_arg, c->cur_id, tail, hdr);
+}
+
+static int rc_join(struct pg_data_reader *c, const unsigned char *p, size_t n)
+{
+	size_t hdr = 1 + (size_t)c->int_size;
+
+	while (n > 0) {
+		size_t take = c->coalesce - c->frame_len < n ? c->coalesce - c->frame_len : n;
+		memcpy(c->frame + hdr + c->frame_len, p, take);
+		c->frame_len += take;
+		p += take;
+		n -= take;
+		if (c->frame_len == c->coalesce && rc_flush_frame(c) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Hand buf[from, to) of the current block on unchanged; -2 when the route refuses. */
+static int rc_route(struct pg_data_reader *c, const unsigned char *buf, size_t from, size_t to)
+{
+	if (!c->route || c->coalescing || to == from)
+		return 0;
+	return c->route(c->route_arg, c->cur_id, buf + from, to - from) == 0 ? 0 : -2;
+}
+
+int pg_data_reader_feed(struct pg_data_reader *c, const unsigned char *buf, size_t len, char *why, size_t cap)
+{
+	size_t i = 0, run = 0; /* run: where this buffer's not yet routed block bytes start */
 	int64_t v;
 
 	while (i < len) {
@@ -323,10 +452,17 @@ int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size
 				}
 				c->rows[c->cur_id] += rows;
 			}
+			/* A 5-byte chunk may be COPY's end marker, which stays a chunk
+			 * of its own, as pg_dump writes it: held in tail until known. */
+			if (c->coalescing && c->chunk_len != 5 && rc_join(c, buf + i, n) != 0)
+				return -2;
+			c->bytes[c->cur_id] += n;
 			i += n;
 			c->remaining -= n;
 			if (c->remaining == 0) {
 				c->last_was_marker = c->chunk_len == 5 && !memcmp(c->tail, "\\.\n\n\n", 5);
+				if (c->coalescing && c->chunk_len == 5 && !c->last_was_marker && rc_join(c, c->tail, 5) != 0)
+					return -2;
 				c->state = RC_LEN;
 			}
 			continue;
@@ -336,15 +472,26 @@ int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size
 			if (b != 1 && b != 3)
 				return snprintf(why, cap, "unknown data block type %u", b), -1;
 			c->in_blobs = b == 3;
+			c->in_block = 1;
+			c->id_known = 0;
+			c->head[0] = b;
+			c->head_len = 1;
+			c->coalescing = c->route && c->coalesce && !c->in_blobs;
 			c->state = RC_ID;
 			continue;
 		}
+		if (c->state == RC_ID)
+			c->head[c->head_len++] = buf[i];
 		if (!rc_int_byte(c, buf[i++], &v))
 			continue;
 		switch (c->state) {
 		case RC_ID:
 			if (rc_start_block(c, v, why, cap) != 0)
 				return -1;
+			c->id_known = 1;
+			if (c->route && c->route(c->route_arg, c->cur_id, c->head, c->head_len) != 0)
+				return -2;
+			run = i;
 			c->state = c->in_blobs ? RC_BLOB_OID : RC_LEN;
 			break;
 		case RC_BLOB_OID:
@@ -359,24 +506,35 @@ int pg_row_counter_feed(struct pg_row_counter *c, const unsigned char *buf, size
 							(long long)c->cur_id), -1;
 				c->rows[c->cur_id] -= 3;
 				c->last_was_marker = 0;
+				if (c->coalescing && rc_end_frames(c) != 0)
+					return -2;
 				c->state = RC_BLOCK;
 			} else if (v == 0) {
 				c->state = RC_BLOB_OID;
 			} else {
+				/* a marker that was not the last chunk is plain data after all */
+				if (c->coalescing && c->last_was_marker && rc_join(c, c->tail, 5) != 0)
+					return -2;
 				c->remaining = c->chunk_len = (uint64_t)v;
 				c->last_was_marker = 0;
 				c->state = RC_DATA;
 			}
 			break;
 		}
+		if (c->state == RC_BLOCK) { /* the block just ended */
+			if (rc_route(c, buf, run, i) != 0)
+				return -2;
+			c->in_block = 0;
+		}
 	}
+	if (c->in_block && c->id_known && rc_route(c, buf, run, len) != 0)
+		return -2;
 	return 0;
 }
 
-int pg_row_counter_finish(const struct pg_row_counter *c, char *why, size_t cap)
+int pg_data_reader_finish(const struct pg_data_reader *c, char *why, size_t cap)
 {
 	if (c->state != RC_BLOCK || c->int_pos != 0)
 		return snprintf(why, cap, "the dump ends inside a data block"), -1;
 	return 0;
 }
-

@@ -26,9 +26,7 @@
 #include "restore.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +38,6 @@
 #include "pg.h"
 
 #define POSTGRES_GLOBALS_MAX (64u << 20)
-#define POSTGRES_COPY_SIZE (256 * 1024)
 
 struct pg_restore_plan {
 	struct restore_ctx *ctx;
@@ -362,208 +359,10 @@ done:
 
 /* --- the database ---------------------------------------------------------------- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int copy_to_fd(struct source *src, int fd, const char *what, uint64_t *total, struct drctl_error *err)
-{
-	char *buf = malloc(POSTGRES_COPY_SIZE);
-	size_t got;
-	int rc = -1;
-
-	if (!buf)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	for (;;) {
-		if (source_read(src, buf, POSTGRES_COPY_SIZE, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		if (write_all(fd, buf, got) != 0) {
-			err_set_errno(err, errno == EPIPE ? EXIT_FAILED : EXIT_IO, errno, what, NULL, "cannot write %s", what);
-			goto done;
-		}
-		*total += got;
-	}
-	rc = 0;
-done:
-	free(buf);
-	return rc;
-}
-
-/* One pg_restore run: from `file`, or from its stdin fed with `head` and
- * then the rest of `dump`.  section and jobs may be NULL. */
-static int pg_restore_pass(struct pg_restore_plan *p, const char *section, long jobs, const char *file,
-			   const unsigned char *head, size_t head_len, struct source *dump, uint64_t *bytes,
-			   struct drctl_error *err)
-{
-	char dbarg[512], jobs_arg[32], section_arg[64];
-	char *argv[12];
-	int n = 0, rc = -1;
-	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
-
-	pg_dbname_arg(p->staging, dbarg, sizeof(dbarg));
-	argv[n++] = p->pg_restore;
-	argv[n++] = "--exit-on-error";
-	argv[n++] = "--dbname";
-	argv[n++] = dbarg;
-	if (p->roles_missing) {
-		argv[n++] = "--no-owner";
-		argv[n++] = "--no-acl";
-	}
-	if (section) {
-		snprintf(section_arg, sizeof(section_arg), "--section=%s", section);
-		argv[n++] = section_arg;
-	}
-	if (jobs > 1) {
-		snprintf(jobs_arg, sizeof(jobs_arg), "--jobs=%ld", jobs);
-		argv[n++] = jobs_arg;
-	}
-	if (file)
-		argv[n++] = (char *)file;
-	argv[n] = NULL;
-	if (pg_tool_start(&t, argv, &p->env, file ? 0 : 1, 0, p->state_dir, err) != 0)
-		goto done;
-	if (!file) {
-		if (write_all(t.in_fd, (const char *)head, head_len) != 0 ||
-		    copy_to_fd(dump, t.in_fd, "pg_restore's input", bytes, err) != 0) {
-			if (!err_is_set(err))
-				err_set_errno(err, EXIT_FAILED, errno, "pg_restore", NULL, "cannot write pg_restore's input");
-			if (err->code == EXIT_FAILED && t.pid > 0) {
-				/* pg_restore stopped reading: its own message says why. */
-				struct drctl_error why;
-				err_clear(&why);
-				if (pg_tool_finish(&t, "restore", p->staging, &why) != 0)
-					*err = why;
-			}
-			goto done;
-		}
-		*bytes += head_len;
-	}
-	if (pg_tool_finish(&t, "restore", p->staging, err) != 0)
-		goto done;
-	rc = 0;
-done:
-	if (t.pid > 0)
-		pg_tool_kill(&t);
-	return rc;
-}
-
-/* Read the dump's start until its table of contents parses. */
-static int read_toc_head(struct source *dump, unsigned char **head, size_t *len, size_t *toc_end,
-			 struct drctl_error *err)
-{
-	size_t cap = 0;
-	json_t *info = NULL;
-	char why[256];
-	int parsed = 1;
-
-	*head = NULL;
-	*len = 0;
-	while (parsed == 1) {
-		size_t got = 0;
-		if (*len + POSTGRES_COPY_SIZE > cap) {
-			unsigned char *grown;
-			if (cap > PG_TOC_MAX + POSTGRES_COPY_SIZE)
-				return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump's table of contents is larger than %u MiB",
-					       PG_TOC_MAX >> 20);
-			if (!(grown = realloc(*head, cap = cap ? cap * 2 : 4 * POSTGRES_COPY_SIZE)))
-				return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			*head = grown;
-		}
-		if (source_read(dump, *head + *len, POSTGRES_COPY_SIZE, &got, err) != 0)
-			return -1;
-		if (got == 0)
-			return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump ends inside its table of contents");
-		*len += got;
-		json_decref(info);
-		info = json_object();
-		parsed = pg_toc_parse(*head, *len, info, why, sizeof(why));
-	}
-	*toc_end = (size_t)json_integer_value(json_object_get(info, "toc_end"));
-	json_decref(info);
-	if (parsed < 0)
-		return err_set(err, EXIT_INTEGRITY, "dump", NULL, "the dump cannot be read: %s", why);
-	return 0;
-}
-
-/*
- * With --jobs 1 the dump streams through one pg_restore.  With --jobs N > 1
- * it takes three passes, still without putting the dump on disk: the schema
- * (pre-data) and the indexes and constraints (post-data, most of a restore's
- * CPU after the data) need only the dump's table of contents, so they run
- * from a small file holding its header and TOC, post-data with --jobs N; the
- * data section streams from the pipe as the backup wrote it.  (Loading
- * several tables at once would need the whole dump on disk: in one stream
- * the tables arrive one after another.)
- */
-static int run_pg_restore(struct pg_restore_plan *p, struct source *dump, struct drctl_error *err)
-{
-	char tocfile[PATH_MAX] = "";
-	unsigned char *head = NULL;
-	size_t head_len = 0, toc_end = 0;
-	uint64_t bytes = 0;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-	double t0 = now_seconds();
-	int fd = -1, rc = -1;
-
-	sigaction(SIGPIPE, &ign, &old); /* a failing pg_restore must not kill us */
-	if (p->jobs <= 1) {
-		if (pg_restore_pass(p, NULL, 1, NULL, NULL, 0, dump, &bytes, err) != 0)
-			goto done;
-	} else {
-		int len = snprintf(tocfile, sizeof(tocfile), "%s/pg-toc.XXXXXX", p->state_dir ? p->state_dir : "/tmp");
-		if (read_toc_head(dump, &head, &head_len, &toc_end, err) != 0)
-			goto done;
-		if (len < 0 || (size_t)len >= sizeof(tocfile) || (fd = mkstemp(tocfile)) < 0) {
-			tocfile[0] = '\0';
-			err_set_errno(err, EXIT_IO, errno, p->state_dir, "check [state] dir, or use --jobs 1",
-				      "cannot create a file for the dump's table of contents in %s", p->state_dir);
-			goto done;
-		}
-		if (write_all(fd, (const char *)head, toc_end) != 0 || close(fd) != 0) {
-			fd = -1;
-			err_set_errno(err, EXIT_IO, errno, tocfile, "check [state] dir", "cannot write %s", tocfile);
-			goto done;
-		}
-		fd = -1;
-		log_info("restoring the schema, then the data (streamed), then indexes and constraints with %ld jobs",
-			 p->jobs);
-		if (pg_restore_pass(p, "pre-data", 1, tocfile, NULL, 0, NULL, &bytes, err) != 0 ||
-		    pg_restore_pass(p, "data", 1, NULL, head, head_len, dump, &bytes, err) != 0 ||
-		    pg_restore_pass(p, "post-data", p->jobs, tocfile, NULL, 0, NULL, &bytes, err) != 0)
-			goto done;
-	}
-	json_object_set_new(p->ctx->report, "pg_restore",
-			    json_pack("{s:I, s:I, s:s, s:f}", "bytes", (json_int_t)bytes, "jobs", (json_int_t)p->jobs, "input",
-				      p->jobs > 1 ? "pipe (data), table of contents (schema, indexes)" : "pipe",
-				      "seconds", now_seconds() - t0));
-	rc = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	if (tocfile[0])
-		unlink(tocfile);
-	free(head);
-	sigaction(SIGPIPE, &old, NULL);
-	if (rc != 0)
-		err_prefix(err, "restoring database %s into %s", p->database, p->staging);
-	return rc;
-}
-
 static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *err)
 {
 	json_t *want = json_object_get(p->entry, "fingerprints"), *got = NULL, *diffs = json_array();
+	double t0 = now_seconds();
 	PGconn *c = pg_connect(p->ctx->cfg, p->staging, err), *helper = NULL;
 	size_t n;
 	int rc = -1;
@@ -604,6 +403,7 @@ static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *e
 			json_string_value(json_object_get(d, "object")));
 		goto done;
 	}
+	log_debug("fingerprints taken in %.2f s", now_seconds() - t0);
 	log_info("fingerprints match: %zu tables (exact row counts) and %zu sequences", json_array_size(json_object_get(want, "tables")),
 		 json_array_size(json_object_get(want, "sequences")));
 	rc = 0;
@@ -685,6 +485,46 @@ static void log_plan(struct pg_restore_plan *p)
 			 p->target, p->replaced, p->staging, p->target);
 }
 
+/* The sizes that spread the tables over the loaders: each table's bytes in
+ * the dump, or, in sets from before drctl recorded them, its rows. */
+static json_t *table_weights(json_t *entry)
+{
+	json_t *bytes = json_object_get(entry, "table_bytes"), *w, *t;
+	size_t i;
+
+	if (json_is_object(bytes))
+		return json_incref(bytes);
+	w = json_object();
+	json_array_foreach(json_object_get(json_object_get(entry, "fingerprints"), "tables"), i, t) {
+		char key[2 * PG_NAME_MAX + 8];
+		snprintf(key, sizeof(key), "%s.%s", json_string_value(json_object_get(t, "schema")),
+			 json_string_value(json_object_get(t, "name")));
+		json_object_set(w, key, json_object_get(t, "rows"));
+	}
+	return w;
+}
+
+static int load_dump(struct pg_restore_plan *p, struct source *dump, struct drctl_error *err)
+{
+	const char *stream = json_string_value(json_object_get(p->entry, "stream"));
+	json_t *info = json_object_get(json_object_get(p->ctx->section, "streams"), stream ? stream : "");
+	struct pg_load l = {
+		.pg_restore = p->pg_restore,
+		.database = p->database,
+		.staging = p->staging,
+		.state_dir = p->state_dir,
+		.env = &p->env,
+		.jobs = p->jobs,
+		.no_owner = p->roles_missing,
+		.weights = table_weights(p->entry),
+		.dump_size = (uint64_t)json_integer_value(json_object_get(info, "size")),
+	};
+	int rc = postgres_load(&l, dump, p->ctx->report, err);
+
+	json_decref(l.weights);
+	return rc;
+}
+
 /* Walk the archive to the members we need, in the order they were written
  * (globals first). */
 static int restore_members(struct pg_restore_plan *p, struct drctl_error *err)
@@ -725,7 +565,7 @@ static int restore_members(struct pg_restore_plan *p, struct drctl_error *err)
 			log_info("created database %s; restoring %s into it", p->staging, p->database);
 			if (!(src = archive_in_stream_source(p->ctx->archive, dump, json_object_get(streams, dump), err)))
 				return -1;
-			rc = run_pg_restore(p, src, err);
+			rc = load_dump(p, src, err);
 			source_close(src);
 			if (rc != 0)
 				return -1;

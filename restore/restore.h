@@ -8,6 +8,7 @@
 #define DRCTL_RESTORE_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "component.h"
 #include "config.h"
@@ -22,6 +23,24 @@ int files_restore(struct restore_ctx *ctx, struct drctl_error *err);
 
 /* The PostgreSQL component (restore/postgres.c). */
 int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
+
+/* Loading one PostgreSQL dump stream into an existing, empty database with
+ * pg_restore (restore/postgres_load.c), for restore/postgres.c.  report
+ * gets what was done. */
+struct pg_child_env;
+struct pg_load {
+	const char *pg_restore;  /* the program */
+	const char *database;    /* the dump's database, for messages */
+	const char *staging;     /* the database to load into */
+	const char *state_dir;   /* for the TOC file, the lists and the spools */
+	const struct pg_child_env *env;
+	long jobs;               /* pg_restore processes at once */
+	int no_owner;            /* the roles are missing: --no-owner --no-acl */
+	json_t *weights;         /* {"schema.table": size}, to spread the tables; may be NULL */
+	uint64_t dump_size;      /* the dump stream's size: the most a spool can hold */
+};
+struct source;
+int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, struct drctl_error *err);
 
 /* The Vault component (restore/vault.c). */
 int vault_restore(struct restore_ctx *ctx, struct drctl_error *err);

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# restore --jobs N loads several tables at once from the one dump stream:
+# each table's blocks go to one of N pg_restore processes through a spool,
+# and indexes and constraints whose tables are loaded are built while the
+# rest still loads.  Proven on a real PostgreSQL 15:
+#   - with 2 and 3 loaders the restored tables, indexes, constraints and a
+#     materialized view (refreshed only once every table is in) equal the
+#     source's; the report shows the loaders and what was built meanwhile;
+#   - a set from before drctl recorded table sizes is spread by row counts;
+#   - a loader whose pg_restore stops reading, and a failing index pass,
+#     each end in a clear error that quotes pg_restore, the new database
+#     removed, the source untouched, and no file left in the state folder;
+#   - without room for the spool in the state folder (a small tmpfs, root
+#     only), the tables load one at a time and the restore still succeeds.
+set -eo pipefail
+. "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
+start_postgres
+psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+"$PG_BIN/createdb" shop
+"$PG_BIN/pgbench" -q -i -s 3 shop >/dev/null 2>&1
+psql_ -d shop <<'SQL' >/dev/null
+CREATE TABLE customers (id int PRIMARY KEY, email text UNIQUE NOT NULL);
+INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 20000) g;
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL REFERENCES customers(id),
+                     aid int REFERENCES pgbench_accounts(aid), note jsonb, placed timestamptz NOT NULL);
+INSERT INTO orders (customer, aid, note, placed)
+  SELECT 1 + g % 20000, 1 + g % 300000, jsonb_build_object('n', g, 's', repeat('x', g % 50)), '2026-01-01'::timestamptz + g * interval '1 minute'
+  FROM generate_series(1, 60000) g;
+CREATE INDEX orders_by_customer ON orders (customer, placed);
+CREATE TABLE empty_one (id int PRIMARY KEY);
+CREATE MATERIALIZED VIEW balances AS SELECT count(*) AS accounts, sum(abalance) AS total, (SELECT count(*) FROM orders) AS orders FROM pgbench_accounts;
+SQL
+SRC_TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history customers orders empty_one"
+# table name, row count and a checksum of its ordered contents, per table; then the matview
+contents() {
+  local t
+  for t in $SRC_TABLES; do
+    psql_ -At -d "$1" -c "select '$t', count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from $t x"
+  done
+  psql_ -At -d "$1" -c "select * from balances"
+}
+# every index and constraint, by definition
+structure() {
+  psql_ -At -d "$1" -c "select string_agg(indexdef, E'\n' order by indexdef) from pg_indexes where schemaname = 'public'"
+  psql_ -At -d "$1" -c "select string_agg(c, E'\n' order by c) from (select conrelid::regclass || ' ' || pg_get_constraintdef(oid) as c from pg_constraint where connamespace = 'public'::regnamespace) x"
+}
+SRC_CONTENTS=$(contents shop)
+SRC_STRUCTURE=$(structure shop)
+[ "$(psql_ -At -d shop -c 'select accounts from balances')" = 300000 ] || fail "fixture: the materialized view is not populated"
+
+drctl_init_in "$T"
+export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
+export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=shop
+run d backup --component postgres
+expect_rc 0 "backup of shop"
+ID=$OUT
+jq -e '.components.postgres.databases.shop.table_bytes["public.pgbench_accounts"] > 1000000' <<<"$(d --json show "$ID")" >/dev/null ||
+  fail "the manifest lacks the tables' sizes: $(d --json show "$ID" | jq -c '.components.postgres.databases.shop.table_bytes')"
+pass_note "the manifest records each table's size in the dump"
+
+same_as_source() { # DB, what
+  [ "$(contents "$1")" = "$SRC_CONTENTS" ] || fail "$2: contents differ: $(diff <(echo "$SRC_CONTENTS") <(contents "$1"))"
+  [ "$(structure "$1")" = "$SRC_STRUCTURE" ] || fail "$2: indexes or constraints differ: $(diff <(echo "$SRC_STRUCTURE") <(structure "$1"))"
+  pass_note "$2: every table, index, constraint and the materialized view equal the source's"
+}
+state_is_clean() { # what
+  local left
+  left=$(ls -A "$T/state" | grep -Ev '^(journal|locks?|cache)' || true)
+  [ -z "$left" ] || fail "$1: files left in the state folder: $left"
+  pass_note "$1: nothing left in the state folder"
+}
+
+for jobs in 2 3; do
+  run d --json restore postgres --jobs "$jobs" --target-database "shop_j$jobs"
+  expect_rc 0 "restore --jobs $jobs"
+  jq -e --argjson n "$jobs" '(.data_loaders | length) == $n and ([.data_loaders[].tables] | add) == 7
+      and .built_while_loading >= 1 and .fingerprints.differences == []' <<<"$OUT" >/dev/null ||
+    fail "restore --jobs $jobs report: $(jq -c '{data_loaders, built_while_loading, spool_peak_bytes, fingerprints}' <<<"$OUT")"
+  pass_note "$jobs loaders, $(jq .built_while_loading <<<"$OUT") indexes/constraints built while the rest loaded"
+  same_as_source "shop_j$jobs" "--jobs $jobs"
+done
+state_is_clean "after the parallel restores"
+
+# --- a set from before drctl recorded table sizes: spread by row counts -------------
+OLD="${ID%-*}-0001"
+cp -r "$REPO/backups/$ID" "$REPO/backups/$OLD"
+jq --arg id "$OLD" '.id = $id | del(.components.postgres.databases.shop.table_bytes)' "$REPO/backups/$ID/manifest.json" \
+  >"$REPO/backups/$OLD/manifest.json"
+rm -f "$REPO/backups/$OLD/manifest.json.minisig"
+minisign -S -s "$T/signing.key" -m "$REPO/backups/$OLD/manifest.json" </dev/null >/dev/null
+run d --json restore postgres --backup "$OLD" --jobs 2 --target-database shop_old
+expect_rc 0 "restore of a set without table sizes"
+# pgbench_accounts has 300000 of the 380033 rows: it loads on one loader, the
+# four other tables with rows on the other (the two empty ones are dealt round).
+# Without weights every table would be dealt round: 4 and 3.
+jq -e '[.data_loaders[].tables] == [2, 5]' <<<"$OUT" >/dev/null ||
+  fail "rows did not spread the tables (pgbench_accounts should load alone, but for an empty table): $(jq -c .data_loaders <<<"$OUT")"
+pass_note "without sizes, the row counts spread the tables"
+same_as_source shop_old "restore of the older set"
+rm -rf "${REPO:?}/backups/$OLD"
+
+# --- failures ------------------------------------------------------------------------
+# A pg_restore stand-in that runs the real one, except as told by FAULT:
+#   loader: the loader that gets pgbench_accounts reads only 300 kB of its input;
+#   index:  the first pass of indexes and constraints fails.
+REAL_PG_RESTORE="$PG_BIN/pg_restore"
+"$PG_BIN/pg_dump" -Fc -f "$T/shop.dump" shop && "$REAL_PG_RESTORE" -l "$T/shop.dump" >"$T/toc.txt"
+VICTIM=$(awk '/TABLE DATA public pgbench_accounts / {sub(";", "", $1); print $1}' "$T/toc.txt")
+[ -n "$VICTIM" ] || fail "fixture: no TABLE DATA entry for pgbench_accounts in: $(cat "$T/toc.txt")"
+cat >"$T/pg_restore" <<EOF
+#!/usr/bin/env bash
+list=""
+for a in "\$@"; do case "\$a" in --use-list=*) list=\${a#--use-list=};; esac; done
+case "\$FAULT" in
+loader)
+  if [ -n "\$list" ] && grep -q "^$VICTIM;" "\$list"; then
+    head -c 300000 | "$REAL_PG_RESTORE" "\$@"
+    exit \${PIPESTATUS[1]}
+  fi;;
+index)
+  if [ -n "\$list" ] && [[ " \$* " == *" --section=post-data "* ]]; then
+    echo "pg_restore: error: could not execute query: ERROR:  simulated index failure" >&2
+    exit 1
+  fi;;
+esac
+exec "$REAL_PG_RESTORE" "\$@"
+EOF
+chmod +x "$T/pg_restore"
+DBS_BEFORE=$(psql_ -At -c "select string_agg(datname, ' ' order by datname) from pg_database")
+for fault in loader index; do
+  run env FAULT=$fault DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" restore postgres --jobs 2 --target-database "shop_$fault"
+  expect_rc 1 "restore --jobs 2 with a failing $fault"
+  case $fault in
+  loader) expect_err "pg_restore \(restore\) failed with exit status 1: .*(end of file|could not read)" "quotes pg_restore on the cut input";;
+  index) expect_err "simulated index failure" "quotes the failing index pass";;
+  esac
+  expect_err "restoring database shop into shop_$fault" "names the database"
+  expect_err "removed the incomplete database shop_$fault" "says the new database was removed"
+  [ "$(psql_ -At -c "select string_agg(datname, ' ' order by datname) from pg_database")" = "$DBS_BEFORE" ] ||
+    fail "a failed restore left or removed a database: $DBS_BEFORE -> $(psql_ -At -c "select string_agg(datname, ' ' order by datname) from pg_database")"
+  pass_note "the failed restore removed only its own new database"
+  [ -z "$(pgrep -f "pg_restore.*shop_$fault" || true)" ] || fail "a pg_restore of shop_$fault still runs"
+  state_is_clean "after the failing $fault"
+done
+[ "$(contents shop)" = "$SRC_CONTENTS" ] || fail "the source database changed"
+pass_note "the source database is untouched"
+
+# --- no room for the spool -----------------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$T/smallstate"; mount -t tmpfs -o size=4m tmpfs "$T/smallstate"
+  harness_on_exit "umount '$T/smallstate' 2>/dev/null || true"
+  run env DRCTL_STATE_DIR="$T/smallstate" "$DRCTL" --config "$CONF" --json restore postgres --jobs 2 --target-database shop_small
+  expect_rc 0 "restore --jobs 2 with a 4 MiB state folder"
+  expect_err "not enough free space in $T/smallstate .*loading them one at a time" "says why the tables load one at a time"
+  jq -e '.data_loaders == null and .fingerprints.differences == []' <<<"$OUT" >/dev/null || fail "small state folder report: $OUT"
+  same_as_source shop_small "one table at a time"
+  umount "$T/smallstate"
+else
+  echo "# skipping the small state folder case: needs root to mount a small tmpfs"
+fi
+echo "$CHECKS passed, 0 failed"
