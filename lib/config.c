@@ -88,7 +88,7 @@ static const struct config_key config_keys[] = {
 	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of archive objects"),
 	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),
 
-	KX("state", "dir", CONFIG_PATH, "~/.local/state/drctl", "journals, locks and caches (default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)"),
+	KX("state", "dir", CONFIG_PATH, "~/.local/state/drctl", "journals, locks, caches and the restore's spools (default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)"),
 
 	K("signing", "secret_key_file", CONFIG_PATH, NULL, "minisign secret key that signs manifests (mode 0600)"),
 	K("signing", "public_key_file", CONFIG_PATH, NULL, "minisign public key that verifies manifests"),

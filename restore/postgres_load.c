@@ -63,31 +63,6 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int copy_to_fd(struct source *src, int fd, const char *what, uint64_t *total, struct drctl_error *err)
-{
-	char *buf = malloc(LOAD_COPY_SIZE);
-	size_t got;
-	int rc = -1;
-
-	if (!buf)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	for (;;) {
-		if (source_read(src, buf, LOAD_COPY_SIZE, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		if (write_all(fd, buf, got) != 0) {
-			err_set_errno(err, errno == EPIPE ? EXIT_FAILED : EXIT_IO, errno, what, NULL, "cannot write %s", what);
-			goto done;
-		}
-		*total += got;
-	}
-	rc = 0;
-done:
-	free(buf);
-	return rc;
-}
-
 /* pg_restore's command line for one pass; `argv` needs room for 14. */
 struct pass_args {
 	char dbarg[512], jobs[32], section[64], list[PATH_MAX + 16];
@@ -140,12 +115,80 @@ static void explain_early_exit(const struct pg_load *l, struct pg_tool *t, struc
 			"%s stopped reading the dump before its end, yet exited 0", t->name);
 }
 
-/* One pg_restore run: from `file`, or from its stdin fed with `head` and
- * then the rest of `dump`.  section and list (-L) may be NULL. */
+/*
+ * The data blocks after the TOC (the bytes of `head` past "toc_end", then
+ * the rest of `dump`), each handed to route() with its dump id, the rows
+ * joined into LOAD_CHUNK_SIZE chunks: pg_dump writes one chunk per row and
+ * pg_restore sends each chunk as one CopyData message; a few large ones
+ * cost the server less.  The route sets err when it fails.
+ */
+static int route_dump(json_t *toc, const unsigned char *head, size_t head_len, struct source *dump,
+		      pg_block_route_fn route, void *arg, struct drctl_error *err)
+{
+	size_t toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end"));
+	struct pg_data_reader *reader = pg_data_reader_new((int)json_integer_value(json_object_get(toc, "int_size")));
+	unsigned char *buf = malloc(LOAD_COPY_SIZE);
+	char why[256];
+	int rc = -1;
+
+	if (!reader || !buf || pg_data_reader_route(reader, route, arg, LOAD_CHUNK_SIZE) != 0) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		goto done;
+	}
+	for (size_t got = head_len - toc_end, first = 1;; first = 0) {
+		int fed;
+		if (!first && source_read(dump, buf, LOAD_COPY_SIZE, &got, err) != 0)
+			goto done;
+		if (!first && got == 0)
+			break;
+		fed = pg_data_reader_feed(reader, first ? head + toc_end : buf, got, why, sizeof(why));
+		if (fed == -1)
+			err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)",
+				"the dump's data cannot be read: %s", why);
+		if (fed != 0)
+			goto done;
+	}
+	if (pg_data_reader_finish(reader, why, sizeof(why)) != 0) {
+		err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)", "the dump is cut short: %s",
+			why);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(buf);
+	pg_data_reader_free(reader);
+	return rc;
+}
+
+struct pipe_route {
+	int fd;
+	int broken; /* pg_restore stopped reading */
+	uint64_t *bytes;
+	struct drctl_error *err;
+};
+
+static int route_to_pipe(void *arg, int64_t dump_id, const unsigned char *buf, size_t len)
+{
+	struct pipe_route *r = arg;
+
+	(void)dump_id;
+	if (write_all(r->fd, buf, len) != 0) {
+		r->broken = errno == EPIPE;
+		return err_set_errno(r->err, r->broken ? EXIT_FAILED : EXIT_IO, errno, "pg_restore", NULL,
+				     "cannot write pg_restore's input");
+	}
+	*r->bytes += len;
+	return 0;
+}
+
+/* One pg_restore run: from `file`, or from its stdin fed with the dump
+ * (`head`, read up to the end of its TOC, described by `toc`, then the rest
+ * of `dump`).  section and list (-L) may be NULL. */
 static int pg_restore_pass(const struct pg_load *l, const char *section, long jobs, const char *list, const char *file,
-			   const unsigned char *head, size_t head_len, struct source *dump, uint64_t *bytes,
+			   json_t *toc, const unsigned char *head, size_t head_len, struct source *dump, uint64_t *bytes,
 			   struct drctl_error *err)
 {
+	size_t toc_end = toc ? (size_t)json_integer_value(json_object_get(toc, "toc_end")) : 0;
 	struct pass_args args;
 	char *argv[14];
 	struct pg_tool t = { .pid = -1, .in_fd = -1, .out_fd = -1 };
@@ -156,15 +199,12 @@ static int pg_restore_pass(const struct pg_load *l, const char *section, long jo
 	if (pg_tool_start(&t, argv, l->env, file ? 0 : 1, 0, l->state_dir, err) != 0)
 		goto done;
 	if (!file) {
-		if (write_all(t.in_fd, head, head_len) != 0 ||
-		    copy_to_fd(dump, t.in_fd, "pg_restore's input", bytes, err) != 0) {
-			if (!err_is_set(err))
-				err_set_errno(err, EXIT_FAILED, errno, "pg_restore", NULL, "cannot write pg_restore's input");
-			if (err->code == EXIT_FAILED)
+		struct pipe_route to = { .fd = t.in_fd, .bytes = bytes, .err = err };
+		if (route_to_pipe(&to, 0, head, toc_end) != 0 || route_dump(toc, head, head_len, dump, route_to_pipe, &to, err) != 0) {
+			if (to.broken)
 				explain_early_exit(l, &t, err);
 			goto done;
 		}
-		*bytes += head_len;
 	}
 	if (pg_tool_finish(&t, "restore", l->staging, err) != 0)
 		goto done;
@@ -251,6 +291,14 @@ struct data_load {
 	size_t n_post, n_early;
 	int first_failed; /* the loader whose pg_restore stopped reading first, -1 */
 	struct drctl_error *err;
+	/* progress (supervise) */
+	uint64_t finished; /* loader bits */
+	int pending;       /* loaders still loading */
+	int changed;       /* a loader finished since the last pass of indexes started */
+	int running;       /* a pass of indexes runs: early */
+	struct pg_tool early;
+	char early_list[PATH_MAX];
+	double t0, last_look;
 };
 
 /* Feeder thread: the spool into pg_restore's stdin, then end of input. */
@@ -291,6 +339,8 @@ static struct owner *owner_of(const struct data_load *d, int64_t dump_id)
 	return bsearch(&key, d->owners, d->n_owners, sizeof(key), by_dump_id);
 }
 
+static int supervise(struct data_load *d, struct drctl_error *err);
+
 /* Another loader is running dry while its next block is still ahead in the stream. */
 static int another_starves(const struct data_load *d, int k, int ordinal)
 {
@@ -318,9 +368,17 @@ static int route_block(void *arg, int64_t dump_id, const unsigned char *buf, siz
 		return err_set(d->err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)",
 			       "the dump has a data block for entry %lld, which its table of contents does not list as data",
 			       (long long)dump_id);
+	if (now_seconds() - d->last_look > 0.02 && supervise(d, d->err) != 0)
+		return -1;
 	to = d->loaders[o->loader].spool;
-	while (spool_backlog(to) > LOAD_AHEAD_MAX && !spool_abandoned(to) && !another_starves(d, o->loader, o->ordinal))
+	while (spool_backlog(to) > LOAD_AHEAD_MAX && !spool_abandoned(to) && !another_starves(d, o->loader, o->ordinal)) {
 		usleep(2000);
+		if (now_seconds() - d->last_look > 0.02 && supervise(d, d->err) != 0)
+			return -1;
+	}
+	if (d->loaders[o->loader].done)
+		return err_set(d->err, EXIT_FAILED, d->l->staging, NULL,
+			       "pg_restore ended before the dump's data for entry %lld reached it", (long long)dump_id);
 	if (spool_write(to, buf, len, d->err) != 0) {
 		if (d->first_failed < 0)
 			d->first_failed = o->loader;
@@ -613,6 +671,11 @@ static void stop_loaders(struct data_load *d, struct drctl_error *err)
 	for (int k = 0; k < d->n; k++)
 		if (d->loaders[k].tool.pid > 0)
 			pg_tool_kill(&d->loaders[k].tool); /* its input was cut short: its complaint would be an echo */
+	if (d->early.pid > 0)
+		pg_tool_kill(&d->early);
+	if (d->early_list[0])
+		unlink(d->early_list);
+	d->early_list[0] = '\0';
 }
 
 /* One loader's pg_restore has exited: how did it go? */
@@ -629,75 +692,77 @@ static int loader_finished(struct data_load *d, struct loader *ld, struct drctl_
 }
 
 /*
- * The dump has been read: wait for the loaders as they finish, and as each
- * one but the last does, build the indexes and constraints its tables
- * allow on the core it freed (one such pass at a time), as pg_restore
- * --jobs schedules them.  Then everything left, N at a time.
+ * One look at the loaders, without waiting: each whose pg_restore has
+ * exited is finished (its feeder joined, its status read); and when one
+ * has finished while others still load, the indexes and constraints that
+ * the finished tables allow are built on the cores they freed (one such
+ * pass at a time), as pg_restore --jobs schedules them.  Called while the
+ * dump is still being read (pg_restore exits as soon as it has its last
+ * table, before the stream ends) and after.
  */
+static int supervise(struct data_load *d, struct drctl_error *err)
+{
+	int started;
+
+	d->last_look = now_seconds();
+	for (int k = 0; k < d->n; k++) {
+		struct loader *ld = &d->loaders[k];
+		if (ld->done || !ld->spool || !pg_tool_exited(&ld->tool))
+			continue;
+		spool_finish(ld->spool); /* its feeder may wait for more: there is none it would read */
+		if (loader_finished(d, ld, err) != 0)
+			return -1;
+		d->finished |= 1ull << k;
+		d->pending--;
+		d->changed = 1;
+		log_debug("loader %d finished its %zu table(s) at %.2f s", k, ld->tables, now_seconds() - d->t0);
+	}
+	if (d->running && pg_tool_exited(&d->early)) {
+		d->running = 0;
+		if (pg_tool_finish(&d->early, "restore", d->l->staging, err) != 0)
+			return -1;
+		unlink(d->early_list);
+		d->early_list[0] = '\0';
+	}
+	if (d->changed && !d->running && d->pending > 0) {
+		d->changed = 0;
+		if (start_post_data(d, d->finished, 0, d->n - d->pending, &d->early, d->early_list, sizeof(d->early_list),
+				    &started, err) != 0)
+			return -1;
+		d->running = started;
+	}
+	return 0;
+}
+
+/* The dump has been read: wait for the loaders and any pass of indexes
+ * still running, then build everything left, N at a time. */
 static int finish_loading(struct data_load *d, struct drctl_error *err)
 {
-	struct pg_tool early = { .pid = -1, .in_fd = -1, .out_fd = -1 };
-	char early_list[PATH_MAX] = "", last_list[PATH_MAX] = "";
-	uint64_t finished = 0;
-	int pending = 0, running = 0, started, rc = -1, changed = 0;
-	double t0 = now_seconds();
+	char last_list[PATH_MAX] = "";
+	int started, rc = -1;
+	double t0;
 
-	for (int k = 0; k < d->n; k++) {
-		if (!d->loaders[k].spool) {
-			d->loaders[k].done = 1; /* given no table */
-			continue;
-		}
-		spool_finish(d->loaders[k].spool);
-		pending++;
-	}
-	while (pending > 0 || running) {
-		for (int k = 0; k < d->n; k++) {
-			struct loader *ld = &d->loaders[k];
-			if (ld->done || !pg_tool_exited(&ld->tool))
-				continue;
-			if (loader_finished(d, ld, err) != 0)
-				goto done;
-			finished |= 1ull << k;
-			pending--;
-			changed = 1;
-			log_debug("loader %d finished its %zu table(s) after %.2f s", k, ld->tables, now_seconds() - t0);
-		}
-		if (running && pg_tool_exited(&early)) {
-			running = 0;
-			if (pg_tool_finish(&early, "restore", d->l->staging, err) != 0)
-				goto done;
-			unlink(early_list);
-			early_list[0] = '\0';
-		}
-		if (changed && !running && pending > 0) {
-			int free_cores = d->n - pending;
-			changed = 0;
-			if (start_post_data(d, finished, 0, free_cores, &early, early_list, sizeof(early_list), &started,
-					    err) != 0)
-				goto done;
-			running = started;
-		}
-		if (pending > 0 || running)
+	for (int k = 0; k < d->n; k++)
+		if (d->loaders[k].spool && !d->loaders[k].done)
+			spool_finish(d->loaders[k].spool);
+	while (d->pending > 0 || d->running) {
+		if (supervise(d, err) != 0)
+			goto done;
+		if (d->pending > 0 || d->running)
 			usleep(10000);
 	}
 	log_debug("pg_restore data, %d at once (%zu indexes and constraints built meanwhile): %.2f s", d->n, d->n_early,
-		  now_seconds() - t0);
+		  now_seconds() - d->t0);
 	t0 = now_seconds();
-	if (start_post_data(d, finished, 1, d->l->jobs, &early, last_list, sizeof(last_list), &started, err) != 0)
+	if (start_post_data(d, d->finished, 1, d->l->jobs, &d->early, last_list, sizeof(last_list), &started, err) != 0)
 		goto done;
-	if (started && pg_tool_finish(&early, "restore", d->l->staging, err) != 0)
+	if (started && pg_tool_finish(&d->early, "restore", d->l->staging, err) != 0)
 		goto done;
 	log_debug("pg_restore post-data, the rest: %.2f s", now_seconds() - t0);
 	rc = 0;
 done:
-	if (early.pid > 0)
-		pg_tool_kill(&early);
-	if (early_list[0])
-		unlink(early_list);
 	if (last_list[0])
 		unlink(last_list);
-	if (rc != 0)
-		stop_loaders(d, err);
 	return rc;
 }
 
@@ -707,52 +772,13 @@ static int disk_has_room(const char *dir, uint64_t need)
 	return statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize > need;
 }
 
-/* Read the dump once, routing each table's block to its loader's spool. */
-static int route_dump(struct data_load *d, json_t *toc, const unsigned char *head, size_t head_len,
-		      struct source *dump, struct drctl_error *err)
-{
-	size_t toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end"));
-	struct pg_data_reader *reader = pg_data_reader_new((int)json_integer_value(json_object_get(toc, "int_size")));
-	unsigned char *buf = malloc(LOAD_COPY_SIZE);
-	char why[256];
-	int rc = -1;
-
-	if (!reader || !buf || pg_data_reader_route(reader, route_block, d, LOAD_CHUNK_SIZE) != 0) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
-	/* The bytes after the TOC that came with the head, then the rest. */
-	for (size_t got = head_len - toc_end, first = 1;; first = 0) {
-		int fed;
-		if (!first && source_read(dump, buf, LOAD_COPY_SIZE, &got, err) != 0)
-			goto done;
-		if (!first && got == 0)
-			break;
-		fed = pg_data_reader_feed(reader, first ? head + toc_end : buf, got, why, sizeof(why));
-		if (fed == -1)
-			err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)",
-				"the dump's data cannot be read: %s", why);
-		if (fed != 0)
-			goto done;
-	}
-	if (pg_data_reader_finish(reader, why, sizeof(why)) != 0) {
-		err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)", "the dump is cut short: %s",
-			why);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(buf);
-	pg_data_reader_free(reader);
-	return rc;
-}
-
 /* The data and post-data with several loaders.  1: done; 0: nothing done,
  * load the plain way; -1: failed. */
 static int load_spread(const struct pg_load *l, const char *tocfile, json_t *toc, const unsigned char *head,
 		       size_t head_len, struct source *dump, json_t *report, struct drctl_error *err)
 {
-	struct data_load d = { .l = l, .tocfile = tocfile, .first_failed = -1, .err = err };
+	struct data_load d = { .l = l, .tocfile = tocfile, .first_failed = -1, .err = err,
+			       .early = { .pid = -1, .in_fd = -1, .out_fd = -1 } };
 	size_t toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end")), tables = 0;
 	int used, rc = -1, n_alloc = (int)(l->jobs < LOAD_JOBS_MAX ? l->jobs : LOAD_JOBS_MAX);
 	uint64_t peak = 0;
@@ -781,13 +807,18 @@ static int load_spread(const struct pg_load *l, const char *tocfile, json_t *toc
 	for (int k = 0; k < d.n; k++)
 		tables += d.loaders[k].tables;
 	log_info("loading %zu tables with %d pg_restore at once", tables, d.n);
-	if (start_loaders(&d, head, toc_end, err) != 0 || route_dump(&d, toc, head, head_len, dump, err) != 0) {
+	d.t0 = d.last_look = now_seconds();
+	for (int k = 0; k < d.n; k++)
+		d.pending += d.loaders[k].list[0] != '\0';
+	if (start_loaders(&d, head, toc_end, err) != 0 || route_dump(toc, head, head_len, dump, route_block, &d, err) != 0) {
 		stop_loaders(&d, err);
 		goto done;
 	}
 	log_debug("the dump was read and queued in %.2f s", now_seconds() - t0);
-	if (finish_loading(&d, err) != 0)
+	if (finish_loading(&d, err) != 0) {
+		stop_loaders(&d, err);
 		goto done;
+	}
 	loaders = json_array();
 	for (int k = 0; k < d.n; k++) {
 		uint64_t p = spool_peak_backlog(d.loaders[k].spool);
@@ -825,13 +856,13 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 	int fd = -1, rc = -1, spread;
 
 	sigaction(SIGPIPE, &ign, &old); /* a failing pg_restore must not kill us */
+	if (read_toc_head(dump, &head, &head_len, toc, err) != 0)
+		goto done;
 	if (l->jobs <= 1) {
-		if (pg_restore_pass(l, NULL, 1, NULL, NULL, NULL, 0, dump, &bytes, err) != 0)
+		if (pg_restore_pass(l, NULL, 1, NULL, NULL, toc, head, head_len, dump, &bytes, err) != 0)
 			goto done;
 	} else {
 		int len = snprintf(tocfile, sizeof(tocfile), "%s/pg-toc.XXXXXX", l->state_dir);
-		if (read_toc_head(dump, &head, &head_len, toc, err) != 0)
-			goto done;
 		toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end"));
 		if (len < 0 || (size_t)len >= sizeof(tocfile) || (fd = mkstemp(tocfile)) < 0) {
 			tocfile[0] = '\0';
@@ -847,12 +878,12 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 		fd = -1;
 		log_info("restoring the schema, then the data (streamed), then indexes and constraints with %ld jobs",
 			 l->jobs);
-		if (pg_restore_pass(l, "pre-data", 1, NULL, tocfile, NULL, 0, NULL, &bytes, err) != 0)
+		if (pg_restore_pass(l, "pre-data", 1, NULL, tocfile, NULL, NULL, 0, NULL, &bytes, err) != 0)
 			goto done;
 		if ((spread = load_spread(l, tocfile, toc, head, head_len, dump, report, err)) < 0)
 			goto done;
-		if (!spread && (pg_restore_pass(l, "data", 1, NULL, NULL, head, head_len, dump, &bytes, err) != 0 ||
-				pg_restore_pass(l, "post-data", l->jobs, NULL, tocfile, NULL, 0, NULL, &bytes, err) != 0))
+		if (!spread && (pg_restore_pass(l, "data", 1, NULL, NULL, toc, head, head_len, dump, &bytes, err) != 0 ||
+				pg_restore_pass(l, "post-data", l->jobs, NULL, tocfile, NULL, NULL, 0, NULL, &bytes, err) != 0))
 			goto done;
 	}
 	json_object_set_new(report, "pg_restore",

@@ -7,9 +7,10 @@
 #     materialized view (refreshed only once every table is in) equal the
 #     source's; the report shows the loaders and what was built meanwhile;
 #   - a set from before drctl recorded table sizes is spread by row counts;
-#   - a loader whose pg_restore stops reading, and a failing index pass,
-#     each end in a clear error that quotes pg_restore, the new database
-#     removed, the source untouched, and no file left in the state folder;
+#   - a loader whose pg_restore stops reading, a failing index pass, and
+#     (--jobs 1) the one pg_restore stopping early each end in a clear error
+#     that quotes pg_restore, the new database removed, the source
+#     untouched, and no file left in the state folder;
 #   - without room for the spool in the state folder (a small tmpfs, root
 #     only), the tables load one at a time and the restore still succeeds.
 set -eo pipefail
@@ -105,7 +106,8 @@ rm -rf "${REPO:?}/backups/$OLD"
 # --- failures ------------------------------------------------------------------------
 # A pg_restore stand-in that runs the real one, except as told by FAULT:
 #   loader: the loader that gets pgbench_accounts reads only 300 kB of its input;
-#   index:  the first pass of indexes and constraints fails.
+#   index:  the first pass of indexes and constraints fails;
+#   stream: (--jobs 1) the one pg_restore reads only 300 kB of the stream.
 REAL_PG_RESTORE="$PG_BIN/pg_restore"
 "$PG_BIN/pg_dump" -Fc -f "$T/shop.dump" shop && "$REAL_PG_RESTORE" -l "$T/shop.dump" >"$T/toc.txt"
 VICTIM=$(awk '/TABLE DATA public pgbench_accounts / {sub(";", "", $1); print $1}' "$T/toc.txt")
@@ -120,6 +122,9 @@ loader)
     head -c 300000 | "$REAL_PG_RESTORE" "\$@"
     exit \${PIPESTATUS[1]}
   fi;;
+stream)
+  head -c 300000 | "$REAL_PG_RESTORE" "\$@"
+  exit \${PIPESTATUS[1]};;
 index)
   if [ -n "\$list" ] && [[ " \$* " == *" --section=post-data "* ]]; then
     echo "pg_restore: error: could not execute query: ERROR:  simulated index failure" >&2
@@ -130,11 +135,12 @@ exec "$REAL_PG_RESTORE" "\$@"
 EOF
 chmod +x "$T/pg_restore"
 DBS_BEFORE=$(psql_ -At -c "select string_agg(datname, ' ' order by datname) from pg_database")
-for fault in loader index; do
-  run env FAULT=$fault DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" restore postgres --jobs 2 --target-database "shop_$fault"
-  expect_rc 1 "restore --jobs 2 with a failing $fault"
+for fault in loader index stream; do
+  jobs=2; [ $fault = stream ] && jobs=1
+  run env FAULT=$fault DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" restore postgres --jobs $jobs --target-database "shop_$fault"
+  expect_rc 1 "restore --jobs $jobs with a failing $fault"
   case $fault in
-  loader) expect_err "pg_restore \(restore\) failed with exit status 1: .*(end of file|could not read)" "quotes pg_restore on the cut input";;
+  loader|stream) expect_err "pg_restore \(restore\) failed with exit status 1: .*(end of file|could not read)" "quotes pg_restore on the cut input";;
   index) expect_err "simulated index failure" "quotes the failing index pass";;
   esac
   expect_err "restoring database shop into shop_$fault" "names the database"
