@@ -18,10 +18,9 @@
  *      <db>_replaced_<UTC time>, and the new one takes its name.  Nothing is
  *      ever dropped.
  *
- * pg_restore always reads the dump from a pipe: nothing of it is put on disk.
- * With --jobs N > 1 the schema and the indexes and constraints come from a
- * small file holding only the dump's table of contents, the indexes built N
- * at a time (run_pg_restore).  docs/postgres.md has the measurements.
+ * Step 3's loading, pg_restore fed from the stream, one or N at a time, is
+ * restore/postgres_load.c (and postgres_spread.c); docs/postgres.md has the
+ * design and the measurements.
  */
 #include "restore.h"
 
