@@ -23,6 +23,7 @@
  * design and the measurements.
  */
 #include "restore.h"
+#include "postgres_private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -467,15 +468,34 @@ static void report_plan(struct pg_restore_plan *p)
 	json_object_set_new(r, "globals", json_boolean(p->globals));
 }
 
+/* The dump stream's size, from the signed manifest. */
+static uint64_t dump_size(struct pg_restore_plan *p)
+{
+	const char *stream = json_string_value(json_object_get(p->entry, "stream"));
+	json_t *info = json_object_get(json_object_get(p->ctx->section, "streams"), stream ? stream : "");
+	return (uint64_t)json_integer_value(json_object_get(info, "size"));
+}
+
 static void log_plan(struct pg_restore_plan *p)
 {
 	if (p->globals)
 		log_info("dry run: would restore roles and tablespaces (existing roles altered, none duplicated)");
 	if (p->globals_only)
 		return;
-	log_info("dry run: would create database %s and restore %s from %s into it with pg_restore (%ld job%s%s)",
-		 p->staging, p->database, p->ctx->backup_id, p->jobs, p->jobs == 1 ? ", streamed" : "s for indexes and constraints, data streamed",
+	log_info("dry run: would create database %s and restore %s from %s into it with pg_restore%s",
+		 p->staging, p->database, p->ctx->backup_id,
 		 p->roles_missing ? ", without owners and grants: roles are missing" : "");
+	if (p->jobs == 1) {
+		log_info("dry run: one pg_restore would read the dump as it streams (--jobs 1)");
+	} else {
+		uint64_t size = dump_size(p), free_bytes;
+		int room = postgres_spool_room(p->state_dir, size, &free_bytes);
+		log_info("dry run: up to %ld tables would load at once, queued in %s (needs up to %.2f GiB, has %.2f GiB free)%s",
+			 p->jobs, p->state_dir, (double)size / (1 << 30), (double)free_bytes / (1 << 30),
+			 room ? "" : ": too little, so they would load one at a time");
+		log_info("dry run: indexes and constraints would be built %ld at a time, each as soon as its tables are in",
+			 p->jobs);
+	}
 	log_info("dry run: would compare its fingerprints (%zu tables, %zu sequences) with the backup's",
 		 json_array_size(json_object_get(json_object_get(p->entry, "fingerprints"), "tables")),
 		 json_array_size(json_object_get(json_object_get(p->entry, "fingerprints"), "sequences")));
@@ -505,8 +525,6 @@ static json_t *table_weights(json_t *entry)
 
 static int load_dump(struct pg_restore_plan *p, struct source *dump, struct drctl_error *err)
 {
-	const char *stream = json_string_value(json_object_get(p->entry, "stream"));
-	json_t *info = json_object_get(json_object_get(p->ctx->section, "streams"), stream ? stream : "");
 	struct pg_load l = {
 		.pg_restore = p->pg_restore,
 		.database = p->database,
@@ -516,7 +534,7 @@ static int load_dump(struct pg_restore_plan *p, struct source *dump, struct drct
 		.jobs = p->jobs,
 		.no_owner = p->roles_missing,
 		.weights = table_weights(p->entry),
-		.dump_size = (uint64_t)json_integer_value(json_object_get(info, "size")),
+		.dump_size = dump_size(p),
 	};
 	int rc = postgres_load(&l, dump, p->ctx->report, err);
 

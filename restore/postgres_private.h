@@ -38,6 +38,10 @@ void postgres_explain_early_exit(const struct pg_load *l, struct pg_tool *t, str
 int postgres_route_dump(json_t *toc, const unsigned char *head, size_t head_len, struct source *dump,
 			pg_block_route_fn route, void *arg, struct drctl_error *err);
 
+/* Whether dir has room for the spools of a dump of dump_size bytes (the
+ * worst case, with a margin); *free_bytes gets what it has. */
+int postgres_spool_room(const char *dir, uint64_t dump_size, uint64_t *free_bytes);
+
 /* The data and then the post-data section with up to l->jobs loaders
  * (postgres_spread.c), after the pre-data pass.  1: done; 0: nothing done
  * (one table, or no room for the spools), load the plain way; -1: failed. */

@@ -546,10 +546,15 @@ done:
 	return rc;
 }
 
-static int disk_has_room(const char *dir, uint64_t need)
+int postgres_spool_room(const char *dir, uint64_t dump_size, uint64_t *free_bytes)
 {
 	struct statvfs v;
-	return statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize > need;
+
+	*free_bytes = 0;
+	if (statvfs(dir, &v) != 0)
+		return 0;
+	*free_bytes = (uint64_t)v.f_bavail * v.f_frsize;
+	return dump_size > 0 && *free_bytes > dump_size + (64u << 20);
 }
 
 int postgres_load_spread(const struct pg_load *l, const char *tocfile, json_t *toc, const unsigned char *head,
@@ -559,13 +564,14 @@ int postgres_load_spread(const struct pg_load *l, const char *tocfile, json_t *t
 			       .early = { .pid = -1, .in_fd = -1, .out_fd = -1 } };
 	size_t toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end")), tables = 0;
 	int used, rc = -1, n_alloc = (int)(l->jobs < LOAD_JOBS_MAX ? l->jobs : LOAD_JOBS_MAX);
-	uint64_t peak = 0;
+	uint64_t peak = 0, free_bytes;
 	json_t *loaders;
 	double t0 = now_seconds();
 
-	if (!l->dump_size || !disk_has_room(l->state_dir, l->dump_size + (64u << 20))) {
-		log_info("not enough free space in %s to queue the tables for %ld loaders (up to %.1f GiB): loading them one at a time",
-			 l->state_dir, l->jobs, (double)l->dump_size / (1 << 30));
+	if (!postgres_spool_room(l->state_dir, l->dump_size, &free_bytes)) {
+		log_info("not enough free space in %s to queue the tables for %ld loaders (needs up to %.2f GiB, has %.2f GiB): "
+			 "loading them one at a time",
+			 l->state_dir, l->jobs, (double)l->dump_size / (1 << 30), (double)free_bytes / (1 << 30));
 		return 0;
 	}
 	d.n = n_alloc;

@@ -11,8 +11,10 @@
 #     (--jobs 1) the one pg_restore stopping early each end in a clear error
 #     that quotes pg_restore, the new database removed, the source
 #     untouched, and no file left in the state folder;
-#   - without room for the spool in the state folder (a small tmpfs, root
-#     only), the tables load one at a time and the restore still succeeds.
+#   - --dry-run says where the tables would queue and whether there is room;
+#     without room for the spool in the state folder (a small tmpfs, root
+#     only), the dry run says so and the tables load one at a time, and the
+#     restore still succeeds.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
@@ -109,6 +111,12 @@ esac
 exec "$REAL_PG_RESTORE" "\$@"
 EOF
 chmod +x "$T/pg_restore"
+run d restore postgres --jobs 2 --dry-run --target-database shop_dry
+expect_rc 0 "restore --jobs 2 --dry-run"
+expect_err "up to 2 tables would load at once, queued in $T/state \(needs up to 0\.0[0-9] GiB, has [0-9.]+ GiB free\)$" \
+  "the dry run says where the tables would queue, and that there is room"
+expect_no_err "too little" "no false alarm about the space"
+
 # With the pgbench_accounts loader held back 2 s, everything that does not
 # need pgbench_accounts must be built while it loads: the keys of the six
 # other tables (customers has two), orders' index and its foreign key to
@@ -168,6 +176,8 @@ pass_note "the source database is untouched"
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$T/smallstate"; mount -t tmpfs -o size=4m tmpfs "$T/smallstate"
   harness_on_exit "umount '$T/smallstate' 2>/dev/null || true"
+  run env DRCTL_STATE_DIR="$T/smallstate" "$DRCTL" --config "$CONF" restore postgres --jobs 2 --dry-run --target-database shop_small
+  expect_err "queued in $T/smallstate .*: too little, so they would load one at a time" "the dry run warns the state folder is too small"
   run env DRCTL_STATE_DIR="$T/smallstate" "$DRCTL" --config "$CONF" --json restore postgres --jobs 2 --target-database shop_small
   expect_rc 0 "restore --jobs 2 with a 4 MiB state folder"
   expect_err "not enough free space in $T/smallstate .*loading them one at a time" "says why the tables load one at a time"
