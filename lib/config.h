@@ -3,7 +3,7 @@
  * overrides and command-line flag overrides on top (flag > env > file >
  * default).
  *
- * Every key drctl knows is in one table (config.c) with its type and
+ * Every key drctl knows is in one table (config_keys.c) with its type and
  * default; an unknown section or key, or a bad value, is an error that names
  * the file, the line and the key.  Secret values may come from `<key>_file`
  * keys (Kubernetes Secret mounts); a secret file readable by group or others
