@@ -9,7 +9,8 @@
  * consumer gets a spool, and the stream is read at its own speed.  Space
  * the reader has consumed is given back to the file system as it goes
  * (FALLOC_FL_PUNCH_HOLE), so the file holds only the backlog, and usually
- * never reaches the disk at all: it lives and dies in the page cache.
+ * never reaches the disk at all: it lives and dies in the page cache.  It
+ * holds the bytes encrypted under a key that exists only in memory.
  */
 #ifndef DRCTL_SPOOL_H
 #define DRCTL_SPOOL_H

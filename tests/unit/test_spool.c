@@ -422,6 +422,57 @@ static void test_consumed_space_is_given_back_to_the_file_system(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ------------------------------------------------------------ encrypted at rest */
+
+/* What the spool carries is decrypted backup data: its file must not hold
+ * it as written.  A recognisable text, 4 MiB of it, is written; the file's
+ * bytes (read through the same descriptor, found as above) contain no copy
+ * of it, differ from it at almost every byte, and still read back exactly. */
+static void test_the_spool_file_holds_the_bytes_encrypted(void **state)
+{
+	static const char secret[] = "password=hunter2;token=s.ABCDEFGHIJKLMNOP;";
+	const size_t n = 4 * MiB, slen = sizeof(secret) - 1;
+	unsigned char *plain = malloc(n), *disk = malloc(n), *back = malloc(n);
+	char dir[64];
+	struct drctl_error err;
+	struct spool *s;
+	size_t same = 0;
+	int fd;
+	(void)state;
+
+	assert_non_null(plain);
+	assert_non_null(disk);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		plain[i] = (unsigned char)secret[i % slen];
+	make_dir(dir, sizeof(dir));
+	if (access("/proc/self/fd", R_OK) != 0) {
+		rmdir(dir);
+		free(plain);
+		free(disk);
+		free(back);
+		skip();
+	}
+	s = new_spool(dir);
+	assert_true((fd = spool_fd_in(dir)) >= 0);
+	err_clear(&err);
+	assert_int_equal(spool_write(s, plain, n, &err), 0);
+	assert_int_equal(pread(fd, disk, n, 0), (ssize_t)n);
+	assert_null(memmem(disk, n, secret, slen));
+	assert_null(memmem(disk, n, "hunter2", 7));
+	for (size_t i = 0; i < n; i++)
+		same += disk[i] == plain[i];
+	if (same > n / 64) /* random bytes match about 1 in 256 */
+		fail_msg("%zu of %zu bytes of the spool file equal what was written", same, n);
+	read_exact(s, back, n);
+	assert_memory_equal(back, plain, n);
+	spool_free(s);
+	free(plain);
+	free(disk);
+	free(back);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* ------------------------------------------------------------ errors */
 
 static void test_spool_new_in_a_missing_directory_fails_with_an_error(void **state)
@@ -448,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_writer_abandoning_fails_a_blocked_read_with_epipe),
 		cmocka_unit_test(test_peak_backlog_is_the_most_bytes_written_and_not_yet_read),
 		cmocka_unit_test(test_consumed_space_is_given_back_to_the_file_system),
+		cmocka_unit_test(test_the_spool_file_holds_the_bytes_encrypted),
 		cmocka_unit_test(test_spool_new_in_a_missing_directory_fails_with_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
