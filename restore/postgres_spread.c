@@ -157,7 +157,8 @@ static int route_block(void *arg, int64_t dump_id, const unsigned char *buf, siz
 			return -1;
 	}
 	if (d->loaders[o->loader].done)
-		return err_set(d->err, EXIT_FAILED, d->l->staging, NULL,
+		return err_set(d->err, EXIT_FAILED, d->l->staging,
+			       "check [postgres] pg_restore names PostgreSQL's pg_restore; `--jobs 1` loads with one pg_restore",
 			       "pg_restore ended before the dump's data for entry %lld reached it", (long long)dump_id);
 	if (spool_write(to, buf, len, d->err) != 0) {
 		if (d->first_failed < 0)
@@ -466,7 +467,9 @@ static int loader_finished(struct data_load *d, struct loader *ld, struct drctl_
 	if (pg_tool_finish(&ld->tool, "restore", d->l->staging, err) != 0)
 		return -1;
 	if (ld->write_errno)
-		return err_set_errno(err, EXIT_IO, ld->write_errno, "pg_restore", NULL, "cannot feed pg_restore");
+		return err_set_errno(err, EXIT_IO, ld->write_errno, "pg_restore",
+				     "check free space and health of [state] dir, or restore with `--jobs 1`",
+				     "cannot feed pg_restore");
 	ld->done = 1;
 	return 0;
 }
