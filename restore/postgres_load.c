@@ -143,7 +143,6 @@ done:
 struct pipe_route {
 	int fd;
 	int broken; /* pg_restore stopped reading */
-	uint64_t *bytes;
 	struct drctl_error *err;
 };
 
@@ -157,7 +156,6 @@ static int route_to_pipe(void *arg, int64_t dump_id, const unsigned char *buf, s
 		return err_set_errno(r->err, r->broken ? EXIT_FAILED : EXIT_IO, errno, "pg_restore", NULL,
 				     "cannot write pg_restore's input");
 	}
-	*r->bytes += len;
 	return 0;
 }
 
@@ -165,7 +163,7 @@ static int route_to_pipe(void *arg, int64_t dump_id, const unsigned char *buf, s
  * (`head`, read up to the end of its TOC, described by `toc`, then the rest
  * of `dump`).  section and list (-L) may be NULL. */
 static int pg_restore_pass(const struct pg_load *l, const char *section, long jobs, const char *list, const char *file,
-			   json_t *toc, const unsigned char *head, size_t head_len, struct source *dump, uint64_t *bytes,
+			   json_t *toc, const unsigned char *head, size_t head_len, struct source *dump,
 			   struct drctl_error *err)
 {
 	size_t toc_end = toc ? (size_t)json_integer_value(json_object_get(toc, "toc_end")) : 0;
@@ -179,7 +177,7 @@ static int pg_restore_pass(const struct pg_load *l, const char *section, long jo
 	if (pg_tool_start(&t, argv, l->env, file ? 0 : 1, 0, l->state_dir, err) != 0)
 		goto done;
 	if (!file) {
-		struct pipe_route to = { .fd = t.in_fd, .bytes = bytes, .err = err };
+		struct pipe_route to = { .fd = t.in_fd, .err = err };
 		if (route_to_pipe(&to, 0, head, toc_end) != 0 || postgres_route_dump(toc, head, head_len, dump, route_to_pipe, &to, err) != 0) {
 			if (to.broken)
 				postgres_explain_early_exit(l, &t, err);
@@ -237,7 +235,6 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 	char tocfile[PATH_MAX] = "";
 	unsigned char *head = NULL;
 	size_t head_len = 0, toc_end;
-	uint64_t bytes = 0;
 	json_t *toc = json_object();
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	double t0 = now_seconds();
@@ -247,7 +244,7 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 	if (read_toc_head(dump, &head, &head_len, toc, err) != 0)
 		goto done;
 	if (l->jobs <= 1) {
-		if (pg_restore_pass(l, NULL, 1, NULL, NULL, toc, head, head_len, dump, &bytes, err) != 0)
+		if (pg_restore_pass(l, NULL, 1, NULL, NULL, toc, head, head_len, dump, err) != 0)
 			goto done;
 	} else {
 		int len = snprintf(tocfile, sizeof(tocfile), "%s/pg-toc.XXXXXX", l->state_dir);
@@ -266,12 +263,12 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 		fd = -1;
 		log_info("restoring the schema, then the data (streamed), then indexes and constraints with %ld jobs",
 			 l->jobs);
-		if (pg_restore_pass(l, "pre-data", 1, NULL, tocfile, NULL, NULL, 0, NULL, &bytes, err) != 0)
+		if (pg_restore_pass(l, "pre-data", 1, NULL, tocfile, NULL, NULL, 0, NULL, err) != 0)
 			goto done;
 		if ((spread = postgres_load_spread(l, tocfile, toc, head, head_len, dump, report, err)) < 0)
 			goto done;
-		if (!spread && (pg_restore_pass(l, "data", 1, NULL, NULL, toc, head, head_len, dump, &bytes, err) != 0 ||
-				pg_restore_pass(l, "post-data", l->jobs, NULL, tocfile, NULL, NULL, 0, NULL, &bytes, err) != 0))
+		if (!spread && (pg_restore_pass(l, "data", 1, NULL, NULL, toc, head, head_len, dump, err) != 0 ||
+				pg_restore_pass(l, "post-data", l->jobs, NULL, tocfile, NULL, NULL, 0, NULL, err) != 0))
 			goto done;
 	}
 	json_object_set_new(report, "pg_restore",

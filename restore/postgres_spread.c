@@ -172,15 +172,17 @@ static int route_block(void *arg, int64_t dump_id, const unsigned char *buf, siz
 static int write_list(const char *dir, const int64_t *ids, size_t n, char *path, size_t cap, struct drctl_error *err)
 {
 	FILE *f = NULL;
-	int fd, len = snprintf(path, cap, "%s/pg-list.XXXXXX", dir);
+	int fd = -1, len = snprintf(path, cap, "%s/pg-list.XXXXXX", dir);
 
-	if (len < 0 || (size_t)len >= cap || (fd = mkstemp(path)) < 0 || !(f = fdopen(fd, "w"))) {
-		err_set_errno(err, EXIT_IO, errno, dir, "check [state] dir, or use --jobs 1",
-			      "cannot create pg_restore's list of entries in %s", dir);
-		if (len >= 0 && (size_t)len < cap && path[len - 1] != 'X')
-			unlink(path);
+	if (len < 0 || (size_t)len >= cap || (fd = mkstemp(path)) < 0) {
 		path[0] = '\0';
-		return -1;
+		return err_set_errno(err, EXIT_IO, errno, dir, "check [state] dir, or use --jobs 1",
+				     "cannot create pg_restore's list of entries in %s", dir);
+	}
+	/* From here the caller removes `path` when it is done with it. */
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%lld;\n", (long long)ids[i]);
