@@ -7,20 +7,20 @@
  * the repository is as it was; a crash leaves only an unpublished folder,
  * which `list` shows as incomplete and `prune` removes.
  */
-#include "backup.h"
+#include "backup/backup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "keyfile.h"
-#include "keys.h"
-#include "log.h"
-#include "minisign.h"
-#include "repo.h"
-#include "stream_thread.h"
+#include "lib/core/keyfile.h"
+#include "lib/core/log.h"
+#include "lib/crypto/age.h"
+#include "lib/crypto/minisign.h"
+#include "lib/set/keys.h"
+#include "lib/storage/repo.h"
+#include "lib/stream/stream_thread.h"
 
 struct backup_plan {
 	const struct config *cfg;
@@ -41,10 +41,12 @@ static int plan_components(struct backup_plan *p, const struct backup_request *r
 	if (req->n_components > 0) {
 		for (size_t i = 0; i < req->n_components; i++) {
 			const struct component *c = component_find(req->components[i]);
-			if (!c)
-				return err_set(err, EXIT_USAGE, req->components[i],
-					       "components are: files, postgres, redis, vault",
-					       "unknown component \"%s\"", req->components[i]);
+			if (!c) {
+				err_set(err, EXIT_USAGE, req->components[i], NULL, "unknown component \"%s\"",
+					req->components[i]);
+				err_hint(err, "components are: %s", component_names());
+				return -1;
+			}
 			if (!c->capture)
 				return err_set(err, EXIT_USAGE, c->name, NULL,
 					       "component %s cannot be backed up by this build", c->name);

@@ -7,10 +7,10 @@
 
 #include <jansson.h>
 
-#include "backup_set.h"
-#include "component.h"
-#include "config.h"
-#include "error.h"
+#include "components/component.h"
+#include "lib/core/config.h"
+#include "lib/core/error.h"
+#include "lib/set/backup_set.h"
 
 struct backup_request {
 	const char *components[16]; /* names; none = every configured component */
@@ -25,21 +25,5 @@ struct backup_result {
 
 int backup_run(const struct config *cfg, const struct backup_request *req,
 	       struct backup_result *res, struct drctl_error *err);
-
-/* The files component (backup/files.c). */
-int files_configured(const struct config *cfg);
-int files_capture(struct capture_ctx *ctx, struct drctl_error *err);
-
-/* The PostgreSQL component (backup/postgres.c). */
-int postgres_configured(const struct config *cfg);
-int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
-
-/* The Vault component (backup/vault.c). */
-int vault_configured(const struct config *cfg);
-int vault_capture(struct capture_ctx *ctx, struct drctl_error *err);
-
-/* The Redis component (backup/redis.c): the RDB over the replication protocol. */
-int redis_configured(const struct config *cfg);
-int redis_capture(struct capture_ctx *ctx, struct drctl_error *err);
 
 #endif

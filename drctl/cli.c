@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "drctl/cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "error.h"
+#include "lib/core/config.h"
+#include "lib/core/error.h"
 
 struct cli {
 	const char *config_path; /* --config */

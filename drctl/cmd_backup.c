@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "backup/backup.h"
-#include "cli.h"
+#include "drctl/cli.h"
 
 static const char USAGE[] = "drctl backup [--component files,postgres,redis,vault] [--tag TAG]";
 

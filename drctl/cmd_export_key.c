@@ -11,10 +11,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "keys.h"
-#include "minisign.h"
-#include "vault.h"
+#include "drctl/cli.h"
+#include "lib/clients/vault.h"
+#include "lib/crypto/minisign.h"
+#include "lib/set/keys.h"
 
 static const char USAGE[] = "drctl export-signing-key --out FILE [--vault-transit KEY]";
 

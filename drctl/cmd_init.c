@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "cli.h"
-#include "keyfile.h"
-#include "minisign.h"
-#include "repo.h"
+#include "drctl/cli.h"
+#include "lib/core/keyfile.h"
+#include "lib/crypto/age.h"
+#include "lib/crypto/minisign.h"
+#include "lib/storage/repo.h"
 
 static const char USAGE[] = "drctl [--config FILE] init [--repository PATH] [--state-dir DIR] [--force-config]";
 

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backup_set.h"
-#include "cli.h"
-#include "keys.h"
-#include "repo.h"
+#include "drctl/cli.h"
+#include "lib/set/backup_set.h"
+#include "lib/set/keys.h"
+#include "lib/storage/repo.h"
 #include "verify/verify.h"
 
 static int open_repo(struct cli *cli, struct config **cfg, struct repo **repo, struct minisign_public_key *pk)

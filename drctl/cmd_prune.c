@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backup_set.h"
-#include "cli.h"
-#include "keys.h"
-#include "log.h"
-#include "repo.h"
+#include "drctl/cli.h"
+#include "lib/core/log.h"
+#include "lib/set/backup_set.h"
+#include "lib/set/keys.h"
+#include "lib/storage/repo.h"
 
 static const char USAGE[] = "drctl prune [--dry-run]";
 

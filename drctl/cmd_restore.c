@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "drctl/cli.h"
 #include "restore/restore.h"
 
 static const char USAGE[] =

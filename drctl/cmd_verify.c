@@ -4,7 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "drctl/cli.h"
 #include "verify/verify.h"
 
 static const char USAGE[] = "drctl verify ID|latest [--deep]";

@@ -5,15 +5,15 @@
  * command.  Each command lives in drctl/cmd_<name>.c and reads like the steps
  * it runs; the work itself is in backup/, restore/, verify/ and schedules/.
  * Errors are printed once, here, with their hint; the exit codes are
- * documented in the README and in lib/error.h.
+ * documented in the README and in lib/core/error.h.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
+#include "drctl/cli.h"
+#include "lib/core/log.h"
 
 static const struct command {
 	const char *name;

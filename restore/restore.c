@@ -3,13 +3,13 @@
  * hand the component its object's members, and prove at the end that the
  * whole object was the one the signed manifest names.
  */
-#include "restore.h"
+#include "restore/restore.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "set_reader.h"
+#include "lib/core/log.h"
+#include "lib/set/set_reader.h"
 
 int restore_run(const struct config *cfg, const char *component, const struct restore_options *opts,
 		json_t *report, struct drctl_error *err)
@@ -20,9 +20,11 @@ int restore_run(const struct config *cfg, const char *component, const struct re
 	struct restore_ctx ctx;
 	int rc = -1;
 
-	if (!c || !c->restore)
-		return err_set(err, EXIT_USAGE, component, "components are: files, postgres, redis, vault",
-			       "\"%s\" is not a component drctl can restore", component);
+	if (!c || !c->restore) {
+		err_set(err, EXIT_USAGE, component, NULL, "\"%s\" is not a component drctl can restore", component);
+		err_hint(err, "components are: %s", component_names());
+		return -1;
+	}
 	if (set_reader_open(&set, cfg, opts->backup, err) != 0)
 		goto done;
 	if (set_reader_open_component(&set, component, &obj, err) != 0)

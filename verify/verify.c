@@ -1,7 +1,7 @@
 /*
  * verify: quick and deep verification of a backup set (see verify.h).
  */
-#include "verify.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,12 +15,12 @@
 
 #include <openssl/evp.h>
 
-#include "backup_set.h"
-#include "component.h"
-#include "keys.h"
-#include "log.h"
-#include "repo.h"
-#include "set_reader.h"
+#include "components/component.h"
+#include "lib/core/log.h"
+#include "lib/set/backup_set.h"
+#include "lib/set/keys.h"
+#include "lib/set/set_reader.h"
+#include "lib/storage/repo.h"
 
 static void problem(json_t *report, const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

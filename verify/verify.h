@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "error.h"
+#include "lib/core/config.h"
+#include "lib/core/error.h"
 
 /* report: {"backup","deep","ok","objects":[...],"problems":[...]} */
 int verify_run(const struct config *cfg, const char *ref, int deep, json_t *report,
@@ -26,24 +26,5 @@ int verify_run(const struct config *cfg, const char *ref, int deep, json_t *repo
 void verify_record_success(const struct config *cfg, const char *id, int deep);
 /* "deep", "quick" or NULL */
 const char *verify_recorded(const struct config *cfg, const char *id, char *when, size_t cap);
-
-/* The PostgreSQL component's deep check (verify/postgres.c): each dump's
- * table of contents reads, and lists every table of the fingerprints. */
-struct check_ctx;
-struct archive_member;
-struct source;
-int postgres_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
-			  struct drctl_error *err);
-int postgres_check_finish(struct check_ctx *ctx, struct drctl_error *err);
-
-/* The Vault component (verify/vault.c). */
-int vault_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
-		       struct drctl_error *err);
-int vault_check_finish(struct check_ctx *ctx, struct drctl_error *err);
-
-/* The Redis component (verify/redis.c): the RDB re-walked, CRC64 and counts. */
-int redis_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
-		       struct drctl_error *err);
-int redis_check_finish(struct check_ctx *ctx, struct drctl_error *err);
 
 #endif

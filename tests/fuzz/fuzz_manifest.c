@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup_set.h"
+#include "lib/set/backup_set.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/minisign.h"
+#include "lib/crypto/minisign.h"
 
 static const char PUBLIC_KEY[] = "RWSgSAcVtQ4O95zZijDVXzvFFB4ETpUj1IMhwYhODA5rKh9kf5pBRwMP";
 static const char MESSAGE[] = "drctl minisign test message\n";

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "lib/pg.h"
+#include "lib/format/pg_dumpfile.h"
 
 #define MAX_IDS 32
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/rdb.h"
+#include "lib/format/rdb.h"
 
 struct fuzz_state {
 	int in_key;

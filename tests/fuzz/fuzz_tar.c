@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive_stream.h"
+#include "lib/stream/archive_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

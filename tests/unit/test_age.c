@@ -30,9 +30,9 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
-#include "lib/age.h"
-#include "lib/bech32.h"
-#include "lib/stream.h"
+#include "lib/crypto/age.h"
+#include "lib/crypto/bech32.h"
+#include "lib/stream/stream.h"
 
 extern char **environ;
 

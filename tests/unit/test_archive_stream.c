@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "archive_stream.h"
-#include "stream.h"
+#include "lib/stream/archive_stream.h"
+#include "lib/stream/stream.h"
 
 static void sha_hex(const void *buf, size_t len, char out[65])
 {

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "backup_set.h"
-#include "minisign.h"
-#include "repo.h"
+#include "lib/crypto/minisign.h"
+#include "lib/set/backup_set.h"
+#include "lib/storage/repo.h"
 
 static char committed[16][256];
 static size_t n_committed;

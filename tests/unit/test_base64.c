@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/base64.h"
+#include "lib/crypto/base64.h"
 
 static const struct {
 	const char *plain, *padded, *unpadded;

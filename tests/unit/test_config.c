@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/config.c: parsing, every kind of error (with the exact
+ * Unit tests of lib/core/config.c: parsing, every kind of error (with the exact
  * message, as operators read it), precedence flag > env > file > default,
  * path resolution, lists, secrets from files and the init template.
  *
@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "lib/core/config.h"
 
 static char tmpdir[PATH_MAX];
 static char conf_path[PATH_MAX + 16];

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "lib/crc64.h"
+#include "lib/format/crc64.h"
 
 /* Straight from the definition: reflected, poly 0xad93d23594c935a9. */
 static uint64_t crc64_reference(uint64_t crc, const uint8_t *p, size_t len)

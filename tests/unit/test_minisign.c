@@ -21,9 +21,9 @@
 
 #include <openssl/evp.h>
 
-#include "lib/base64.h"
-#include "lib/blake2b.h"
-#include "lib/minisign.h"
+#include "lib/crypto/base64.h"
+#include "lib/crypto/blake2b.h"
+#include "lib/crypto/minisign.h"
 
 extern char **environ;
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "pg.h"
+#include "lib/format/pg_dumpfile.h"
 
 struct buf {
 	unsigned char b[1 << 15];

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/crc64.h"
-#include "lib/rdb.h"
+#include "lib/format/crc64.h"
+#include "lib/format/rdb.h"
 
 #define FIXTURES TEST_DATA_DIR "/rdb/"
 #define TTL_2100 4102444800000LL

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool.h"
+#include "lib/stream/spool.h"
 
 #define MiB (1024u * 1024u)
 

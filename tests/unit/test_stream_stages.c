@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "stream.h"
-#include "stream_thread.h"
-#include "zstd_stream.h"
+#include "lib/stream/stream.h"
+#include "lib/stream/stream_thread.h"
+#include "lib/stream/zstd_stream.h"
 
 static unsigned char *pattern(size_t n)
 {

@@ -1,0 +1,19 @@
+/*
+ * redis: the Redis component.  capture.c takes the RDB over the replication
+ * protocol (as a replica would), validated while it streams; restore.c
+ * RESTOREs it into a running server, restore_rdb.c reads it out of the
+ * archive (and writes --rdb-file); check.c re-walks it in deep verify.
+ */
+#ifndef DRCTL_COMPONENTS_REDIS_H
+#define DRCTL_COMPONENTS_REDIS_H
+
+#include "components/component.h"
+
+int redis_configured(const struct config *cfg);
+int redis_capture(struct capture_ctx *ctx, struct drctl_error *err);
+int redis_restore(struct restore_ctx *ctx, struct drctl_error *err);
+int redis_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
+		       struct drctl_error *err);
+int redis_check_finish(struct check_ctx *ctx, struct drctl_error *err);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * config: drctl's one INI file, with DRCTL_<SECTION>_<KEY> environment
+ * overrides and command-line flag overrides on top (flag > env > file >
+ * default).
+ *
+ * Every key drctl knows is in one table (config_keys.c) with its type and
+ * default; an unknown section or key, or a bad value, is an error that names
+ * the file, the line and the key.  Secret values may come from `<key>_file`
+ * keys (Kubernetes Secret mounts); a secret file readable by group or others
+ * is refused, as ssh does.  Relative paths in the file are relative to the
+ * file's folder.
+ */
+#ifndef DRCTL_CONFIG_H
+#define DRCTL_CONFIG_H
+
+#include <stddef.h>
+
+#include "lib/core/error.h"
+
+struct config;
+
+/* Where the config is: explicit path, else $DRCTL_CONFIG, else
+ * $XDG_CONFIG_HOME/drctl/drctl.conf (~/.config when unset), else
+ * /etc/drctl/drctl.conf.  Writes the chosen path into out.  The per-user
+ * file is chosen when it exists or when /etc/drctl/drctl.conf does not (it is
+ * where `drctl init` writes). */
+void config_default_path(const char *explicit_path, char *out, size_t cap);
+
+/* Load and validate.  A missing file is an error with a hint to run
+ * `drctl init` (unless allow_missing, used by init itself).  A NULL or ""
+ * path gives defaults and environment only, with bad variables reported.
+ * The DRCTL_<SECTION>_<KEY> variables are read once, here; empty ones count
+ * as unset. */
+int config_load(struct config **out, const char *path, int allow_missing, struct drctl_error *err);
+/* An empty configuration (defaults and environment only), for tests and init.
+ * It cannot report errors, so a variable with a bad value is skipped; use
+ * config_load(&cfg, NULL, ...) to have it reported.  NULL when out of memory. */
+struct config *config_new_empty(void);
+void config_free(struct config *cfg);
+
+/* Set a value as a flag would (highest precedence); validated like a file value.
+ * A relative path is kept relative (to the working directory).  value NULL
+ * removes the flag value. */
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+	       struct drctl_error *err);
+
+/* The effective value (flag, env, file, then default), or NULL when unset. */
+const char *config_get(const struct config *cfg, const char *section, const char *key);
+int config_get_int(const struct config *cfg, const char *section, const char *key, long *out);
+int config_get_bool(const struct config *cfg, const char *section, const char *key);
+/* A path value, resolved against the config file's folder when relative.
+ * Returns NULL when unset.  The returned string lives as long as cfg. */
+const char *config_get_path(const struct config *cfg, const char *section, const char *key);
+/* A comma-separated list, split and trimmed; returns the count, fills up to
+ * max pointers into an internal copy that lives as long as cfg. */
+size_t config_get_list(const struct config *cfg, const char *section, const char *key,
+		       const char **items, size_t max);
+
+/* A secret: the value of `key` itself, or the contents of the file named by
+ * `<key>_file` (trailing newline removed; the file must not be readable by
+ * group or others).  Returns 1 and a malloc'd value, 0 when neither is set,
+ * -1 on error.  Wipe and free the value with config_secret_free. */
+int config_get_secret(const struct config *cfg, const char *section, const char *key,
+		      char **value, struct drctl_error *err);
+void config_secret_free(char *value);
+
+/* The file this configuration came from ("" for none) and its folder. */
+const char *config_file(const struct config *cfg);
+const char *config_dir(const struct config *cfg);
+
+/* The commented configuration `drctl init` writes, with every key.  The
+ * recipient and key paths are filled in.  Returns malloc'd text. */
+char *config_render_template(const char *recipient, const char *secret_key_file,
+			     const char *public_key_file, const char *identity_file,
+			     const char *repository_path, const char *state_dir);
+
+#endif

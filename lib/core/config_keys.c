@@ -1,0 +1,192 @@
+/*
+ * config_keys: every key drctl understands, one row each, and the commented
+ * template `drctl init` writes from them.  Adding a key is adding a row;
+ * lib/core/config.c does the rest (validation, DRCTL_<SECTION>_<KEY>, hints).
+ */
+#include "lib/core/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_private.h"
+
+#define K(sec, nm, ty, df, dc) { .section = sec, .name = nm, .type = ty, .def = df, .doc = dc }
+#define KX(sec, nm, ty, ex, dc) { .section = sec, .name = nm, .type = ty, .example = ex, .doc = dc }
+#define KINT(sec, nm, df, lo, hi, dc) \
+	{ .section = sec, .name = nm, .type = CONFIG_INT, .def = df, .min = lo, .max = hi, .doc = dc }
+#define KENUM(sec, nm, ch, df, dc) \
+	{ .section = sec, .name = nm, .type = CONFIG_ENUM, .choices = ch, .def = df, .doc = dc }
+#define KSECRET(sec, nm, ty, ex, dc) \
+	{ .section = sec, .name = nm, .type = ty, .example = ex, .sensitive = 1, .doc = dc }
+
+/* Rows of one section are adjacent: the template walks the table in order. */
+const struct config_key config_keys[] = {
+	KENUM("repository", "type", "local, s3", "local", "where backups live: local (a folder) or s3 (an S3-compatible bucket)"),
+	K("repository", "path", CONFIG_PATH, NULL, "folder of a local repository"),
+	KX("repository", "bucket", CONFIG_STRING, "drctl-backups", "S3 bucket (type = s3)"),
+	KX("repository", "prefix", CONFIG_STRING, "prod/", "key prefix inside the bucket"),
+	K("repository", "region", CONFIG_STRING, "us-east-1", "S3 region"),
+	KX("repository", "endpoint", CONFIG_STRING, "https://minio.example:9000", "S3 endpoint for non-AWS stores (MinIO, Ceph); empty means AWS"),
+	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of archive objects"),
+	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),
+
+	KX("state", "dir", CONFIG_PATH, "~/.local/state/drctl", "journals, locks, caches and the restore's spools (default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)"),
+
+	K("signing", "secret_key_file", CONFIG_PATH, NULL, "minisign secret key that signs manifests (mode 0600)"),
+	K("signing", "public_key_file", CONFIG_PATH, NULL, "minisign public key that verifies manifests"),
+	KX("signing", "vault_transit_key", CONFIG_STRING, "drctl-signing", "sign with this Vault Transit key instead of secret_key_file"),
+
+	K("encryption", "enabled", CONFIG_BOOL, "true", "encrypt archives with age (turn off only for tests)"),
+	K("encryption", "recipients", CONFIG_LIST, NULL, "age recipients (age1...), comma-separated; any of them can decrypt"),
+	K("encryption", "identity_file", CONFIG_PATH, NULL, "age identity (AGE-SECRET-KEY-1...), needed only to restore (mode 0600)"),
+
+	KINT("compression", "level", "3", 1, 19, "zstd level, 1 (fast) to 19 (small)"),
+	KINT("compression", "threads", "0", 0, 1024, "zstd worker threads (0 = all cores)"),
+
+	KX("files", "paths", CONFIG_LIST, "/etc/agents, /srv/agents/config", "files and folders to back up, comma-separated"),
+
+	KSECRET("postgres", "conninfo", CONFIG_STRING, "host=127.0.0.1 dbname=agents_db", "libpq connection string; PG* variables fill the rest (put the password in password_file)"),
+	K("postgres", "databases", CONFIG_STRING, "agents_db", "databases to dump, comma-separated"),
+	KINT("postgres", "jobs", "2", 1, 64, "parallel pg_dump / pg_restore jobs"),
+	KINT("postgres", "compression_level", "1", 1, 19,
+	     "zstd level of the postgres object (overrides [compression] level; 1: COPY text compresses as well as at 3, twice as fast)"),
+	K("postgres", "pg_dump", CONFIG_STRING, "pg_dump", "pg_dump program (a name on PATH or a full path)"),
+	K("postgres", "pg_restore", CONFIG_STRING, "pg_restore", "pg_restore program (a name on PATH or a full path)"),
+	KX("postgres", "password_file", CONFIG_PATH, "/run/secrets/postgres-password", "file holding the PostgreSQL password (mode 0600)"),
+
+	K("redis", "url", CONFIG_STRING, "redis://127.0.0.1:6379", "redis://[user@]host:port of the server to back up"),
+	KSECRET("redis", "password", CONFIG_SECRET, NULL, "Redis password (prefer password_file)"),
+	KX("redis", "password_file", CONFIG_PATH, "/run/secrets/redis-password", "file holding the Redis password (mode 0600)"),
+	K("redis", "tls_ca_file", CONFIG_PATH, NULL, "CA bundle that verifies the server (enables TLS)"),
+	K("redis", "tls_cert_file", CONFIG_PATH, NULL, "client certificate for mutual TLS"),
+	K("redis", "tls_key_file", CONFIG_PATH, NULL, "client key for mutual TLS (mode 0600)"),
+	K("redis", "tls_server_name", CONFIG_STRING, NULL, "name expected in the server certificate (SNI)"),
+	KINT("redis", "timeout_seconds", "60", 1, 86400, "connect and command timeout"),
+
+	KX("vault", "address", CONFIG_STRING, "https://vault.example:8200", "Vault address (VAULT_ADDR when unset)"),
+	KSECRET("vault", "token", CONFIG_SECRET, NULL, "Vault token (prefer token_file; VAULT_TOKEN when unset)"),
+	KX("vault", "token_file", CONFIG_PATH, "/run/secrets/vault-token", "file holding the Vault token (mode 0600)"),
+	K("vault", "namespace", CONFIG_STRING, NULL, "Vault Enterprise namespace"),
+	K("vault", "ca_cert", CONFIG_PATH, NULL, "CA bundle that verifies Vault's certificate"),
+	KENUM("vault", "auth_method", "token, kubernetes, approle", "token", "how drctl logs in to Vault"),
+	KX("vault", "kubernetes_role", CONFIG_STRING, "drctl", "role for auth_method = kubernetes"),
+	K("vault", "kubernetes_token_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/token", "service account token for auth_method = kubernetes"),
+	K("vault", "approle_role_id_file", CONFIG_PATH, NULL, "file holding the AppRole role_id"),
+	K("vault", "approle_secret_id_file", CONFIG_PATH, NULL, "file holding the AppRole secret_id (mode 0600)"),
+	KX("vault", "kv_mounts", CONFIG_LIST, "secret", "KV mounts also exported key by key, comma-separated"),
+	KINT("vault", "timeout_seconds", "300", 1, 86400, "request timeout (a raft snapshot can be slow)"),
+
+	KX("kubernetes", "api_server", CONFIG_STRING, "https://kubernetes.default.svc", "API server (in-cluster service account when unset)"),
+	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agents"),
+	K("kubernetes", "token_file", CONFIG_PATH, NULL, "bearer token file (the in-cluster one when unset)"),
+	K("kubernetes", "ca_file", CONFIG_PATH, NULL, "CA bundle of the API server (the in-cluster one when unset)"),
+
+	KENUM("agents", "control", "kubernetes, command", "kubernetes", "how agents are stopped and started around a restore"),
+	K("agents", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agent workloads (control = kubernetes)"),
+	K("agents", "selector", CONFIG_STRING, "role=agent", "label selector of the agent workloads (control = kubernetes)"),
+	KX("agents", "stop_command", CONFIG_STRING, "systemctl stop agents", "command that stops the agents (control = command)"),
+	KX("agents", "start_command", CONFIG_STRING, "systemctl start agents", "command that starts the agents (control = command)"),
+	KX("agents", "restart_command", CONFIG_STRING, "systemctl restart agents", "command that restarts the agents (control = command)"),
+	KX("agents", "health_url", CONFIG_STRING, "http://127.0.0.1:8080/healthz", "URL that answers 200 when the agents are healthy"),
+
+	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
+	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
+	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
+
+	KINT("retention", "keep_last", "7", 0, 100000, "keep this many newest backup sets"),
+	KINT("retention", "keep_daily", "7", 0, 100000, "keep the newest set of this many days"),
+	KINT("retention", "keep_weekly", "4", 0, 100000, "keep the newest set of this many weeks"),
+	KINT("retention", "keep_monthly", "12", 0, 100000, "keep the newest set of this many months"),
+	KINT("retention", "keep_yearly", "0", 0, 100000, "keep the newest set of this many years"),
+
+	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091", "Prometheus Pushgateway to push run metrics to"),
+	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector", "node_exporter textfile collector folder to write metrics to"),
+};
+
+const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
+
+/* key = value, quoted when reading it back would otherwise change it. */
+static int config_write_value(FILE *f, const char *key, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (strpbrk(value, "\n\r"))
+		return -1; /* a line-based format cannot hold it */
+	if (len && !isspace((unsigned char)value[0]) && !isspace((unsigned char)value[len - 1]) && value[0] != '"')
+		return fprintf(f, "%s = %s\n", key, value) < 0 ? -1 : 0;
+	fprintf(f, "%s = \"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	return fputs("\"\n", f) < 0 ? -1 : 0;
+}
+
+static const char config_template_header[] =
+	"# drctl configuration, written by `drctl init`.\n"
+	"#\n"
+	"# Every key drctl knows is listed, each under a comment saying what it is.\n"
+	"# A commented-out key shows its default (or an example); uncomment it to\n"
+	"# change it.  `#` and `;` start a comment only at the start of a line.\n"
+	"# Quote a value with \"...\" to keep leading or trailing spaces.\n"
+	"#\n"
+	"# Every key can also be set by an environment variable DRCTL_<SECTION>_<KEY>\n"
+	"# (e.g. DRCTL_REPOSITORY_PATH) and by a command-line flag: a flag beats the\n"
+	"# environment, which beats this file.  Relative paths are relative to this\n"
+	"# file's folder.  Give secrets as *_file keys naming files of mode 0600.\n";
+
+char *config_render_template(const char *recipient, const char *secret_key_file,
+			     const char *public_key_file, const char *identity_file,
+			     const char *repository_path, const char *state_dir)
+{
+	const struct { const char *section, *name, *value; } filled[] = {
+		{ "encryption", "recipients", recipient },
+		{ "signing", "secret_key_file", secret_key_file },
+		{ "signing", "public_key_file", public_key_file },
+		{ "encryption", "identity_file", identity_file },
+		{ "repository", "path", repository_path },
+		{ "state", "dir", state_dir },
+	};
+	const char *section = "";
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fputs(config_template_header, f);
+	for (size_t i = 0; i < config_key_count; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *value = NULL, *shown = k->def ? k->def : k->example;
+
+		for (size_t j = 0; j < sizeof(filled) / sizeof(filled[0]); j++)
+			if (!strcmp(filled[j].section, k->section) && !strcmp(filled[j].name, k->name))
+				value = filled[j].value;
+		if (strcmp(section, k->section)) {
+			fprintf(f, "\n[%s]\n", k->section);
+			section = k->section;
+		}
+		fprintf(f, "# %s\n", k->doc);
+		if (value) {
+			if (config_write_value(f, k->name, value) != 0)
+				goto fail;
+		} else if (shown) {
+			fprintf(f, "# %s = %s\n", k->name, shown);
+		} else {
+			fprintf(f, "# %s =\n", k->name);
+		}
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	return text;
+fail:
+	if (f)
+		fclose(f);
+	free(text);
+	return NULL;
+}

@@ -1,0 +1,468 @@
+/*
+ * repo_local: the repository as a local folder (the default).
+ *
+ * Atomic publication: an object is written as "<name>.tmp-<pid>-<n>" in its
+ * final folder, fsync'd, renamed onto its name, and the folder fsync'd, so a
+ * crash leaves either the old state or the new one plus a temporary file that
+ * `list` hides and `prune` removes.  The writer lock is an flock on
+ * "<repo>/lock": the kernel drops it when the holder dies, so a SIGKILLed
+ * backup never leaves a stale lock behind.
+ */
+#include "lib/storage/repo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct repo_local {
+	struct repo base;
+	char root[PATH_MAX];
+	int lock_fd;
+};
+
+static const char TMP_MARK[] = ".tmp-";
+
+static int local_path(struct repo_local *l, const char *name, char *out, size_t cap, struct drctl_error *err)
+{
+	if (name[0] == '/' || strstr(name, "..") != NULL)
+		return err_set(err, EXIT_FAILED, name, NULL, "invalid repository object name %s", name);
+	if ((size_t)snprintf(out, cap, "%s/%s", l->root, name) >= cap)
+		return err_set(err, EXIT_FAILED, name, NULL, "repository path too long for %s", name);
+	return 0;
+}
+
+static int mkdir_parents(const char *path, struct drctl_error *err)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return err_set_errno(err, EXIT_IO, errno, buf,
+					     "check that the repository folder exists and is writable by this user",
+					     "cannot create folder %s", buf);
+		*p = '/';
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* --- writing ---------------------------------------------------------------- */
+
+/* Writeback is started every WRITEBACK_STEP bytes while an object is
+ * written, so the fsync that publication needs (durability before the
+ * rename) finds little left to do instead of stalling on the whole object. */
+#define WRITEBACK_STEP (8u << 20)
+
+struct local_writer {
+	struct sink base;
+	int fd;
+	uint64_t written, flushed;
+	char final[PATH_MAX];
+	char tmp[PATH_MAX];
+	const char *repo_desc;
+};
+
+static int io_error(struct drctl_error *err, int errnum, const char *path, const char *what)
+{
+	if (errnum == ENOSPC || errnum == EDQUOT)
+		return err_set_errno(err, EXIT_IO, errnum, path,
+				     "free space in the repository (e.g. `drctl prune`), then run the backup again; complete backups already there were not touched",
+				     "the repository is full while %s %s", what, path);
+	return err_set_errno(err, EXIT_IO, errnum, path, NULL, "cannot %s %s", what, path);
+}
+
+static int local_writer_write(struct sink *s, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct local_writer *w = (struct local_writer *)s;
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_error(err, errno, w->final, "writing");
+		p += n;
+		len -= (size_t)n;
+		w->written += (uint64_t)n;
+	}
+	if (w->written - w->flushed >= WRITEBACK_STEP) {
+		/* Asynchronous: queue the range for writeback and go on. */
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed), SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->written;
+	}
+	return 0;
+}
+
+static void local_writer_abort(struct sink *s)
+{
+	struct local_writer *w = (struct local_writer *)s;
+	if (w->fd >= 0)
+		close(w->fd);
+	unlink(w->tmp);
+	free(w);
+}
+
+static int local_writer_close(struct sink *s, struct drctl_error *err)
+{
+	struct local_writer *w = (struct local_writer *)s;
+
+	if (fsync(w->fd) != 0) {
+		io_error(err, errno, w->final, "flushing");
+		goto fail;
+	}
+	if (close(w->fd) != 0) {
+		w->fd = -1;
+		io_error(err, errno, w->final, "closing");
+		goto fail;
+	}
+	w->fd = -1;
+	if (rename(w->tmp, w->final) != 0) {
+		io_error(err, errno, w->final, "publishing");
+		goto fail;
+	}
+	if (fsync_dir_of(w->final) != 0) {
+		/* The object is in place; only its durability is uncertain. */
+		io_error(err, errno, w->final, "syncing the folder of");
+		free(w);
+		return -1;
+	}
+	free(w);
+	return 0;
+fail:
+	local_writer_abort(s);
+	return -1;
+}
+
+static const struct sink_ops local_writer_ops = {
+	local_writer_write, local_writer_close, local_writer_abort,
+};
+
+static struct sink *local_open_write(struct repo *r, const char *name, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	static unsigned counter;
+	struct local_writer *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	w->fd = -1;
+	if (local_path(l, name, w->final, sizeof(w->final), err) != 0)
+		goto fail;
+	if (snprintf(w->tmp, sizeof(w->tmp), "%s%s%ld-%u", w->final, TMP_MARK, (long)getpid(),
+		     __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)) >= (int)sizeof(w->tmp)) {
+		err_set(err, EXIT_FAILED, name, NULL, "repository path too long for %s", name);
+		goto fail;
+	}
+	if (mkdir_parents(w->final, err) != 0)
+		goto fail;
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		io_error(err, errno, w->final, "creating");
+		if (errno == EACCES || errno == EROFS)
+			err_hint(err, "make %s writable by this user, or point [repository] path elsewhere", l->root);
+		goto fail;
+	}
+	w->base.ops = &local_writer_ops;
+	return &w->base;
+fail:
+	free(w);
+	return NULL;
+}
+
+/* --- reading ---------------------------------------------------------------- */
+
+struct local_reader {
+	struct source base;
+	int fd;
+	char path[PATH_MAX];
+};
+
+static int local_reader_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct local_reader *rd = (struct local_reader *)s;
+	for (;;) {
+		ssize_t n = read(rd->fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_error(err, errno, rd->path, "reading");
+		*got = (size_t)n;
+		return 0;
+	}
+}
+
+static void local_reader_close(struct source *s)
+{
+	struct local_reader *rd = (struct local_reader *)s;
+	close(rd->fd);
+	free(rd);
+}
+
+static const struct source_ops local_reader_ops = { local_reader_read, local_reader_close };
+
+static struct source *local_open_read(struct repo *r, const char *name, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	struct local_reader *rd = calloc(1, sizeof(*rd));
+
+	if (!rd) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	if (local_path(l, name, rd->path, sizeof(rd->path), err) != 0)
+		goto fail;
+	rd->fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	if (rd->fd < 0) {
+		if (errno == ENOENT)
+			err_set(err, EXIT_NOT_FOUND, name, NULL, "%s is missing from %s", name, r->description);
+		else
+			io_error(err, errno, rd->path, "opening");
+		goto fail;
+	}
+	posix_fadvise(rd->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rd->base.ops = &local_reader_ops;
+	return &rd->base;
+fail:
+	free(rd);
+	return NULL;
+}
+
+/* --- listing, stat, removal --------------------------------------------------- */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int local_list(struct repo *r, const char *dir, char ***names, size_t *n, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	char path[PATH_MAX];
+	char **out = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	if (local_path(l, dir, path, sizeof(path), err) != 0)
+		return -1;
+	d = opendir(path);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return io_error(err, errno, path, "listing");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, TMP_MARK))
+			continue;
+		if (count == cap) {
+			char **nn = realloc(out, (cap = cap ? cap * 2 : 32) * sizeof(*out));
+			if (!nn)
+				goto oom;
+			out = nn;
+		}
+		if (!(out[count] = strdup(de->d_name)))
+			goto oom;
+		count++;
+	}
+	closedir(d);
+	if (count)
+		qsort(out, count, sizeof(*out), cmp_names);
+	*names = out;
+	*n = count;
+	return 0;
+oom:
+	closedir(d);
+	repo_names_free(out, count);
+	return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory listing %s", path);
+}
+
+static int local_stat(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (local_path(l, name, path, sizeof(path), err) != 0)
+		return -1;
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return io_error(err, errno, path, "inspecting");
+	}
+	if (size)
+		*size = (uint64_t)st.st_size;
+	return 1;
+}
+
+static int remove_tree(int parent, const char *name, const char *shown, struct drctl_error *err)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(parent, name, 0) == 0 ? 0 : io_error(err, errno, shown, "removing");
+		return io_error(err, errno, shown, "opening");
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return io_error(err, errno, shown, "listing");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR) {
+			if (remove_tree(dirfd(d), de->d_name, shown, err) != 0)
+				goto fail;
+		} else if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+			io_error(err, errno, shown, "removing");
+			goto fail;
+		}
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
+		return io_error(err, errno, shown, "removing");
+	return 0;
+fail:
+	closedir(d);
+	return -1;
+}
+
+static int local_remove_dir(struct repo *r, const char *dir, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	char path[PATH_MAX];
+	if (local_path(l, dir, path, sizeof(path), err) != 0)
+		return -1;
+	if (remove_tree(AT_FDCWD, path, path, err) != 0)
+		return -1;
+	fsync_dir_of(path);
+	return 0;
+}
+
+static int local_lock(struct repo *r, const char *purpose, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	char path[PATH_MAX], holder[512] = "";
+	char me[512], host[256] = "?";
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "%s/lock", l->root) >= (int)sizeof(path))
+		return err_set(err, EXIT_FAILED, l->root, NULL, "repository path too long");
+	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (l->lock_fd < 0)
+		return io_error(err, errno, path, "opening the lock");
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		n = pread(l->lock_fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		close(l->lock_fd);
+		l->lock_fd = -1;
+		if (e == EWOULDBLOCK)
+			return err_set(err, EXIT_LOCKED, r->description,
+				       "wait for it to finish (the lock is released when that process exits), then run this command again",
+				       "%s is locked by another drctl (%s)", r->description,
+				       holder[0] ? holder : "holder unknown");
+		return io_error(err, e, path, "locking");
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(me, sizeof(me), "%s by pid %ld on %s since %ld\n", purpose, (long)getpid(), host,
+		 (long)time(NULL));
+	if (ftruncate(l->lock_fd, 0) == 0 && pwrite(l->lock_fd, me, strlen(me), 0) < 0) {
+		/* The holder note is only for messages; the flock is what counts. */
+	}
+	return 0;
+}
+
+static void local_unlock(struct repo *r)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	if (l->lock_fd >= 0) {
+		if (ftruncate(l->lock_fd, 0) != 0) {
+			/* nothing useful to do: the flock goes with close */
+		}
+		close(l->lock_fd);
+		l->lock_fd = -1;
+	}
+}
+
+static void local_close(struct repo *r)
+{
+	local_unlock(r);
+	free(r);
+}
+
+static const struct repo_ops local_ops = {
+	local_open_write, local_open_read, local_list, local_stat,
+	local_remove_dir, local_lock, local_unlock, local_close,
+};
+
+int repo_local_open(struct repo **out, const char *path, int create, struct drctl_error *err)
+{
+	struct repo_local *l;
+	struct stat st;
+
+	*out = NULL;
+	if (!path || !*path)
+		return err_set(err, EXIT_USAGE, "[repository] path", "set [repository] path in the configuration (or DRCTL_REPOSITORY_PATH)",
+			       "no repository path is configured");
+	if (create) {
+		char probe[PATH_MAX];
+		snprintf(probe, sizeof(probe), "%s/x", path);
+		if (mkdir_parents(probe, err) != 0)
+			return -1;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, EXIT_NOT_FOUND, path,
+			       "check [repository] path, or create the repository with `drctl init --repository PATH`",
+			       "repository folder %s does not exist", path);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	if (!realpath(path, l->root))
+		snprintf(l->root, sizeof(l->root), "%s", path);
+	l->lock_fd = -1;
+	l->base.ops = &local_ops;
+	if (snprintf(l->base.description, sizeof(l->base.description), "local repository %s", l->root) < 0)
+		l->base.description[0] = '\0';
+	*out = &l->base;
+	return 0;
+}
