@@ -23,27 +23,13 @@
 #include <unistd.h>
 
 #include "drctl/cli.h"
+#include "lib/core/fsutil.h"
 #include "lib/core/keyfile.h"
 #include "lib/crypto/age.h"
 #include "lib/crypto/minisign.h"
 #include "lib/storage/repo.h"
 
 static const char USAGE[] = "drctl [--config FILE] init [--repository PATH] [--state-dir DIR] [--force-config]";
-
-static int mkdirs(const char *path, int mode, struct drctl_error *err)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s/", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
-			return err_set_errno(err, EXIT_IO, errno, buf, NULL, "cannot create folder %s", buf);
-		*p = '/';
-	}
-	return 0;
-}
 
 /* An absolute, clean path for a file that may not exist yet: its folder is
  * resolved (when it exists) and the last component kept. */
@@ -107,7 +93,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	snprintf(tmp, sizeof(tmp), "%s", config_path);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	/* The config's folder is made first so every path below is clean. */
-	if (mkdirs(dir, 0700, &cli->err) != 0)
+	if (fs_mkdir_p(dir, 0700, NULL, &cli->err) != 0)
 		return cli->err.code;
 	absolute(config_path, tmp, sizeof(tmp));
 	snprintf(config_path, sizeof(config_path), "%s", tmp);
@@ -141,7 +127,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 	}
-	if (mkdirs(state_path, 0700, &cli->err) != 0)
+	if (fs_mkdir_p(state_path, 0700, NULL, &cli->err) != 0)
 		return cli->err.code;
 
 	/* Keys. */

@@ -39,9 +39,9 @@ esac
 
 start=$SECONDS
 if [ "$which" = all ] || [ "$which" = normal ]; then
-	CC=${CC_NORMAL:-gcc} build build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+	CC=${CC_NORMAL:-gcc} build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRCTL_WERROR=ON "$@"
 fi
 if [ "$which" = all ] || [ "$which" = asan ]; then
-	CC=clang build build-asan -DCMAKE_BUILD_TYPE=Debug -DDRCTL_SANITIZE=ON -DDRCTL_FUZZ=ON "$@"
+	CC=clang build build-asan -DCMAKE_BUILD_TYPE=Debug -DDRCTL_WERROR=ON -DDRCTL_SANITIZE=ON -DDRCTL_FUZZ=ON "$@"
 fi
 echo "build: done in $((SECONDS - start))s"

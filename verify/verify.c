@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "components/component.h"
+#include "lib/core/fsutil.h"
 #include "lib/core/log.h"
 #include "lib/set/backup_set.h"
 #include "lib/set/keys.h"
@@ -372,8 +373,7 @@ void verify_record_success(const struct config *cfg, const char *id, int deep)
 {
 	char path[PATH_MAX], when[40], line[128];
 	const char *before;
-	char *slash;
-	FILE *f;
+	struct drctl_error e;
 
 	if (verified_path(cfg, id, path, sizeof(path)) != 0)
 		return;
@@ -381,20 +381,13 @@ void verify_record_success(const struct config *cfg, const char *id, int deep)
 	before = verify_recorded(cfg, id, when, sizeof(when));
 	if (!deep && before && !strcmp(before, "deep"))
 		return;
-	/* <state dir>/verified/<id>: make both folders (best effort: this is a
-	 * note for `list`, not part of the backup). */
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(config_get_path(cfg, "state", "dir"), 0700);
-	mkdir(path, 0700);
-	*slash = '/';
+	/* <state dir>/verified/<id>: best effort, since this is a note for
+	 * `list`, not part of the backup; replaced whole, never half written. */
 	format_utc(now_seconds(), when);
 	snprintf(line, sizeof(line), "%s %s\n", deep ? "deep" : "quick", when);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(line, f);
-		fclose(f);
-	}
+	err_clear(&e);
+	if (fs_mkdir_parents(path, 0700, NULL, &e) != 0 || fs_write_atomic(path, line, strlen(line), 0600, &e) != 0)
+		log_msg(LOG_DEBUG, "not recording the verification of %s: %s", id, e.message);
 }
 
 const char *verify_recorded(const struct config *cfg, const char *id, char *when, size_t cap)

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/core/fsutil.h"
+
 struct repo_local {
 	struct repo base;
 	char root[PATH_MAX];
@@ -29,6 +31,7 @@ struct repo_local {
 };
 
 static const char TMP_MARK[] = ".tmp-";
+static const char REPO_WRITABLE_HINT[] = "check that the repository folder exists and is writable by this user";
 
 static int local_path(struct repo_local *l, const char *name, char *out, size_t cap, struct drctl_error *err)
 {
@@ -37,42 +40,6 @@ static int local_path(struct repo_local *l, const char *name, char *out, size_t 
 	if ((size_t)snprintf(out, cap, "%s/%s", l->root, name) >= cap)
 		return err_set(err, EXIT_FAILED, name, NULL, "repository path too long for %s", name);
 	return 0;
-}
-
-static int mkdir_parents(const char *path, struct drctl_error *err)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return err_set_errno(err, EXIT_IO, errno, buf,
-					     "check that the repository folder exists and is writable by this user",
-					     "cannot create folder %s", buf);
-		*p = '/';
-	}
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /* --- writing ---------------------------------------------------------------- */
@@ -149,7 +116,7 @@ static int local_writer_close(struct sink *s, struct drctl_error *err)
 		io_error(err, errno, w->final, "publishing");
 		goto fail;
 	}
-	if (fsync_dir_of(w->final) != 0) {
+	if (fs_fsync_dir_of(w->final) != 0) {
 		/* The object is in place; only its durability is uncertain. */
 		io_error(err, errno, w->final, "syncing the folder of");
 		free(w);
@@ -184,7 +151,7 @@ static struct sink *local_open_write(struct repo *r, const char *name, struct dr
 		err_set(err, EXIT_FAILED, name, NULL, "repository path too long for %s", name);
 		goto fail;
 	}
-	if (mkdir_parents(w->final, err) != 0)
+	if (fs_mkdir_parents(w->final, 0750, REPO_WRITABLE_HINT, err) != 0)
 		goto fail;
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
@@ -373,7 +340,7 @@ static int local_remove_dir(struct repo *r, const char *dir, struct drctl_error 
 		return -1;
 	if (remove_tree(AT_FDCWD, path, path, err) != 0)
 		return -1;
-	fsync_dir_of(path);
+	fs_fsync_dir_of(path);
 	return 0;
 }
 
@@ -447,7 +414,7 @@ int repo_local_open(struct repo **out, const char *path, int create, struct drct
 	if (create) {
 		char probe[PATH_MAX];
 		snprintf(probe, sizeof(probe), "%s/x", path);
-		if (mkdir_parents(probe, err) != 0)
+		if (fs_mkdir_parents(probe, 0750, REPO_WRITABLE_HINT, err) != 0)
 			return -1;
 	}
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
