@@ -18,6 +18,7 @@
 
 #include "lib/core/config.h"
 #include "lib/core/error.h"
+#include "lib/core/options.h"
 #include "lib/stream/archive_stream.h"
 
 struct capture_ctx {
@@ -32,9 +33,11 @@ struct restore_options {
 	const char *target;  /* --target, meaning is the component's */
 	int force;
 	int dry_run;
-	/* flags only this component knows (e.g. --database NAME), unparsed */
-	int argc;
-	char **argv;
+	/* The component's own options, as the struct its header declares
+	 * (e.g. struct postgres_restore_options), or NULL for its defaults.
+	 * The command line fills it through the component's option table; the
+	 * scenarios and the drill fill it directly. */
+	const void *component;
 };
 
 struct restore_ctx {
@@ -64,6 +67,10 @@ struct component {
 	int (*check_member)(struct check_ctx *ctx, const struct archive_member *m,
 			    struct source *data, struct drctl_error *err);
 	int (*check_finish)(struct check_ctx *ctx, struct drctl_error *err);
+	/* The restore options only this component has: their table (the
+	 * command line and --help) and the size of the struct it fills. */
+	const struct opt_spec *restore_option_table;
+	size_t restore_options_size;
 };
 
 /* The registry (components/registry.c): the table of every component. */

@@ -28,6 +28,8 @@ static const struct component postgres_component = {
 	.configured = postgres_configured,
 	.capture = postgres_capture,
 	.restore = postgres_restore,
+	.restore_option_table = postgres_restore_option_table,
+	.restore_options_size = sizeof(struct postgres_restore_options),
 	.check_member = postgres_check_member,
 	.check_finish = postgres_check_finish,
 };
@@ -38,6 +40,8 @@ static const struct component vault_component = {
 	.configured = vault_configured,
 	.capture = vault_capture,
 	.restore = vault_restore,
+	.restore_option_table = vault_restore_option_table,
+	.restore_options_size = sizeof(struct vault_restore_options),
 	.check_member = vault_check_member,
 	.check_finish = vault_check_finish,
 };
@@ -48,6 +52,8 @@ static const struct component redis_component = {
 	.configured = redis_configured,
 	.capture = redis_capture,
 	.restore = redis_restore,
+	.restore_option_table = redis_restore_option_table,
+	.restore_options_size = sizeof(struct redis_restore_options),
 	.check_member = redis_check_member,
 	.check_finish = redis_check_finish,
 };

@@ -1,8 +1,13 @@
 /*
  * cli: what every command gets: the global options, the configuration
- * (loaded on first use), the one error that the top level prints, and the
- * output helpers (text for people on stdout, or one JSON document with
- * --json).
+ * (loaded on first use), the one error that the top level prints, the
+ * option parser every command uses, and the output helpers (text for people
+ * on stdout, or one JSON document with --json).
+ *
+ * Global options (--config, --json, --log-format, -v, -q) are taken before
+ * or after the command name with the same meaning; a command's own options
+ * are described by an opt_spec table (lib/core/options.h), which also gives
+ * its --help.
  */
 #ifndef DRCTL_CLI_H
 #define DRCTL_CLI_H
@@ -11,13 +16,48 @@
 
 #include "lib/core/config.h"
 #include "lib/core/error.h"
+#include "lib/core/options.h"
+
+struct cli_globals {
+	const char *config_path; /* --config */
+	const char *log_format;  /* --log-format text|json */
+	int json;                /* --json */
+	int verbose;             /* -v */
+	int quiet;               /* -q */
+};
 
 struct cli {
-	const char *config_path; /* --config */
-	int json;                /* --json */
+	struct cli_globals g;
+	const char *command;     /* "verify", for messages */
 	struct config *cfg;
 	struct drctl_error err;
 };
+
+/* What a command accepts. */
+struct cli_command_line {
+	const char *usage;                /* "drctl verify ID|latest [--deep]" */
+	const char *summary;              /* one line for --help */
+	const struct opt_spec *options;   /* the command's own (may be NULL) */
+	void *target;                     /* where their values go */
+	const struct opt_spec *extra;     /* a second table (a component's), may be NULL */
+	void *extra_target;
+	size_t min_args, max_args;        /* positional arguments */
+	const char *args_message;         /* when their count is wrong */
+};
+
+/* Parse argv[1..]: global options, the command's options, positional
+ * arguments (into args, at most cl->max_args).  0: parsed; 1: --help was
+ * printed (the command returns EXIT_OK); -1: usage error in cli->err (an
+ * unknown option is named). */
+int cli_parse(struct cli *cli, int argc, char **argv, const struct cli_command_line *cl, const char **args,
+	      size_t *n_args);
+/* Take argv[*i] as a global option (main, before the command name).
+ * 1 taken, 0 not a global option, -1 error. */
+int cli_take_global(struct cli *cli, int argc, char **argv, int *i);
+/* Apply the global options (log level and format); -1 on a bad value. */
+int cli_apply_globals(struct cli *cli);
+/* The global options' --help lines. */
+void cli_print_global_help(FILE *out);
 
 /* Load the configuration if not yet loaded. */
 int cli_config(struct cli *cli, struct config **cfg);

@@ -8,7 +8,7 @@
  * need; keep a copy off the platform.  An existing file is never
  * overwritten.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "drctl/cli.h"
@@ -16,31 +16,43 @@
 #include "lib/crypto/minisign.h"
 #include "lib/set/keys.h"
 
-static const char USAGE[] = "drctl export-signing-key --out FILE [--vault-transit KEY]";
+struct export_key_args {
+	const char *out;
+	const char *vault_transit;
+};
+
+static const struct opt_spec export_key_options[] = {
+	{ "out", 'o', OPT_STRING, offsetof(struct export_key_args, out), "FILE", "where to write the public key" },
+	{ "vault-transit", 't', OPT_STRING, offsetof(struct export_key_args, vault_transit), "KEY",
+	  "the Vault transit key that signs (default: [signing] vault_transit_key, else the local signing key)" },
+	{ 0 },
+};
+
+static const struct cli_command_line export_key_command_line = {
+	.usage = "drctl export-signing-key --out FILE [--vault-transit KEY]",
+	.summary = "Write the minisign public key that verifies the backup sets (`minisign -V -p FILE`).",
+	.options = export_key_options,
+	.max_args = 0,
+	.args_message = "export-signing-key takes no arguments",
+};
 
 int cmd_export_signing_key(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "vault-transit", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *out = NULL, *transit = NULL;
+	struct export_key_args args = { 0 };
+	struct cli_command_line cl = export_key_command_line;
+	const char *out, *transit, *positional[1];
+	size_t n_positional;
 	struct config *cfg;
 	char keyid[17];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 't': transit = optarg; break;
-		case 'h': printf("usage: %s\n", USAGE); return EXIT_OK;
-		default: return cli_usage(cli, USAGE, "bad option for export-signing-key");
-		}
-	}
-	if (!out || optind < argc)
-		return cli_usage(cli, USAGE, "export-signing-key needs --out FILE");
+	cl.target = &args;
+	if ((c = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
+		return c > 0 ? EXIT_OK : EXIT_USAGE;
+	out = args.out;
+	transit = args.vault_transit;
+	if (!out)
+		return cli_usage(cli, export_key_command_line.usage, "export-signing-key needs --out FILE");
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	if (!transit)

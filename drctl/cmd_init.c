@@ -12,7 +12,7 @@
  * recipient).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,7 +29,29 @@
 #include "lib/crypto/minisign.h"
 #include "lib/storage/repo.h"
 
-static const char USAGE[] = "drctl [--config FILE] init [--repository PATH] [--state-dir DIR] [--force-config]";
+struct init_args {
+	const char *repository;
+	const char *state_dir;
+	int force_config;
+};
+
+static const struct opt_spec init_options[] = {
+	{ "repository", 'r', OPT_STRING, offsetof(struct init_args, repository), "PATH",
+	  "the local repository folder (default: repository/ next to the config)" },
+	{ "state-dir", 's', OPT_STRING, offsetof(struct init_args, state_dir), "DIR",
+	  "journals, locks and caches (default: state/ next to the config)" },
+	{ "force-config", 'f', OPT_FLAG, offsetof(struct init_args, force_config), NULL,
+	  "rewrite an existing config (keys are never overwritten)" },
+	{ 0 },
+};
+
+static const struct cli_command_line init_command_line = {
+	.usage = "drctl [--config FILE] init [--repository PATH] [--state-dir DIR] [--force-config]",
+	.summary = "Write a commented configuration and generate the signing key and the age identity next to it.",
+	.options = init_options,
+	.max_args = 0,
+	.args_message = "init takes no arguments",
+};
 
 /* An absolute, clean path for a file that may not exist yet: its folder is
  * resolved (when it exists) and the last component kept. */
@@ -55,37 +77,28 @@ static void absolute(const char *in, char *out, size_t cap)
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "repository", required_argument, NULL, 'r' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "force-config", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	char config_path[PATH_MAX], dir[PATH_MAX - 64], tmp[PATH_MAX];
 	char sk_path[PATH_MAX], pk_path[PATH_MAX], id_path[PATH_MAX], repo_path[PATH_MAX], state_path[PATH_MAX];
 	char recipient[128], identity[128], keyid[17], created[64], *idfile = NULL, *text = NULL;
-	const char *repo_arg = NULL, *state_arg = NULL;
+	const char *repo_arg, *state_arg, *positional[1];
+	size_t n_positional;
+	struct init_args args = { 0 };
+	struct cli_command_line cl = init_command_line;
 	struct minisign_secret_key sk;
 	struct minisign_public_key pk;
 	struct age_identity id;
 	struct age_recipient rcp;
 	struct repo *repo = NULL;
 	struct stat st;
-	int c, force_config = 0, rc = EXIT_FAILED;
+	int c, force_config, rc = EXIT_FAILED;
 	time_t now = time(NULL);
 
-	while ((c = getopt_long(argc, argv, "r:s:fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': repo_arg = optarg; break;
-		case 's': state_arg = optarg; break;
-		case 'f': force_config = 1; break;
-		case 'h': printf("usage: %s\n", USAGE); return EXIT_OK;
-		default: return cli_usage(cli, USAGE, "bad option for init");
-		}
-	}
-	if (optind < argc)
-		return cli_usage(cli, USAGE, "unexpected argument \"%s\"", argv[optind]);
+	cl.target = &args;
+	if ((c = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
+		return c > 0 ? EXIT_OK : EXIT_USAGE;
+	repo_arg = args.repository;
+	state_arg = args.state_dir;
+	force_config = args.force_config;
 
 	/* Where everything goes. */
 	cli_config_path(cli, tmp, sizeof(tmp));
@@ -165,7 +178,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		goto done;
 
 	minisign_keyid_hex(pk.keyid, keyid);
-	if (cli->json) {
+	if (cli->g.json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "config", config_path,
 					"signing_secret_key", sk_path, "signing_public_key", pk_path,
 					"signing_key_id", keyid, "age_identity", id_path, "age_recipient", recipient,

@@ -2,7 +2,6 @@
  * drctl list         backup sets, newest first, with their state
  * drctl show ID|latest   one set's manifest
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +10,21 @@
 #include "lib/set/keys.h"
 #include "lib/storage/repo.h"
 #include "verify/verify.h"
+
+static const struct cli_command_line list_command_line = {
+	.usage = "drctl list",
+	.summary = "Backup sets, newest first: complete, incomplete or invalid, and when each was last verified.",
+	.max_args = 0,
+	.args_message = "list takes no arguments",
+};
+
+static const struct cli_command_line show_command_line = {
+	.usage = "drctl show ID|latest",
+	.summary = "A backup set's signed manifest, readable (or as JSON with --json).",
+	.min_args = 1,
+	.max_args = 1,
+	.args_message = "show takes one backup set: an id from `drctl list`, or latest",
+};
 
 static int open_repo(struct cli *cli, struct config **cfg, struct repo **repo, struct minisign_public_key *pk)
 {
@@ -50,15 +64,17 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	size_t n = 0;
 	json_t *doc = json_array();
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: drctl list\n");
-		return EXIT_OK;
+	const char *positional[1];
+	size_t n_positional;
+	int rc = cli_parse(cli, argc, argv, &list_command_line, positional, &n_positional);
+
+	if (rc != 0) {
+		json_decref(doc);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (argc > 1)
-		return cli_usage(cli, "drctl list", "list takes no arguments");
 	if (open_repo(cli, &cfg, &repo, &pk) != 0 || backup_set_list(repo, &pk, &sets, &n, &cli->err) != 0)
 		goto done;
-	if (!cli->json)
+	if (!cli->g.json)
 		printf("%-24s %-11s %-10s %12s  %s\n", "ID", "STATE", "VERIFIED", "SIZE", "COMPONENTS");
 	for (size_t i = 0; i < n; i++) {
 		char comps[256] = "", when[40] = "";
@@ -77,12 +93,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		if (verified)
 			json_object_set_new(row, "verified", json_pack("{s:s, s:s}", "kind", verified, "at", when));
 		json_array_append_new(doc, row);
-		if (!cli->json)
+		if (!cli->g.json)
 			printf("%-24s %-11s %-10s %12lld  %s\n", sets[i].id, backup_set_state_name(sets[i].state),
 			       verified ? verified : "-", (long long)(sets[i].manifest ? total_size(sets[i].manifest) : 0),
 			       sets[i].manifest ? comps : sets[i].reason);
 	}
-	if (cli->json)
+	if (cli->g.json)
 		cli_print_json(doc);
 done:
 	json_decref(doc);
@@ -99,12 +115,16 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	char id[BACKUP_SET_ID_MAX];
 	json_t *m = NULL;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return cli_usage(cli, "drctl show ID|latest", "show takes one backup set: an id from `drctl list`, or latest");
-	if (open_repo(cli, &cfg, &repo, &pk) != 0 || backup_set_resolve(repo, &pk, argv[1], id, &cli->err) != 0 ||
+	const char *ref[1];
+	size_t n_ref;
+	int rc = cli_parse(cli, argc, argv, &show_command_line, ref, &n_ref);
+
+	if (rc != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	if (open_repo(cli, &cfg, &repo, &pk) != 0 || backup_set_resolve(repo, &pk, ref[0], id, &cli->err) != 0 ||
 	    backup_set_load_manifest(repo, &pk, id, &m, &cli->err) != 0)
 		goto done;
-	if (cli->json) {
+	if (cli->g.json) {
 		cli_print_json(m);
 	} else {
 		const char *name;

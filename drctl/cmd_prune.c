@@ -6,7 +6,7 @@
  * backup that is still running.  Retention of complete sets (keep-last,
  * keep-daily...) comes with the schedules work.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,30 +16,42 @@
 #include "lib/set/keys.h"
 #include "lib/storage/repo.h"
 
-static const char USAGE[] = "drctl prune [--dry-run]";
+struct prune_args {
+	int dry_run;
+};
+
+static const struct opt_spec prune_options[] = {
+	{ "dry-run", 'n', OPT_FLAG, offsetof(struct prune_args, dry_run), NULL, "say what would be removed; remove nothing" },
+	{ 0 },
+};
+
+static const struct cli_command_line prune_command_line = {
+	.usage = "drctl prune [--dry-run]",
+	.summary = "Remove incomplete backup sets (the debris of interrupted backups).",
+	.options = prune_options,
+	.max_args = 0,
+	.args_message = "prune takes no arguments",
+};
 
 int cmd_prune(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct prune_args args = { 0 };
+	struct cli_command_line cl = prune_command_line;
+	const char *positional[1];
+	size_t n_positional;
 	struct config *cfg;
 	struct repo *repo = NULL;
 	struct minisign_public_key pk;
 	struct backup_set_info *sets = NULL;
 	size_t n = 0;
-	json_t *doc = json_pack("{s:[], s:[]}", "removed", "kept");
-	int c, dry_run = 0;
+	json_t *doc;
+	int rc, dry_run;
 
-	while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': dry_run = 1; break;
-		case 'h': printf("usage: %s\n", USAGE); json_decref(doc); return EXIT_OK;
-		default: json_decref(doc); return cli_usage(cli, USAGE, "bad option for prune");
-		}
-	}
+	cl.target = &args;
+	if ((rc = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	dry_run = args.dry_run;
+	doc = json_pack("{s:[], s:[]}", "removed", "kept");
 	if (cli_config(cli, &cfg) != 0 || keys_load_public(cfg, &pk, &cli->err) != 0 ||
 	    repo_open(&repo, cfg, &cli->err) != 0)
 		goto done;
@@ -59,7 +71,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 			json_array_append_new(json_object_get(doc, "kept"), json_string(sets[i].id));
 			continue;
 		}
-		if (!cli->json)
+		if (!cli->g.json)
 			printf("%s %s (incomplete: %s)\n", dry_run ? "would remove" : "removing", sets[i].id, sets[i].reason);
 		if (!dry_run && backup_set_remove(repo, sets[i].id, &cli->err) != 0)
 			goto done;
@@ -67,7 +79,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 				      json_pack("{s:s, s:s}", "id", sets[i].id, "reason", "incomplete"));
 	}
 	json_object_set_new(doc, "dry_run", json_boolean(dry_run));
-	if (cli->json)
+	if (cli->g.json)
 		cli_print_json(doc);
 done:
 	json_decref(doc);

@@ -1,39 +1,50 @@
 /*
  * drctl verify ID|latest [--deep]
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "drctl/cli.h"
 #include "verify/verify.h"
 
-static const char USAGE[] = "drctl verify ID|latest [--deep]";
+struct verify_args {
+	int deep;
+};
+
+static const struct opt_spec verify_options[] = {
+	{ "deep", 0, OPT_FLAG, offsetof(struct verify_args, deep), NULL,
+	  "also decrypt, decompress and check every member (needs the age identity)" },
+	{ 0 },
+};
+
+static const struct cli_command_line verify_command_line = {
+	.usage = "drctl verify ID|latest [--deep]",
+	.summary = "Check a backup set's signatures and the size and SHA-256 of every object; --deep also reads every member.",
+	.options = verify_options,
+	.min_args = 1,
+	.max_args = 1,
+	.args_message = "verify takes one backup set: an id from `drctl list`, or latest",
+};
 
 int cmd_verify(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "deep", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct verify_args args = { 0 };
+	struct cli_command_line cl = verify_command_line;
+	const char *ref[1];
+	size_t n_ref;
 	struct config *cfg;
 	json_t *report;
-	int c, deep = 0, rc;
+	int rc, deep;
 
-	while ((c = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': deep = 1; break;
-		case 'h': printf("usage: %s\n", USAGE); return EXIT_OK;
-		default: return cli_usage(cli, USAGE, "bad option for verify");
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(cli, USAGE, "verify takes one backup set: an id from `drctl list`, or latest");
+	cl.target = &args;
+	if ((rc = cli_parse(cli, argc, argv, &cl, ref, &n_ref)) != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	deep = args.deep;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	report = json_object();
-	rc = verify_run(cfg, argv[optind], deep, report, &cli->err);
-	if (cli->json) {
+	rc = verify_run(cfg, ref[0], deep, report, &cli->err);
+	if (cli->g.json) {
 		cli_print_json(report);
 	} else if (rc == 0) {
 		size_t i;

@@ -7,7 +7,6 @@
  * Errors are printed once, here, with their hint; the exit codes are
  * documented in the README and in lib/core/error.h.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,84 +31,81 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: drctl [--config FILE] [--json] [--log-format text|json] [-v|-q] COMMAND [ARGS]\n\n"
-		"commands:\n");
+	fprintf(out, "usage: drctl [global options] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nglobal options (before or after the command):\n");
+	cli_print_global_help(out);
+	fprintf(out, "  %-28s %s\n  %-28s %s\n", "-h, --help", "this help", "--version", "drctl's version");
 	fprintf(out, "\n`drctl COMMAND --help` for a command's options; exit codes: see README.\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* The error, once: text on stderr, and with --json also on stdout. */
+static int report_error(struct cli *cli, int rc)
+{
+	log_error_report(&cli->err);
+	if (cli->g.json) {
+		json_t *doc = json_pack("{s:{s:i, s:s, s:s, s:s}}", "error", "exit_code", cli->err.code, "message",
+					cli->err.message, "subject", cli->err.subject, "hint", cli->err.hint);
+		cli_print_json(doc);
+		json_decref(doc);
+	}
+	if (rc == EXIT_OK)
+		rc = cli->err.code ? cli->err.code : EXIT_FAILED;
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "log-format", required_argument, NULL, 'L' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
 	struct cli cli = { 0 };
-	enum log_level level = LOG_INFO;
-	enum log_format format = LOG_TEXT;
-	int c, rc = EXIT_USAGE;
+	const struct command *cmd;
+	int i, rc;
 
-	/* '+': stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cli.config_path = optarg; break;
-		case 'j': cli.json = 1; break;
-		case 'L':
-			if (!strcmp(optarg, "json"))
-				format = LOG_JSON;
-			else if (strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "drctl: --log-format must be text or json\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v': level = LOG_DEBUG; break;
-		case 'q': level = LOG_WARN; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("drctl %s\n", DRCTL_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+	err_clear(&cli.err);
+	/* Global options before the command name; the command's parser takes
+	 * them after it too. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("drctl %s\n", DRCTL_VERSION);
+			return EXIT_OK;
+		}
+		rc = cli_take_global(&cli, argc, argv, &i);
+		if (rc < 0)
+			return report_error(&cli, EXIT_USAGE);
+		if (rc == 0) {
+			err_set(&cli.err, EXIT_USAGE, argv[i], "`drctl --help` lists the global options and commands",
+				"unknown global option \"%s\"", argv[i]);
+			return report_error(&cli, EXIT_USAGE);
 		}
 	}
-	log_setup(level, format);
-	if (optind >= argc) {
+	if (cli_apply_globals(&cli) != 0)
+		return report_error(&cli, EXIT_USAGE);
+	if (i >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	err_clear(&cli.err);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) != 0)
-			continue;
-		{
-			int sub_argc = argc - optind;
-			char **sub_argv = argv + optind;
-			/* 0, not 1: GNU getopt then fully re-initializes (permutation mode). */
-			optind = 0;
-			rc = commands[i].run(&cli, sub_argc, sub_argv);
-		}
-		goto done;
+	cmd = find_command(argv[i]);
+	if (!cmd) {
+		err_set(&cli.err, EXIT_USAGE, argv[i], "`drctl --help` lists the commands", "unknown command \"%s\"",
+			argv[i]);
+		return report_error(&cli, EXIT_USAGE);
 	}
-	fprintf(stderr, "drctl: unknown command \"%s\"\n\n", argv[optind]);
-	usage(stderr);
-	return EXIT_USAGE;
-done:
-	if (err_is_set(&cli.err)) {
-		log_error_report(&cli.err);
-		if (cli.json) {
-			json_t *doc = json_pack("{s:{s:i, s:s, s:s, s:s}}", "error", "exit_code", cli.err.code,
-						"message", cli.err.message, "subject", cli.err.subject, "hint", cli.err.hint);
-			cli_print_json(doc);
-			json_decref(doc);
-		}
-		if (rc == EXIT_OK)
-			rc = cli.err.code ? cli.err.code : EXIT_FAILED;
-	}
+	cli.command = cmd->name;
+	rc = cmd->run(&cli, argc - i, argv + i);
+	if (err_is_set(&cli.err))
+		rc = report_error(&cli, rc);
 	config_free(cli.cfg);
 	return rc;
 }

@@ -110,6 +110,8 @@ static void verify_object_quick(struct set_reader *s, json_t *section, json_t *r
 		problem(report, name, "%s has SHA-256 %s, the signed manifest says %s (damaged or replaced)", name,
 			d.sha256_hex, want ? want : "?");
 	} else {
+		log_debug("%s: %llu bytes, SHA-256 %s, as the signed manifest says", name, (unsigned long long)d.bytes,
+			  d.sha256_hex);
 		json_object_set_new(entry, "ok", json_true());
 		json_object_set_new(entry, "sha256", json_string(d.sha256_hex));
 		return;

@@ -183,9 +183,6 @@ int files_restore(struct restore_ctx *ctx, struct drctl_error *err)
 	size_t i, files = 0, folders = 0;
 	int root = -1, rc = -1, more;
 
-	if (ctx->opts->argc > 0)
-		return err_set(err, EXIT_USAGE, ctx->opts->argv[0], "files takes --target, --force and --dry-run",
-			       "unknown option %s for restoring files", ctx->opts->argv[0]);
 	if (!target)
 		return err_set(err, EXIT_USAGE, "--target", "add --target FOLDER (files are restored under it, by their original path)",
 			       "restoring files needs a target folder");

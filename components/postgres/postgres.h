@@ -10,6 +10,18 @@
 
 #include "components/component.h"
 
+/* drctl restore postgres [--database NAME] [--target-database NAME] [--jobs N]
+ * [--globals | --globals-only]; all zero: the only database of the set,
+ * restored under its own name, [postgres] jobs at once, no globals. */
+struct postgres_restore_options {
+	const char *database;        /* which database of the set */
+	const char *target_database; /* the name it gets (default: its own; or --target) */
+	long jobs;                   /* pg_restore processes at once, 1..64; 0: [postgres] jobs */
+	int globals;                 /* also restore the cluster globals (roles) first */
+	int globals_only;            /* only the globals */
+};
+extern const struct opt_spec postgres_restore_option_table[];
+
 int postgres_configured(const struct config *cfg);
 int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);

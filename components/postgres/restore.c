@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,44 +56,38 @@ struct pg_restore_plan {
 	struct pg_child_env env;
 };
 
-static const char USAGE_HINT[] =
-	"drctl restore postgres [--backup ID|latest] [--database NAME] [--target-database NAME] [--jobs N] [--globals|--globals-only] [--force] [--dry-run]";
+const struct opt_spec postgres_restore_option_table[] = {
+	{ "database", 0, OPT_STRING, offsetof(struct postgres_restore_options, database), "NAME",
+	  "the database of the set to restore (needed when it has several)" },
+	{ "target-database", 0, OPT_STRING, offsetof(struct postgres_restore_options, target_database), "NAME",
+	  "restore under this name (default: its own name; --target is the same)" },
+	{ "jobs", 0, OPT_LONG, offsetof(struct postgres_restore_options, jobs), "N",
+	  "pg_restore processes at once, 1 to 64 (default: [postgres] jobs)" },
+	{ "globals", 0, OPT_FLAG, offsetof(struct postgres_restore_options, globals), NULL,
+	  "also restore the cluster globals (roles) first" },
+	{ "globals-only", 0, OPT_FLAG, offsetof(struct postgres_restore_options, globals_only), NULL,
+	  "restore only the cluster globals" },
+	{ 0 },
+};
 
 static int parse_options(struct pg_restore_plan *p, struct drctl_error *err)
 {
+	static const struct postgres_restore_options defaults;
 	const struct restore_options *o = p->ctx->opts;
+	const struct postgres_restore_options *po = o->component ? o->component : &defaults;
 	long cfg_jobs = 0;
 
 	p->jobs = config_get_int(p->ctx->cfg, "postgres", "jobs", &cfg_jobs) == 0 ? cfg_jobs : 1;
-	for (int i = 0; i < o->argc; i++) {
-		const char *a = o->argv[i], *val = NULL;
-		size_t len = strcspn(a, "=");
-		int valued = !strncmp(a, "--database", len) || !strncmp(a, "--target-database", len) ||
-			     !strncmp(a, "--jobs", len);
-		if (valued && len > 2) {
-			val = a[len] == '=' ? a + len + 1 : (i + 1 < o->argc ? o->argv[++i] : NULL);
-			if (!val)
-				return err_set(err, EXIT_USAGE, a, USAGE_HINT, "%.*s needs a value", (int)len, a);
-		}
-		if (valued && len == 10 && !strncmp(a, "--database", len)) {
-			p->database = val;
-		} else if (valued && len == 17 && !strncmp(a, "--target-database", len)) {
-			p->target_option = val;
-		} else if (valued && len == 6 && !strncmp(a, "--jobs", len)) {
-			char *end;
-			p->jobs = strtol(val, &end, 10);
-			if (*end || p->jobs < 1 || p->jobs > 64)
-				return err_set(err, EXIT_USAGE, a, "--jobs takes a number from 1 to 64", "bad --jobs %s", val);
-		} else if (!strcmp(a, "--globals")) {
-			p->globals = 1;
-		} else if (!strcmp(a, "--globals-only")) {
-			p->globals = p->globals_only = 1;
-		} else {
-			return err_set(err, EXIT_USAGE, a, USAGE_HINT, "unknown option %s for restoring postgres", a);
-		}
+	if (po->jobs) {
+		if (po->jobs > 64)
+			return err_set(err, EXIT_USAGE, "--jobs", "--jobs takes a number from 1 to 64", "bad --jobs %ld",
+				       po->jobs);
+		p->jobs = po->jobs;
 	}
-	if (!p->target_option && o->target)
-		p->target_option = o->target;
+	p->database = po->database;
+	p->target_option = po->target_database ? po->target_database : o->target;
+	p->globals = po->globals || po->globals_only;
+	p->globals_only = po->globals_only;
 	return 0;
 }
 

@@ -9,6 +9,13 @@
 
 #include "components/component.h"
 
+/* drctl restore redis [--target URL] [--flush] | --rdb-file PATH */
+struct redis_restore_options {
+	const char *rdb_file; /* write the RDB to this file instead of a server */
+	int flush;            /* empty the target server first (after the backup was proven) */
+};
+extern const struct opt_spec redis_restore_option_table[];
+
 int redis_configured(const struct config *cfg);
 int redis_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int redis_restore(struct restore_ctx *ctx, struct drctl_error *err);

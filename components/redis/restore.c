@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,25 +672,21 @@ done:
 	return rc;
 }
 
+const struct opt_spec redis_restore_option_table[] = {
+	{ "flush", 0, OPT_FLAG, offsetof(struct redis_restore_options, flush), NULL,
+	  "empty the target server first (only after the backup was proven)" },
+	{ "rdb-file", 0, OPT_STRING, offsetof(struct redis_restore_options, rdb_file), "PATH",
+	  "write the RDB to a file for a server to start on, instead of a running server" },
+	{ 0 },
+};
+
 int redis_restore(struct restore_ctx *ctx, struct drctl_error *err)
 {
-	const char *rdb_file = NULL;
-	int flush = 0;
+	static const struct redis_restore_options defaults;
+	const struct redis_restore_options *ro = ctx->opts->component ? ctx->opts->component : &defaults;
+	const char *rdb_file = ro->rdb_file;
+	int flush = ro->flush;
 
-	for (int i = 0; i < ctx->opts->argc; i++) {
-		const char *a = ctx->opts->argv[i];
-		if (!strcmp(a, "--flush")) {
-			flush = 1;
-		} else if (!strcmp(a, "--rdb-file") && i + 1 < ctx->opts->argc) {
-			rdb_file = ctx->opts->argv[++i];
-		} else if (!strncmp(a, "--rdb-file=", 11)) {
-			rdb_file = a + 11;
-		} else {
-			return err_set(err, EXIT_USAGE, a,
-				       "redis takes --target URL, --flush, --rdb-file PATH, --force and --dry-run",
-				       "unknown option %s for restoring redis", a);
-		}
-	}
 	if (!json_object_get(ctx->section, "rdb"))
 		return err_set(err, EXIT_INTEGRITY, ctx->backup_id, NULL, "the manifest of %s has no RDB facts for redis",
 			       ctx->backup_id);

@@ -19,6 +19,7 @@
  */
 #include "components/vault/vault.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,33 +28,30 @@
 #include "lib/core/log.h"
 #include "lib/set/set_reader.h"
 
+const struct opt_spec vault_restore_option_table[] = {
+	{ "force-new-cluster", 0, OPT_FLAG, offsetof(struct vault_restore_options, force_new_cluster), NULL,
+	  "the snapshot comes from another cluster (snapshot-force)" },
+	{ "kv-only", 0, OPT_FLAG, offsetof(struct vault_restore_options, kv_only), NULL,
+	  "write the KV v2 exports back instead of the snapshot" },
+	{ "wait", 0, OPT_LONG, offsetof(struct vault_restore_options, wait_seconds), "SECONDS",
+	  "how long to wait for an active, unsealed node afterwards (default 300)" },
+	{ 0 },
+};
+
+/* The options as given, with their defaults filled in. */
 struct vault_restore_args {
 	int force_new_cluster, kv_only;
 	double wait;
 };
 
-static int vault_restore_parse(const struct restore_options *o, struct vault_restore_args *a, struct drctl_error *err)
+static void vault_restore_args_from(const struct restore_options *o, struct vault_restore_args *a)
 {
-	a->wait = 300;
-	for (int i = 0; i < o->argc; i++) {
-		const char *s = o->argv[i];
-		if (!strcmp(s, "--force-new-cluster")) {
-			a->force_new_cluster = 1;
-		} else if (!strcmp(s, "--kv-only")) {
-			a->kv_only = 1;
-		} else if (!strncmp(s, "--wait", 6) && (s[6] == '=' || s[6] == '\0')) {
-			const char *v = s[6] == '=' ? s + 7 : (i + 1 < o->argc ? o->argv[++i] : NULL);
-			char *end;
-			if (!v || (a->wait = strtod(v, &end)) <= 0 || *end)
-				return err_set(err, EXIT_USAGE, "--wait", "give seconds, e.g. --wait 600",
-					       "--wait needs a number of seconds");
-		} else {
-			return err_set(err, EXIT_USAGE, s,
-				       "vault takes --target ADDR, --force-new-cluster, --kv-only, --wait SECONDS, --force, --dry-run",
-				       "unknown option %s for restoring vault", s);
-		}
-	}
-	return 0;
+	static const struct vault_restore_options defaults;
+	const struct vault_restore_options *vo = o->component ? o->component : &defaults;
+
+	a->force_new_cluster = vo->force_new_cluster;
+	a->kv_only = vo->kv_only;
+	a->wait = vo->wait_seconds > 0 ? (double)vo->wait_seconds : 300;
 }
 
 /* Bodies for the snapshot POST: the first attempt reads the set being
@@ -193,8 +191,7 @@ int vault_restore(struct restore_ctx *ctx, struct drctl_error *err)
 
 	json_object_set_new(ctx->report, "vault", out);
 	json_object_set_new(out, "kv", kv_reports);
-	if (vault_restore_parse(ctx->opts, &a, err) != 0)
-		return -1;
+	vault_restore_args_from(ctx->opts, &a);
 	do_snapshot = json_is_object(snap) && !a.kv_only;
 	do_kv = json_array_size(kv_entries) > 0 && (a.kv_only || !json_is_object(snap));
 	if (!do_snapshot && !do_kv)

@@ -9,6 +9,14 @@
 
 #include "components/component.h"
 
+/* drctl restore vault [--target ADDR] [--force-new-cluster] [--kv-only] [--wait SECONDS] */
+struct vault_restore_options {
+	int force_new_cluster; /* snapshot-force: the snapshot comes from another cluster */
+	int kv_only;           /* write the KV exports back, not the snapshot */
+	long wait_seconds;     /* for an active, unsealed node after the restore; 0: 300 */
+};
+extern const struct opt_spec vault_restore_option_table[];
+
 int vault_configured(const struct config *cfg);
 int vault_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int vault_restore(struct restore_ctx *ctx, struct drctl_error *err);

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "lib/core/keyfile.h"
+#include "lib/core/log.h"
 #include "config_private.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -583,6 +584,7 @@ int config_load(struct config **out, const char *path, int allow_missing, struct
 	if (config_apply_env(cfg, 1, err) != 0)
 		goto fail;
 	keyfile_free(text, len); /* the file may hold a password */
+	log_debug("configuration: %s", path);
 	*out = cfg;
 	return 0;
 fail:

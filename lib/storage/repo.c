@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/log.h"
+
 int repo_open(struct repo **out, const struct config *cfg, struct drctl_error *err)
 {
 	const char *type = config_get(cfg, "repository", "type");
 
 	*out = NULL;
-	if (!type || !strcmp(type, "local"))
-		return repo_local_open(out, config_get_path(cfg, "repository", "path"), 0, err);
+	if (!type || !strcmp(type, "local")) {
+		if (repo_local_open(out, config_get_path(cfg, "repository", "path"), 0, err) != 0)
+			return -1;
+		log_debug("repository: %s", (*out)->description);
+		return 0;
+	}
 	return err_set(err, EXIT_USAGE, "[repository] type",
 		       "use type = local for now; S3 support is tracked in the issues",
 		       "repository type \"%s\" is not supported by this build", type);
