@@ -16,13 +16,14 @@
 # the drctl process, sampled; pg_dump/pg_restore are separate processes).
 #
 #   DRCTL=build/drctl SCALE=10 bash bench/bench_postgres.sh
-# SCALE=10 is agents_db at ~1.3 GB (/work/shared/bench/make-agents-db.sql);
-# SCALE=1 (~140 MB) checks the script.  Needs ~4x the database size on disk.
+# SCALE=10 is agents_db at ~1.3 GB (bench/make-agents-db.sql, or MAKE_SQL=...
+# for another generator taking psql -v scale); SCALE=1 (~140 MB) checks the
+# script.  Needs ~4x the database size on disk.
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
 DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
 SCALE=${SCALE:-10}
-MAKE_SQL=${MAKE_SQL:-$SRC_DIR/../shared/bench/make-agents-db.sql}
+MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 [ -f "$MAKE_SQL" ] || { echo "MAKE_SQL=$MAKE_SQL not found" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"

@@ -2,7 +2,7 @@
 # bench_redis.sh [N]: drctl's Redis backup and restore side by side with the
 # stock tools, in one run on the same data (the machine is shared and noisy,
 # so only the ratios mean something).  N=1000000 gives the 1.25 M-key set of
-# /work/shared/bench/make-redis-data.sh.
+# bench/make-redis-data.sh (REDIS_DATA_SCRIPT=... to use another generator).
 #   backup:  drctl backup --component redis (zstd, age, signing) vs redis-cli --rdb FILE
 #   restore: drctl restore redis into an empty running server  vs  a stock
 #            redis-server started on the same RDB (start until loading:0)
@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 DRCTL=${DRCTL:-$root/build/drctl}
 N=${1:-1000000}
-DATA=${REDIS_DATA_SCRIPT:-/work/shared/bench/make-redis-data.sh}
+DATA=${REDIS_DATA_SCRIPT:-$here/make-redis-data.sh}
 # shellcheck source=/dev/null
 . "$root/tests/harness/services.sh"
 harness_init

@@ -27,7 +27,10 @@
  *   say "wrong identity" apart from "damaged file".  No key, passphrase or
  *   file key ever enters an error message; every secret buffer is wiped.
  *
- * Facts of the format: ../shared/reference/formats.md, "age v1".
+ * The format: the age v1 specification, C2SP age.md (https://age-encryption.org/v1,
+ * published at https://c2sp.org/age); its test vectors are the C2SP CCTV age
+ * vectors (https://github.com/C2SP/CCTV/tree/main/age), which the unit tests
+ * run from tests/data/age-testkit.
  */
 #include "lib/crypto/age.h"
 

@@ -4,7 +4,8 @@
  * Written on OpenSSL 3 so that stock `age -d -i identity` opens what drctl
  * writes, and drctl opens what `age -r` wrote.  The backup job holds only
  * recipients (public keys); identities are needed only to restore.
- * Format notes: ../shared/reference/formats.md; the spec is cited in age.c.
+ * The format is the age v1 specification (https://age-encryption.org/v1),
+ * cited in detail in age.c.
  */
 #ifndef DRCTL_AGE_H
 #define DRCTL_AGE_H

@@ -3,9 +3,10 @@
  * OpenSSL 3.
  *
  * Why minisign: an operator with no drctl at hand checks a backup set with
- * stock `minisign -V` (SPEC "Signatures", break-glass).  So everything here is
- * byte-for-byte what minisign 0.11 writes and reads; the formats are in
- * ../shared/reference/formats.md "minisign", checked against minisign's own
+ * stock `minisign -V` (README "Break-glass").  So everything here is
+ * byte-for-byte what minisign 0.11 writes and reads; the formats are those
+ * of minisign's documentation (https://jedisct1.github.io/minisign/, "Signature
+ * format" and "Public key format"), checked against minisign's own
  * source (src/minisign.c: sig_load, pubkey_load_string, seckey_load,
  * generate, sign) and against the installed binary by the unit tests.
  *

@@ -1,9 +1,10 @@
 /*
  * minisign: Ed25519 signatures in the minisign formats, so `minisign -V`
  * checks drctl's backup sets with no drctl, and drctl checks what stock
- * minisign signed.  Formats: ../shared/reference/formats.md and minisign's
- * documentation (cited in minisign.c).  Files signed here are small (the
- * manifest, SHA256SUMS), so they are handled in memory.
+ * minisign signed.  Formats: minisign's documentation
+ * (https://jedisct1.github.io/minisign/) and source, cited in minisign.c.
+ * Files signed here are small (the manifest, SHA256SUMS), so they are
+ * handled in memory.
  */
 #ifndef DRCTL_MINISIGN_H
 #define DRCTL_MINISIGN_H

@@ -20,8 +20,10 @@
  *
  * Format sources: Redis src/rdb.h and src/rdb.c (rdbLoadRioWithLoadingCtx,
  * rdbLoadObject, rdbLoadLen, rdbGenericLoadStringObject,
- * rdbLoadCheckModuleValue) of 7.0 to 7.4; see also
- * /work/shared/reference/redis.md.
+ * rdbLoadCheckModuleValue) of 7.0 to 7.4 (https://github.com/redis/redis); a
+ * public description of the format is "Redis RDB File Format"
+ * (https://rdb.fnordig.de/file_format.html), which predates the newer
+ * encodings (listpack, streams, functions) that only the source describes.
  */
 #ifndef DRCTL_RDB_H
 #define DRCTL_RDB_H

@@ -41,7 +41,7 @@ run env DRCTL_ENCRYPTION_IDENTITY_FILE="$T/other-id.txt" "$DRCTL" --config "$CON
 # unwritable repository (root ignores modes, so use a read-only mount when root)
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$T/ro"; mount -t tmpfs -o size=4m tmpfs "$T/ro"; cp -a "$REPO" "$T/ro/repo"; mount -o remount,ro "$T/ro"
-  trap 'rc=$?; umount "$T/ro" 2>/dev/null || true; umount "$T/small" 2>/dev/null || true; rm -rf "$T"; exit $rc' EXIT
+  trap 'rc=$?; umount "$T/ro" 2>/dev/null || true; rm -rf "$T"; exit $rc' EXIT
   run env DRCTL_REPOSITORY_PATH="$T/ro/repo" "$DRCTL" --config "$CONF" backup
 else
   cp -a "$REPO" "$T/ro-repo"; chmod -R a-w "$T/ro-repo"
@@ -49,10 +49,10 @@ else
 fi
 [ "$RC" != 0 ] || fail "backup into a read-only repository succeeded"
 expect_err "(Read-only|Permission denied|cannot)" "explains the repository cannot be written"
+[ ! -d "$T/ro-repo" ] || chmod -R u+w "$T/ro-repo" # so that the cleanup can remove it
 
 # disk full: a 3 MiB repository and 8 MiB of incompressible data
-if [ "$(id -u)" = 0 ]; then
-  mkdir -p "$T/small"; mount -t tmpfs -o size=3m tmpfs "$T/small"
+disk_full_case() {
   mkdir "$T/small/repo"
   run env DRCTL_REPOSITORY_PATH="$T/small/repo" DRCTL_FILES_PATHS="$SRC" "$DRCTL" --config "$CONF" backup
   expect_rc 0 "a small backup fits"
@@ -66,10 +66,8 @@ if [ "$(id -u)" = 0 ]; then
   expect_rc 0 "the set already there still verifies after the disk-full failure"
   [ "$(ls "$T/small/repo/backups" | wc -l)" = 1 ] || fail "debris left after the disk-full failure: $(ls "$T/small/repo/backups")"
   pass_note "the failed backup removed its own objects"
-  umount "$T/small"
-else
-  echo "# skipping the disk-full case: needs root to mount a small tmpfs"
-fi
+}
+with_tmpfs 3m "$T/small" disk_full_case
 
 # nothing configured to back up
 run env DRCTL_FILES_PATHS= "$DRCTL" --config "$CONF" backup; expect_rc 2 "nothing to back up"

@@ -48,11 +48,15 @@ ls "$REPO/backups"/*/ 2>/dev/null | grep -q 'tmp-' && fail "temporary files left
 pass_note "prune removed $incomplete incomplete set(s) and kept every complete one"
 run d verify "$GOOD"; expect_rc 0 "complete sets survive prune"
 
-# The lock: a second writer is refused while one holds it.
-flock "$REPO/lock" sleep 3 &
+# The lock: a second writer is refused while one holds it.  The holder
+# says when it has the lock and keeps it until $T/locked is removed (the
+# cleanup removes it too), so nothing depends on how fast flock starts.
+flock "$REPO/lock" sh -c 'touch "$1"; while [ -e "$1" ]; do sleep 0.1; done' _ "$T/locked" &
 lockpid=$!
-sleep 0.3
+for _ in $(seq 300); do [ -e "$T/locked" ] && break; sleep 0.1; done
+[ -e "$T/locked" ] || fail "flock did not take $REPO/lock within 30 s"
 run d backup --component files; expect_rc 5 "backup while the repository is locked"
 expect_err "locked by another drctl" "the lock error says who holds it"
+rm "$T/locked"
 wait $lockpid
 echo "$CHECKS passed, 0 failed"

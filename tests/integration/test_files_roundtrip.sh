@@ -56,7 +56,7 @@ SET="$REPO/backups/$ID"
 for f in files.tar.zst.age manifest.json manifest.json.minisig SHA256SUMS SHA256SUMS.minisig; do
   [ -s "$SET/$f" ] || fail "$f missing from the set"
 done
-pass_note "the set has every object the SPEC lays out"
+pass_note "the set has every object the README lays out for a backup set"
 run d list
 expect_rc 0 list
 expect_out "^$ID +complete" "list shows the set as complete"

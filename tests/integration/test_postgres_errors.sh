@@ -93,8 +93,7 @@ expect_err "hint: the connection to PostgreSQL was lost during the dump of appdb
 no_damage "killed backend"
 
 # --- disk full -----------------------------------------------------------------------------------
-if [ "$(id -u)" = 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
-  harness_on_exit "umount '$T/small'"
+disk_full_case() {
   mkdir -p "$T/small/repo/backups" # what `drctl init` lays out
   psql_ -d appdb -c "DROP TABLE aaa_big"
   export DRCTL_REPOSITORY_PATH="$T/small/repo"
@@ -114,9 +113,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=3m tmpfs 
     fail "disk full: the complete set's files changed"
   d verify "$SMALL_GOOD" >/dev/null 2>&1 || fail "disk full: the complete set no longer verifies"
   pass_note "disk full: non-zero exit ($RC), nothing published, the complete set intact"
-  unset DRCTL_REPOSITORY_PATH
-else
-  echo "# skipped: disk-full test needs root to mount a small tmpfs"
-fi
+}
+with_tmpfs 3m "$T/small" disk_full_case
 
 echo "$CHECKS passed, 0 failed"

@@ -12,9 +12,9 @@
 #     that quotes pg_restore, the new database removed, the source
 #     untouched, and no file left in the state folder;
 #   - --dry-run says where the tables would queue and whether there is room;
-#     without room for the spool in the state folder (a small tmpfs, root
-#     only), the dry run says so and the tables load one at a time, and the
-#     restore still succeeds.
+#     without room for the spool in the state folder (a small tmpfs), the
+#     dry run says so and the tables load one at a time, and the restore
+#     still succeeds.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
@@ -173,9 +173,7 @@ done
 pass_note "the source database is untouched"
 
 # --- no room for the spool -----------------------------------------------------------
-if [ "$(id -u)" = 0 ]; then
-  mkdir -p "$T/smallstate"; mount -t tmpfs -o size=4m tmpfs "$T/smallstate"
-  harness_on_exit "umount '$T/smallstate' 2>/dev/null || true"
+small_state_folder_case() {
   run env DRCTL_STATE_DIR="$T/smallstate" "$DRCTL" --config "$CONF" restore postgres --jobs 2 --dry-run --target-database shop_small
   expect_err "queued in $T/smallstate .*: too little, so they would load one at a time" "the dry run warns the state folder is too small"
   run env DRCTL_STATE_DIR="$T/smallstate" "$DRCTL" --config "$CONF" --json restore postgres --jobs 2 --target-database shop_small
@@ -183,8 +181,6 @@ if [ "$(id -u)" = 0 ]; then
   expect_err "not enough free space in $T/smallstate .*loading them one at a time" "says why the tables load one at a time"
   jq -e '.data_loaders == null and .fingerprints.differences == []' <<<"$OUT" >/dev/null || fail "small state folder report: $OUT"
   same_as_source shop_small "one table at a time"
-  umount "$T/smallstate"
-else
-  echo "# skipping the small state folder case: needs root to mount a small tmpfs"
-fi
+}
+with_tmpfs 4m "$T/smallstate" small_state_folder_case
 echo "$CHECKS passed, 0 failed"

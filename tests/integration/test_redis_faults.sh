@@ -11,6 +11,7 @@
 # payload.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
+require_tools python3
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 harness_init
 cli() { local p=$1; shift; redis-cli --no-auth-warning -p "$p" "$@"; }

@@ -6,6 +6,7 @@
 # and a message naming the damaged object.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
+require_tools python3
 
 drctl_init_in "$T/base"
 SRC="$T/src"; mkdir -p "$SRC/a"

@@ -5,6 +5,7 @@
 # verify and refused by restore.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
+require_tools python3
 export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
 . "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
 trap 'rc=$?; stop_vault_double "${VAULT_DOUBLE_PID:-}" 2>/dev/null || true; (exit $rc); _testlib_cleanup' EXIT

@@ -9,9 +9,7 @@
 # that names the address and the next step, and leave no published set.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
-for t in node curl jq; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
+require_tools node curl jq
 export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
 . "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
 DOUBLES=()

@@ -7,9 +7,7 @@
 # token never reaches the output.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
-for t in node curl jq openssl; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
+require_tools node curl jq openssl
 export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
 . "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
 DOUBLES=()

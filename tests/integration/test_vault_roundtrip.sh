@@ -6,9 +6,7 @@
 # storage, and break-glass with stock tools (age, zstd, tar, gzip).
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
-for t in node curl jq age zstd tar gzip sha256sum; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
+require_tools node curl jq age zstd tar gzip sha256sum
 export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
 . "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
 DOUBLES=()

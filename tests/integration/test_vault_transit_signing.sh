@@ -7,9 +7,7 @@
 # or a missing transit key are refused before anything is published.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
-for t in node curl jq minisign base64 sha256sum xxd; do
-  command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
-done
+require_tools node curl jq minisign base64 sha256sum xxd
 export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
 . "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
 DOUBLES=()

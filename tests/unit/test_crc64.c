@@ -1,13 +1,13 @@
 /* crc64: the check value, agreement with a bit-at-a-time reference on every
  * length and alignment the slicing loop has edge cases for, piecewise
- * feeding, and a real Redis DUMP payload's stored CRC. */
+ * feeding, and a real Redis DUMP payload's stored CRC.  How fast it is:
+ * bench/bench_crc64.c (figures, not a test). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include "lib/format/crc64.h"
@@ -78,28 +78,6 @@ static void test_redis_dump_payload_crc(void **state)
 	assert_int_equal(crc64_update(0, payload, 9), stored);
 }
 
-/* Not a pass/fail benchmark (machines differ), but a floor that catches an
- * accidental fall back to a byte-at-a-time loop: 64 MiB must take < 1 s even
- * in a Debug build under load. */
-static void test_throughput_floor(void **state)
-{
-	static uint8_t buf[1 << 20];
-	struct timespec a, b;
-	uint64_t crc = 0;
-	double secs;
-
-	(void)state;
-	memset(buf, 0x5a, sizeof(buf));
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < 64; i++)
-		crc = crc64_update(crc, buf, sizeof(buf));
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	print_message("crc64: 64 MiB in %.3f s (%.0f MB/s), crc %016llx\n", secs,
-		      64.0 * 1048576 / secs / 1e6, (unsigned long long)crc);
-	assert_true(secs < 1.0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,7 +85,6 @@ int main(void)
 		cmocka_unit_test(test_matches_reference_every_length_and_alignment),
 		cmocka_unit_test(test_piecewise_equals_whole),
 		cmocka_unit_test(test_redis_dump_payload_crc),
-		cmocka_unit_test(test_throughput_floor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
