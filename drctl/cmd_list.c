@@ -137,6 +137,13 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			printf("tag          %s\n", json_string_value(json_object_get(m, "tag")));
 		printf("signed by    key %s\n", json_string_value(json_object_get(m, "signing_key_id")));
 		printf("encryption   %s\n", json_string_value(json_object_get(enc, "format")));
+		{
+			/* The age recipients: which identity opens the set. */
+			size_t i;
+			json_t *r;
+			json_array_foreach(json_object_get(enc, "recipients"), i, r)
+				printf("recipient    %s\n", json_string_value(r));
+		}
 		json_object_foreach(json_object_get(m, "components"), name, c) {
 			size_t i;
 			json_t *mem;

@@ -86,7 +86,33 @@ static int hash_object(struct repo *r, const char *name, struct digest *d, struc
 	return sink_close(sink, err);
 }
 
-static void verify_object_quick(struct set_reader *s, json_t *section, json_t *report, json_t *entry)
+/* An error met on an object is a problem of the set only when it proves
+ * the data wrong (EXIT_INTEGRITY): then it is recorded and verifying goes
+ * on.  Anything else (a key, the disk, memory) says nothing about the set:
+ * it stops the verify with its own error, in *stop, and returns -1.
+ * context, when not NULL, starts the message. */
+static int problem_or_stop(json_t *report, const char *subject, const char *context, struct drctl_error *e,
+			   struct drctl_error *stop)
+{
+	if (e->code != EXIT_INTEGRITY) {
+		if (!err_is_set(stop)) {
+			*stop = *e;
+			if (context)
+				err_prefix(stop, "%s", context);
+		}
+		err_clear(e);
+		return -1;
+	}
+	if (context)
+		problem(report, subject, "%s: %s", context, e->message);
+	else
+		problem(report, subject, "%s", e->message);
+	err_clear(e);
+	return 0;
+}
+
+static int verify_object_quick(struct set_reader *s, json_t *section, json_t *report, json_t *entry,
+			       struct drctl_error *err)
 {
 	const char *file = json_string_value(json_object_get(section, "object"));
 	const char *want = json_string_value(json_object_get(section, "object_sha256"));
@@ -99,9 +125,11 @@ static void verify_object_quick(struct set_reader *s, json_t *section, json_t *r
 	json_object_set_new(entry, "object", json_string(name));
 	err_clear(&e);
 	if (hash_object(s->repo, name, &d, &e) != 0) {
-		problem(report, name, "%s", e.message);
 		json_object_set_new(entry, "ok", json_false());
-		return;
+		/* The signed manifest lists it: missing, the set is damaged. */
+		if (e.code == EXIT_NOT_FOUND)
+			e.code = EXIT_INTEGRITY;
+		return problem_or_stop(report, name, NULL, &e, err);
 	}
 	if ((json_int_t)d.bytes != size) {
 		problem(report, name, "%s is %llu bytes, the signed manifest says %lld (truncated or extended)", name,
@@ -114,9 +142,10 @@ static void verify_object_quick(struct set_reader *s, json_t *section, json_t *r
 			  d.sha256_hex);
 		json_object_set_new(entry, "ok", json_true());
 		json_object_set_new(entry, "sha256", json_string(d.sha256_hex));
-		return;
+		return 0;
 	}
 	json_object_set_new(entry, "ok", json_false());
+	return 0;
 }
 
 /* Streams stored as parts (archive_stream.h) are hashed as a whole: the
@@ -227,7 +256,8 @@ static int check_member_data(struct check_ctx *cctx, const struct component *c, 
 	return rc;
 }
 
-static void verify_object_deep(struct set_reader *s, const char *component, json_t *report, json_t *entry)
+static int verify_object_deep(struct set_reader *s, const char *component, json_t *report, json_t *entry,
+			      struct drctl_error *err)
 {
 	const struct component *c = component_find(component);
 	json_t *expected = json_object(), *rec;
@@ -236,17 +266,16 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 	struct check_ctx cctx = { .cfg = s->cfg, .backup_id = s->id };
 	struct stream_check streams = { .md = EVP_MD_CTX_new() };
 	struct drctl_error e;
+	char where[sizeof(o.name) + ARCHIVE_MEMBER_NAME_MAX + 16];
 	size_t i, members = 0;
-	int more, ok = 1, problems_before = (int)json_array_size(json_object_get(report, "problems"));
+	int more = -2, ok = 0, rc = 0, problems_before = (int)json_array_size(json_object_get(report, "problems"));
 
 	err_clear(&e);
 	if (set_reader_open_component(s, component, &o, &e) != 0) {
-		problem(report, component, "%s", e.message);
-		json_object_set_new(entry, "ok", json_false());
-		json_decref(expected);
-		EVP_MD_CTX_free(streams.md);
-		return;
+		rc = problem_or_stop(report, component, NULL, &e, err);
+		goto done;
 	}
+	ok = 1;
 	cctx.section = o.section;
 	json_object_set_new(entry, "object", json_string(o.name));
 	json_array_foreach(json_object_get(o.section, "members"), i, rec)
@@ -266,8 +295,8 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 		if (stream)
 			stream_check_begin(&streams, stream);
 		if (check_member_data(&cctx, c, o.archive, &m, &d, stream ? streams.md : NULL, &e) != 0) {
-			problem(report, m.name, "%s: member %s: %s", o.name, m.name, e.message);
-			err_clear(&e);
+			snprintf(where, sizeof(where), "%s: member %s", o.name, m.name);
+			rc = problem_or_stop(report, m.name, where, &e, err);
 			ok = 0;
 			more = -2;
 			break;
@@ -286,33 +315,33 @@ static void verify_object_deep(struct set_reader *s, const char *component, json
 		}
 	}
 	if (more == -1) {
-		problem(report, o.name, "%s", e.message);
-		err_clear(&e);
+		rc = problem_or_stop(report, o.name, NULL, &e, err);
 		ok = 0;
 	}
-	if (more >= 0 && json_object_size(expected) > 0) {
+	if (rc == 0 && more >= 0 && json_object_size(expected) > 0) {
 		const char *missing = json_object_iter_key(json_object_iter(expected));
 		problem(report, missing, "%s lacks %zu member(s) the manifest lists, e.g. %s", o.name,
 			json_object_size(expected), missing);
 		ok = 0;
 	}
-	if (more >= 0 && c && c->check_finish && c->check_finish(&cctx, &e) != 0) {
-		problem(report, o.name, "%s: %s", o.name, e.message);
-		err_clear(&e);
+	if (rc == 0 && more >= 0 && c && c->check_finish && c->check_finish(&cctx, &e) != 0) {
+		rc = problem_or_stop(report, o.name, o.name, &e, err);
 		ok = 0;
 	}
-	if (more >= 0) {
+	if (rc == 0 && more >= 0) {
 		if (set_reader_finish_component(s, &o, &e) != 0) {
-			problem(report, o.name, "%s", e.message);
+			rc = problem_or_stop(report, o.name, NULL, &e, err);
 			ok = 0;
 		}
 	} else {
 		set_reader_abandon_component(&o);
 	}
-	EVP_MD_CTX_free(streams.md);
 	json_object_set_new(entry, "members_checked", json_integer((json_int_t)members));
+done:
+	EVP_MD_CTX_free(streams.md);
 	json_object_set_new(entry, "ok", json_boolean(ok && (int)json_array_size(json_object_get(report, "problems")) == problems_before));
 	json_decref(expected);
+	return rc;
 }
 
 int verify_run(const struct config *cfg, const char *ref, int deep, json_t *report,
@@ -331,27 +360,38 @@ int verify_run(const struct config *cfg, const char *ref, int deep, json_t *repo
 		goto done;
 	json_object_set_new(report, "backup", json_string(s.id));
 	log_info("verifying backup set %s%s", s.id, deep ? " (deep)" : "");
+	/* Deep verify needs the identity: a key error stops it here, before
+	 * any object is read, and is no verdict on the set. */
+	if (deep && set_reader_load_identities(&s, err) != 0)
+		goto done;
 	if (backup_set_load_sums(s.repo, &s.pk, s.id, &sums, err) != 0)
 		goto done;
 	check_sums(s.manifest, sums, s.id, report);
 	json_object_foreach(json_object_get(s.manifest, "components"), component, section) {
 		json_t *entry = json_pack("{s:s}", "component", component);
 		json_array_append_new(objects, entry);
-		if (deep)
-			verify_object_deep(&s, component, report, entry);
-		else
-			verify_object_quick(&s, section, report, entry);
+		if ((deep ? verify_object_deep(&s, component, report, entry, err)
+			  : verify_object_quick(&s, section, report, entry, err)) != 0)
+			break;
 	}
 	n_problems = json_array_size(problems);
-	json_object_set_new(report, "ok", json_boolean(n_problems == 0));
+	json_object_set_new(report, "ok", json_boolean(n_problems == 0 && !err_is_set(err)));
 	if (n_problems > 0) {
 		json_t *first = json_array_get(problems, 0);
+		/* What stopped the verify after a proven problem is logged; the
+		 * proven problem is the verdict. */
+		if (err_is_set(err)) {
+			log_msg(LOG_ERROR, "verification stopped: %s", err->message);
+			err_clear(err);
+		}
 		err_set(err, EXIT_INTEGRITY, json_string_value(json_object_get(first, "subject")),
 			"do not restore from this set; use another complete set (`drctl list`) and keep this one for investigation",
 			"backup set %s FAILED verification (%zu problem%s); first: %s", s.id, n_problems,
 			n_problems == 1 ? "" : "s", json_string_value(json_object_get(first, "message")));
 		goto done;
 	}
+	if (err_is_set(err))
+		goto done;
 	verify_record_success(cfg, s.id, deep);
 	rc = 0;
 done:

@@ -174,7 +174,7 @@ static int vault_login(struct vault_client *vc, const struct config *cfg, struct
 		if (!jwt_file)
 			jwt_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 		/* Kubernetes mounts the token 0644: it is not refused for its mode. */
-		if (vault_read_small_file(jwt_file, "Kubernetes service account token", 0, &secret, err) != 0)
+		if (vault_read_small_file(jwt_file, "Kubernetes service account token [vault] kubernetes_token_file", 0, &secret, err) != 0)
 			goto done;
 		body = json_pack("{s:s, s:s}", "role", role, "jwt", secret);
 		path = "auth/kubernetes/login";
@@ -186,8 +186,8 @@ static int vault_login(struct vault_client *vc, const struct config *cfg, struct
 			return err_set(err, EXIT_USAGE, "[vault] approle_role_id_file",
 				       "set [vault] approle_role_id_file and approle_secret_id_file (mode 0600)",
 				       "auth_method = approle needs the role_id and secret_id files");
-		if (vault_read_small_file(rid_file, "AppRole role_id", 0, &secret, err) != 0 ||
-		    vault_read_small_file(sid_file, "AppRole secret_id", 1, &secret2, err) != 0)
+		if (vault_read_small_file(rid_file, "AppRole role_id [vault] approle_role_id_file", 0, &secret, err) != 0 ||
+		    vault_read_small_file(sid_file, "AppRole secret_id [vault] approle_secret_id_file", 1, &secret2, err) != 0)
 			goto done;
 		body = json_pack("{s:s, s:s}", "role_id", secret, "secret_id", secret2);
 		path = "auth/approle/login";

@@ -221,8 +221,10 @@ int vault_transit_signer_for_backup(const struct config *cfg, struct minisign_si
 		log_info("wrote the minisign public key of transit key %s (key id %s) to %s", key, id, path);
 		return 0;
 	}
-	if (minisign_load_public_key(path, &have, err) != 0)
+	if (minisign_load_public_key(path, &have, err) != 0) {
+		err_prefix(err, "[signing] public_key_file");
 		return -1;
+	}
 	if (memcmp(have.keyid, pk.keyid, 8) != 0 || memcmp(have.pub, pk.pub, 32) != 0)
 		return err_set(err, EXIT_USAGE, path,
 			       "remove the file (drctl writes the transit key's public key there), or point [signing] public_key_file elsewhere",

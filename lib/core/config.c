@@ -723,8 +723,14 @@ int config_get_secret(const struct config *cfg, const char *section, const char 
 	if (!v)
 		return 0;
 	snprintf(what, sizeof(what), "[%s] %s", section, config_keys[fidx].name);
-	if (keyfile_read(v->cooked, what, 1, CONFIG_SECRET_MAX, &data, &len, err) != 0)
+	if (keyfile_read(v->cooked, what, 1, CONFIG_SECRET_MAX, &data, &len, err) != 0) {
+		char env[96];
+		config_env_name(&config_keys[fidx], env, sizeof(env));
+		if (err->code == EXIT_NOT_FOUND)
+			err_hint(err, "put the secret in %s (mode 0600), or point %s / %s at the file that holds it",
+				 v->cooked, what, env);
 		return -1;
+	}
 	if (memchr(data, '\0', len)) {
 		keyfile_free(data, len);
 		return err_set(err, EXIT_USAGE, v->cooked, NULL, "%s %s contains a NUL byte", what, v->cooked);

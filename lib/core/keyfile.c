@@ -23,6 +23,29 @@ void keyfile_free(char *data, size_t len)
 	}
 }
 
+/* Why a key file did not open is what the error is about: a missing file
+ * (3) is not an unusable one (2), and neither is a disk failure (6). */
+static int keyfile_open_failed(const char *path, const char *what, int errnum, struct drctl_error *err)
+{
+	switch (errnum) {
+	case ENOENT:
+	case ENOTDIR:
+		return err_set_errno(err, EXIT_NOT_FOUND, errnum, path, "check the path in the configuration",
+				     "cannot open %s %s", what, path);
+	case EACCES:
+	case EPERM:
+		return err_set_errno(err, EXIT_USAGE, errnum, path,
+				     "let the user drctl runs as read the file (owner, and mode 0600 for a secret)",
+				     "cannot open %s %s", what, path);
+	case ELOOP:
+	case ENAMETOOLONG:
+		return err_set_errno(err, EXIT_USAGE, errnum, path, "check the path in the configuration",
+				     "cannot open %s %s", what, path);
+	default:
+		return err_set_errno(err, EXIT_IO, errnum, path, NULL, "cannot open %s %s", what, path);
+	}
+}
+
 int keyfile_read(const char *path, const char *what, int secret, size_t max,
 		 char **data, size_t *len, struct drctl_error *err)
 {
@@ -35,15 +58,14 @@ int keyfile_read(const char *path, const char *what, int secret, size_t max,
 	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return err_set_errno(err, errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, errno, path,
-				     errno == ENOENT ? "check the path in the configuration, or run `drctl init` to create keys" : NULL,
-				     "cannot open %s %s", what, path);
+		return keyfile_open_failed(path, what, errno, err);
 	if (fstat(fd, &st) != 0) {
 		err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot stat %s %s", what, path);
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_set(err, EXIT_USAGE, path, NULL, "%s %s is not a regular file", what, path);
+		err_set(err, EXIT_USAGE, path, "point the configuration at the file itself",
+			"%s %s is not a regular file", what, path);
 		goto fail;
 	}
 	if (secret && (st.st_mode & 077)) {

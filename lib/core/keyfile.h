@@ -14,7 +14,10 @@
 
 /* Read a whole file of at most max bytes.  what: "signing key", "age
  * identity", "Redis password"... for messages.  When secret, refuse modes
- * with any group/other bit. */
+ * with any group/other bit.  The error's code is its cause: EXIT_NOT_FOUND
+ * when the file is not there, EXIT_USAGE when it is there but unusable (not
+ * a regular file, readable by others, too large, not readable by drctl),
+ * EXIT_IO when the disk failed. */
 int keyfile_read(const char *path, const char *what, int secret, size_t max,
 		 char **data, size_t *len, struct drctl_error *err);
 /* Wipe and free what keyfile_read returned. */

@@ -497,7 +497,10 @@ static int age_fail(struct age_failure_report *rep, enum age_failure kind, const
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return err_set(rep->err, kind == AGE_NO_MATCH ? EXIT_USAGE : EXIT_INTEGRITY, NULL, hint, "%s: %s",
+	/* No match is about the key (not the one the file was encrypted to),
+	 * not proof that the file is damaged: callers that know more (a signed
+	 * list of recipients) decide. */
+	return err_set(rep->err, kind == AGE_NO_MATCH ? EXIT_NOT_FOUND : EXIT_INTEGRITY, NULL, hint, "%s: %s",
 		       prefix[kind], msg);
 }
 

@@ -28,7 +28,7 @@ struct age_identity {
 /* Why a read failed, for callers and for the official test vectors. */
 enum age_failure {
 	AGE_OK = 0,
-	AGE_NO_MATCH,        /* no identity opens any stanza */
+	AGE_NO_MATCH,        /* no identity opens any stanza (EXIT_NOT_FOUND: a key error) */
 	AGE_HEADER_FAILURE,  /* malformed header */
 	AGE_HMAC_FAILURE,    /* header MAC wrong */
 	AGE_PAYLOAD_FAILURE, /* chunk fails to open, truncated, trailing data */

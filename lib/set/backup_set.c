@@ -78,12 +78,12 @@ static int load_signed(struct repo *r, const struct minisign_public_key *pk, con
 			err->code = EXIT_INTEGRITY;
 		goto fail;
 	}
+	/* minisign_verify calls a signature that does not verify EXIT_INTEGRITY
+	 * itself; anything else it reports (memory) is no verdict on the set. */
 	rc = minisign_verify(pk, *data, *len, sig, siglen, name, NULL, 0, err);
 	free(sig);
-	if (rc != 0) {
-		err->code = EXIT_INTEGRITY;
+	if (rc != 0)
 		goto fail;
-	}
 	return 0;
 fail:
 	free(*data);
@@ -311,6 +311,14 @@ int backup_set_list(struct repo *r, const struct minisign_public_key *pk,
 			continue;
 		}
 		if (backup_set_load_manifest(r, pk, ids[i], &s->manifest, &e) != 0) {
+			/* Invalid only on proof (a signature or format check that
+			 * failed); a manifest that could not be read is no verdict. */
+			if (e.code != EXIT_INTEGRITY) {
+				*err = e;
+				backup_set_list_free(out, out_n);
+				repo_names_free(ids, count);
+				return -1;
+			}
 			s->state = SET_INVALID;
 			snprintf(s->reason, sizeof(s->reason), "%s", e.message);
 			continue;
@@ -331,19 +339,28 @@ int backup_set_resolve(struct repo *r, const struct minisign_public_key *pk, con
 	int rc = -1;
 
 	if (!ref || !strcmp(ref, "latest")) {
+		const struct backup_set_info *invalid = NULL;
+		size_t n_invalid = 0;
 		if (backup_set_list(r, pk, &sets, &n, err) != 0)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && rc != 0; i++) {
 			if (sets[i].state == SET_COMPLETE) {
 				snprintf(id, BACKUP_SET_ID_MAX, "%s", sets[i].id);
 				rc = 0;
-				break;
+			} else if (sets[i].state == SET_INVALID && n_invalid++ == 0) {
+				invalid = &sets[i];
 			}
 		}
-		backup_set_list_free(sets, n);
-		if (rc != 0)
+		/* Sets whose signature fails are a verdict, not an empty repository. */
+		if (rc != 0 && invalid)
+			err_set(err, EXIT_INTEGRITY, invalid->id,
+				"if the sets were signed with another key, point [signing] public_key_file at its public key; otherwise do not trust them (`drctl list` shows each set's state)",
+				"no complete backup set in %s: %zu set%s fail%s verification, the newest (%s): %s", r->description,
+				n_invalid, n_invalid == 1 ? "" : "s", n_invalid == 1 ? "s" : "", invalid->id, invalid->reason);
+		else if (rc != 0)
 			err_set(err, EXIT_NOT_FOUND, r->description, "run `drctl backup` first (and `drctl list` to see what is there)",
 				"no complete backup set in %s", r->description);
+		backup_set_list_free(sets, n);
 		return rc;
 	}
 	if (!backup_set_id_valid(ref))

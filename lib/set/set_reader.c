@@ -24,6 +24,80 @@ int set_reader_encrypted(const struct set_reader *s)
 	return !format || strcmp(format, "none") != 0;
 }
 
+/* 1 when the signed manifest lists the recipient of one of the identities,
+ * 0 when it lists others only, -1 when it lists none to compare with.
+ * first: the first identity's recipient, for messages. */
+static int set_reader_identity_listed(const struct set_reader *s, char first[128])
+{
+	json_t *listed = json_object_get(json_object_get(s->manifest, "encryption"), "recipients"), *r;
+	size_t i;
+
+	first[0] = '\0';
+	if (!json_is_array(listed) || json_array_size(listed) == 0)
+		return -1;
+	for (size_t k = 0; k < s->n_ids; k++) {
+		struct age_recipient recipient;
+		char text[128];
+		age_identity_to_recipient(&s->ids[k], &recipient);
+		age_recipient_format(&recipient, text);
+		if (k == 0)
+			snprintf(first, 128, "%s", text);
+		json_array_foreach(listed, i, r)
+			if (json_is_string(r) && !strcmp(json_string_value(r), text))
+				return 1;
+	}
+	return 0;
+}
+
+int set_reader_load_identities(struct set_reader *s, struct drctl_error *err)
+{
+	const char *path = config_get_path(s->cfg, "encryption", "identity_file");
+	size_t n = json_array_size(json_object_get(json_object_get(s->manifest, "encryption"), "recipients"));
+	char mine[128];
+	int listed;
+
+	if (!set_reader_encrypted(s) || s->ids)
+		return 0;
+	if (keys_load_identities(s->cfg, &s->ids, &s->n_ids, err) != 0)
+		return -1;
+	listed = set_reader_identity_listed(s, mine);
+	s->ids_listed = listed == 1;
+	if (listed != 0)
+		return 0;
+	/* The signed manifest proves the set was encrypted to other keys: this
+	 * identity cannot open it, and that says nothing about the set. */
+	err_set(err, EXIT_NOT_FOUND, path, NULL,
+		"cannot decrypt backup set %s with this identity: [encryption] identity_file %s holds %s%s, "
+		"and the set was encrypted to %zu other recipient%s",
+		s->id, path, mine, s->n_ids > 1 ? " (and others)" : "", n, n == 1 ? "" : "s");
+	err_hint(err, "use the identity of one of the set's recipients (`drctl show %s` lists them): restore it from its "
+		 "off-site copy, or point [encryption] identity_file / DRCTL_ENCRYPTION_IDENTITY_FILE at it; "
+		 "the backup set itself is not known to be damaged", s->id);
+	age_identities_free(s->ids, s->n_ids);
+	s->ids = NULL;
+	s->n_ids = 0;
+	return -1;
+}
+
+/* An age header that no identity opens: with the identity's recipient in
+ * the signed manifest, the object's header was altered (a verdict on the
+ * set); without a list to compare with, it is the key that is in doubt. */
+static void set_reader_no_match(const struct set_reader *s, struct drctl_error *err)
+{
+	if (s->ids_listed) {
+		size_t len = strlen(err->message);
+		snprintf(err->message + len, sizeof(err->message) - len,
+			 ", though the signed manifest lists its recipient: the object's header was altered");
+		err->code = EXIT_INTEGRITY;
+		err_hint(err, "the signed manifest lists this identity as a recipient, so the object's header was altered: "
+			 "restore from another set (`drctl list`) and keep this one for investigation");
+		return;
+	}
+	err_hint(err, "use the identity of one of the set's recipients: restore it from its off-site copy, or point "
+		 "[encryption] identity_file / DRCTL_ENCRYPTION_IDENTITY_FILE at it; the backup set itself is not known "
+		 "to be damaged");
+}
+
 int set_reader_open_component(struct set_reader *s, const char *component, struct object_read *o,
 			      struct drctl_error *err)
 {
@@ -40,9 +114,15 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 		return err_set(err, EXIT_INTEGRITY, s->id, NULL, "the manifest of %s names no valid object for %s",
 			       s->id, component);
 	backup_set_path(s->id, file, o->name, sizeof(o->name));
-	if (set_reader_encrypted(s) && !s->ids && keys_load_identities(s->cfg, &s->ids, &s->n_ids, err) != 0)
+	if (set_reader_load_identities(s, err) != 0)
 		return -1;
 	src = repo_open_read(s->repo, o->name, err);
+	if (!src && err->code == EXIT_NOT_FOUND) {
+		/* The signed manifest says it is there: the set is damaged. */
+		err->code = EXIT_INTEGRITY;
+		err_hint(err, "the signed manifest of %s lists this object: restore from another set (`drctl list`) and keep this one for investigation",
+			 s->id);
+	}
 	if (src)
 		src = digest_source_new(src, &o->digest, err);
 	if (src)
@@ -54,8 +134,7 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 		if (!src) {
 			err_prefix(err, "%s", o->name);
 			if (why == AGE_NO_MATCH)
-				err_hint(err, "the identity in [encryption] identity_file is not a recipient of set %s; use the identity that matches the set's recipients (`drctl show %s`)",
-					 s->id, s->id);
+				set_reader_no_match(s, err);
 		}
 	}
 	/* Decryption and hashing on a worker; decompression and tar here. */

@@ -28,6 +28,7 @@ struct set_reader {
 	json_t *manifest;
 	struct age_identity *ids;
 	size_t n_ids;
+	int ids_listed;         /* the signed manifest lists one of the identities' recipients */
 };
 
 struct object_read {
@@ -40,7 +41,16 @@ struct object_read {
 /* ref: an id or "latest". */
 int set_reader_open(struct set_reader *s, const struct config *cfg, const char *ref,
 		    struct drctl_error *err);
-/* Open one component's object.  Needs the identity when the set is encrypted. */
+/* Load the identity ([encryption] identity_file) when the set is encrypted,
+ * and check it against the recipients the signed manifest lists.  A key
+ * error (missing, unusable, or an identity that is not one of the set's
+ * recipients) is EXIT_NOT_FOUND or EXIT_USAGE and says the set was not
+ * checked; it is never a verdict on the set.  Done once; opening a component
+ * calls it. */
+int set_reader_load_identities(struct set_reader *s, struct drctl_error *err);
+/* Open one component's object.  Needs the identity when the set is encrypted.
+ * An object the signed manifest lists but the repository lacks, or whose age
+ * header the listed identity does not open, is EXIT_INTEGRITY. */
 int set_reader_open_component(struct set_reader *s, const char *component, struct object_read *o,
 			      struct drctl_error *err);
 /* Drain, check size and SHA-256 against the manifest, close. */

@@ -23,9 +23,11 @@ run() {
   OUT=$(cat "$o"); ERR=$(cat "$e"); rm -f "$o" "$e"
 }
 expect_rc() { [ "$RC" = "$1" ] || fail "${2:-command}: exit status $RC, expected $1"; pass_note "${2:-command} exits $1"; }
-expect_out() { echo "$OUT" | grep -Eq -- "$1" || fail "${2:-stdout} should match /$1/"; pass_note "${2:-stdout matches /$1/}"; }
-expect_err() { echo "$ERR" | grep -Eq -- "$1" || fail "${2:-stderr} should match /$1/"; pass_note "${2:-stderr matches /$1/}"; }
-expect_no_err() { if echo "$ERR" | grep -Eq -- "$1"; then fail "${2:-stderr} should not match /$1/"; fi; pass_note "${2:-stderr does not match /$1/}"; }
+# (grep reads a here-string, not a pipe: with pipefail, `echo | grep -q` fails
+# at random when grep exits on an early line while echo still writes.)
+expect_out() { grep -Eq -- "$1" <<<"$OUT" || fail "${2:-stdout} should match /$1/"; pass_note "${2:-stdout matches /$1/}"; }
+expect_err() { grep -Eq -- "$1" <<<"$ERR" || fail "${2:-stderr} should match /$1/"; pass_note "${2:-stderr matches /$1/}"; }
+expect_no_err() { if grep -Eq -- "$1" <<<"$ERR"; then fail "${2:-stderr} should not match /$1/"; fi; pass_note "${2:-stderr does not match /$1/}"; }
 
 # drctl_init_in DIR: a fresh drctl setup (config, keys, repository) in DIR;
 # sets CONF and REPO.
