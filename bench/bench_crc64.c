@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/crc64.h"
+#include "lib/format/crc64.h"
 
 #define MiB (1024u * 1024u)
 

@@ -10,20 +10,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(
-	build-essential cmake pkg-config clang libclang-rt-14-dev
-	libpq-dev postgresql-15 postgresql-client-15
-	libhiredis-dev redis-server
-	libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev libjansson-dev libcmocka-dev
-	age minisign zstd tar coreutils openssl curl jq
-	e2fsprogs util-linux procps psmisc
-)
-# The machine may bring its own Node.js (e.g. from nodesource); Debian's
-# nodejs/npm packages would conflict with it.
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-	echo "install-deps: node $(node --version) and npm $(npm --version) found on PATH; not installing Debian's"
-else
-	PACKAGES+=(nodejs npm)
+# The list, and what each package is for: scripts/packages.txt.
+PACKAGES=()
+while read -r pkg rest; do
+	case $pkg in "" | "#"*) continue ;; esac
+	unless=$(sed -nE 's/.*unless:([^ ]+).*/\1/p' <<<"$rest")
+	# A Node.js that is already there (e.g. from nodesource) brings its own
+	# npm, and Debian's nodejs/npm packages would conflict with it.
+	if [ -n "$unless" ] && command -v "$unless" >/dev/null 2>&1; then
+		continue
+	fi
+	PACKAGES+=("$pkg")
+done <scripts/packages.txt
+if command -v node >/dev/null 2>&1; then
+	echo "install-deps: node $(node --version) found on PATH; not installing Debian's nodejs and npm"
 fi
 
 missing=()
