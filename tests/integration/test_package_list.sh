@@ -104,7 +104,7 @@ for prog in "${!prog_pkg[@]}"; do
 	# program itself is in the versioned folder.
 	if [ "$owner" != "$pkg" ] && [ -x "$PG_LIBDIR/${prog##*/}" ]; then owner=$(pkg_of "$PG_LIBDIR/${prog##*/}") || owner="?"; fi
 	provided_by "$owner" "$pkg" || problems+=("$LIST says $pkg gives program $prog, but $path comes from $owner")
-	sources | grep -v 'scripts/install-deps.sh$' | xargs grep -qw -- "${prog##*/}" ||
+	sources | xargs grep -qw -- "${prog##*/}" ||
 		problems+=("$LIST lists program $prog ($pkg), which nothing in the repository uses: remove it")
 done
 for m in "${!pc_pkg[@]}"; do

@@ -1,0 +1,27 @@
+/*
+ * process: the child processes drctl runs (pg_dump, pg_restore, hooks), and
+ * the stop that SIGINT or SIGTERM asks for.
+ *
+ * A scenario run that is told to stop (Ctrl-C, or SIGTERM from Kubernetes
+ * when a Job is deleted) must stop the child it is waiting for, journal that
+ * it stopped, and leave the run resumable.  Children are tracked here when
+ * they are started, so the signal handler can pass the signal on to them
+ * (kill() is async-signal-safe), and long waits (a rollout, a restore)
+ * check process_stop_requested() between polls.
+ */
+#ifndef DRCTL_CORE_PROCESS_H
+#define DRCTL_CORE_PROCESS_H
+
+#include <sys/types.h>
+
+/* Remember / forget a running child. */
+void process_track(pid_t pid);
+void process_untrack(pid_t pid);
+
+/* Install SIGINT and SIGTERM handlers that record the signal and pass it on
+ * to every tracked child. */
+void process_catch_stop_signals(void);
+/* 0, or the signal that asked drctl to stop (SIGINT, SIGTERM). */
+int process_stop_requested(void);
+
+#endif
