@@ -27,6 +27,8 @@ static const struct command {
 	{ "restore", cmd_restore, "restore one component from a set" },
 	{ "prune", cmd_prune, "remove incomplete sets (debris of interrupted backups)" },
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
+	{ "scenario", cmd_scenario, "the disaster scenarios: list, plan, run, resume, status, abort" },
+	{ "health", cmd_health, "check PostgreSQL, Redis, Vault and the agents" },
 };
 
 static void usage(FILE *out)

@@ -25,6 +25,12 @@ extern const struct opt_spec postgres_restore_option_table[];
 int postgres_configured(const struct config *cfg);
 int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
+/* Take the fingerprints of `database` (exact row counts, sequence values)
+ * and compare them with `want` (a manifest's); every difference is logged,
+ * report gets {"fingerprints": {"tables", "sequences", "differences"}}, and
+ * a difference is EXIT_INTEGRITY. */
+int postgres_check_fingerprints(const struct config *cfg, json_t *want, const char *database, json_t *report,
+				struct drctl_error *err);
 int postgres_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
 			  struct drctl_error *err);
 int postgres_check_finish(struct check_ctx *ctx, struct drctl_error *err);

@@ -354,11 +354,12 @@ done:
 
 /* --- the database ---------------------------------------------------------------- */
 
-static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *err)
+int postgres_check_fingerprints(const struct config *cfg, json_t *want, const char *database, json_t *report,
+				struct drctl_error *err)
 {
-	json_t *want = json_object_get(p->entry, "fingerprints"), *got = NULL, *diffs = json_array();
+	json_t *got = NULL, *diffs = json_array();
 	double t0 = now_seconds();
-	PGconn *c = pg_connect(p->ctx->cfg, p->staging, err), *helper = NULL;
+	PGconn *c = pg_connect(cfg, database, err), *helper = NULL;
 	size_t n;
 	int rc = -1;
 
@@ -369,12 +370,12 @@ static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *e
 		 * they still run, on one. */
 		struct drctl_error ignored;
 		err_clear(&ignored);
-		helper = pg_connect(p->ctx->cfg, p->staging, &ignored);
+		helper = pg_connect(cfg, database, &ignored);
 	}
 	if (pg_fingerprint_take(c, helper, &got, err) != 0)
 		goto done;
 	n = pg_fingerprint_compare(want, got, diffs);
-	json_object_set_new(p->ctx->report, "fingerprints",
+	json_object_set_new(report, "fingerprints",
 			    json_pack("{s:I, s:I, s:O}", "tables", (json_int_t)json_array_size(json_object_get(want, "tables")),
 				      "sequences", (json_int_t)json_array_size(json_object_get(want, "sequences")),
 				      "differences", diffs));
@@ -391,10 +392,10 @@ static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *e
 			free(a);
 		}
 		d = json_array_get(diffs, 0);
-		err_set(err, EXIT_INTEGRITY, p->staging,
+		err_set(err, EXIT_INTEGRITY, database,
 			"inspect the restored database (it was kept, and nothing was swapped or renamed); drop it with `dropdb` when done, and try another backup set (`drctl list`)",
 			"restored database %s differs from the backup's fingerprints in %zu place(s), first %s %s",
-			p->staging, n, json_string_value(json_object_get(d, "kind")),
+			database, n, json_string_value(json_object_get(d, "kind")),
 			json_string_value(json_object_get(d, "object")));
 		goto done;
 	}
@@ -411,43 +412,27 @@ done:
 	return rc;
 }
 
-/* Old out of the way (kept), new into its name.  Sessions that reconnect in
- * between make the rename fail; it is retried a few times. */
+static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *err)
+{
+	return postgres_check_fingerprints(p->ctx->cfg, json_object_get(p->entry, "fingerprints"), p->staging,
+					   p->ctx->report, err);
+}
+
+/* Old out of the way (kept), new into its name, in one transaction. */
 static int swap_in(struct pg_restore_plan *p, struct drctl_error *err)
 {
-	struct drctl_error e;
-	int terminated = 0, total = 0;
+	int terminated = 0;
 
-	for (int attempt = 0;; attempt++) {
-		err_clear(&e);
-		if (pg_database_terminate_sessions(p->control, p->target, &terminated, err) != 0)
-			return -1;
-		total += terminated;
-		if (pg_database_rename(p->control, p->target, p->replaced, &e) == 0)
-			break;
-		if (attempt == 20) {
-			*err = e;
-			err_hint(err, "stop the clients of %s (the agents) and run the restore again; the restored copy %s was kept and %s is unchanged",
-				 p->target, p->staging, p->target);
-			return -1;
-		}
-		usleep(250000);
-	}
-	if (pg_database_rename(p->control, p->staging, p->target, err) != 0) {
-		struct drctl_error back;
-		err_clear(&back);
-		if (pg_database_rename(p->control, p->replaced, p->target, &back) == 0)
-			err_hint(err, "%s was put back under its name; the restored copy is %s", p->target, p->staging);
-		else
-			err_hint(err, "URGENT: the original database is now named %s; rename it back with ALTER DATABASE \"%s\" RENAME TO \"%s\"",
-				 p->replaced, p->replaced, p->target);
+	if (pg_database_swap(p->control, p->target, p->staging, p->replaced, &terminated, err) != 0) {
+		err_hint(err, "stop the clients of %s (the agents) and run the restore again; the restored copy %s was kept and %s is unchanged",
+			 p->target, p->staging, p->target);
 		return -1;
 	}
 	log_info("swapped: %s is the restored database; the previous one is kept as %s (%d sessions terminated)", p->target,
-		 p->replaced, total);
+		 p->replaced, terminated);
 	json_object_set_new(p->ctx->report, "swap",
 			    json_pack("{s:s, s:s, s:i}", "replaced_database_kept_as", p->replaced, "restored_from", p->staging,
-				      "sessions_terminated", total));
+				      "sessions_terminated", terminated));
 	return 0;
 }
 

@@ -61,7 +61,7 @@ int redis_configured(const struct config *cfg)
 	/* The built-in default URL alone does not make Redis part of every
 	 * backup; an explicit [redis] url (or DRCTL_REDIS_URL) does. */
 	const char *url = config_get(cfg, "redis", "url");
-	return url && *url && strcmp(url, "redis://127.0.0.1:6379") != 0;
+	return url && *url && config_is_set(cfg, "redis", "url");
 }
 
 static int take_on_aux(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,

@@ -93,6 +93,11 @@ int pg_database_exists(PGconn *c, const char *name, int *exists, struct drctl_er
 int pg_database_create(PGconn *c, const char *name, json_t *props, struct drctl_error *err);
 int pg_database_rename(PGconn *c, const char *from, const char *to, struct drctl_error *err);
 int pg_database_drop(PGconn *c, const char *name, struct drctl_error *err);
+/* `target` becomes `kept_as` and `replacement` becomes `target` in one
+ * transaction (lib/clients/pg_swap.c), after terminating the sessions on
+ * both; *terminated counts them. */
+int pg_database_swap(PGconn *c, const char *target, const char *replacement, const char *kept_as, int *terminated,
+		     struct drctl_error *err);
 /* pg_terminate_backend for every other session on the database. */
 int pg_database_terminate_sessions(PGconn *c, const char *name, int *terminated, struct drctl_error *err);
 /* encoding, collate, ctype, owner of the connection's database. */

@@ -649,6 +649,14 @@ const char *config_get(const struct config *cfg, const char *section, const char
 	return v ? v->raw : NULL;
 }
 
+int config_is_set(const struct config *cfg, const char *section, const char *key)
+{
+	int idx = config_key_index(section, key);
+	const struct config_value *v = config_top(cfg, idx);
+
+	return v && v != &cfg->values[idx][LAYER_DEFAULT];
+}
+
 int config_get_int(const struct config *cfg, const char *section, const char *key, long *out)
 {
 	const char *v = config_get(cfg, section, key);

@@ -46,6 +46,8 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 
 /* The effective value (flag, env, file, then default), or NULL when unset. */
 const char *config_get(const struct config *cfg, const char *section, const char *key);
+/* Was the key given (file, environment, flag), rather than its default? */
+int config_is_set(const struct config *cfg, const char *section, const char *key);
 int config_get_int(const struct config *cfg, const char *section, const char *key, long *out);
 int config_get_bool(const struct config *cfg, const char *section, const char *key);
 /* A path value, resolved against the config file's folder when relative.

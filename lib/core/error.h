@@ -22,6 +22,7 @@ enum drctl_exit {
 	EXIT_INTEGRITY = 4,    /* a signature, hash or format check failed: data is not trusted */
 	EXIT_LOCKED = 5,       /* another drctl holds the repository lock */
 	EXIT_IO = 6,           /* storage or network I/O failed (disk full, unwritable, connection) */
+	EXIT_WAITING = 7,      /* a scenario run waits at a gate: a person acts, then resume --confirm */
 };
 
 struct drctl_error {

@@ -1,8 +1,17 @@
 #include "lib/core/process.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #define TRACKED_MAX 64
 
@@ -49,4 +58,94 @@ void process_catch_stop_signals(void)
 int process_stop_requested(void)
 {
 	return (int)stop_signal;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read the child's stdout until it closes or the deadline passes. */
+static int collect_output(int fd, double deadline, char *out, size_t cap)
+{
+	size_t used = 0;
+	char sink[4096];
+
+	for (;;) {
+		double left = deadline - mono_now();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			return -1;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR) {
+			if (stop_signal)
+				return -1;
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		if (out && used + 1 < cap)
+			n = read(fd, out + used, cap - 1 - used);
+		else
+			n = read(fd, sink, sizeof(sink));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		if (out && used + 1 < cap)
+			used += (size_t)n;
+		if (out)
+			out[used] = '\0';
+	}
+}
+
+int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
+		struct drctl_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	int pipefd[2], status = 0, e, timed_out;
+	pid_t pid;
+
+	if (out && cap)
+		out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (e != 0) {
+		close(pipefd[0]);
+		return err_set_errno(err, e == ENOENT ? EXIT_USAGE : EXIT_FAILED, e, what,
+				     "check the command's first word: a program on PATH or a full path",
+				     "cannot run %s (%s)", what, argv[0]);
+	}
+	process_track(pid);
+	timed_out = collect_output(pipefd[0], mono_now() + timeout, out, cap) != 0;
+	close(pipefd[0]);
+	if (timed_out)
+		kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	process_untrack(pid);
+	if (stop_signal)
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was stopped", what, argv[0]);
+	if (timed_out)
+		return err_set(err, EXIT_FAILED, what, "make the command finish sooner, or raise the timeout",
+			       "%s (%s) did not finish within %.0f s and was stopped", what, argv[0], timeout);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status))
+			return err_set(err, EXIT_FAILED, what, "its own messages are above", "%s (%s) failed with exit status %d",
+				       what, argv[0], WEXITSTATUS(status));
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
+			       WTERMSIG(status));
+	}
+	return 0;
 }

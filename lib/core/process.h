@@ -12,7 +12,10 @@
 #ifndef DRCTL_CORE_PROCESS_H
 #define DRCTL_CORE_PROCESS_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+#include "lib/core/error.h"
 
 /* Remember / forget a running child. */
 void process_track(pid_t pid);
@@ -23,5 +26,12 @@ void process_untrack(pid_t pid);
 void process_catch_stop_signals(void);
 /* 0, or the signal that asked drctl to stop (SIGINT, SIGTERM). */
 int process_stop_requested(void);
+
+/* Run argv (no shell; argv[0] found on PATH) to its end, at most timeout
+ * seconds, with stdout into out (NUL-terminated, at most cap - 1 bytes; the
+ * rest is read and dropped) when out is not NULL; stderr is passed through.
+ * what: "[agents] stop_command", for messages.  0 when it exited 0. */
+int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
+		struct drctl_error *err);
 
 #endif

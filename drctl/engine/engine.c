@@ -1,0 +1,638 @@
+/*
+ * engine: the one step runner every scenario uses (see engine.h).
+ *
+ * Everything a run knows is in its journal: engine_resume rebuilds the run
+ * (its options, its facts, the state of each step) by replaying the records,
+ * then drives the steps from the first one that is not done.  Status and
+ * reports are computed from the same records (run_state.c), so what the
+ * operator reads is what the journal says, never a copy kept elsewhere.
+ */
+#include "drctl/engine/engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drctl/engine/engine_lock.h"
+#include "drctl/engine/journal.h"
+#include "drctl/engine/run_state.h"
+#include "lib/core/fsutil.h"
+#include "lib/core/log.h"
+#include "lib/core/process.h"
+
+struct run {
+	const struct config *cfg;
+	const struct scenario *s;
+	char id[RUN_ID_MAX];
+	char dir[PATH_MAX];
+	struct journal *journal;
+	json_t *records; /* every record, replayed and appended */
+	json_t *facts;
+	json_t *options;
+	void *ctx;
+	const char *step; /* the step being driven, for notes */
+};
+
+static const struct scenario *const *known_scenarios;
+static size_t n_known_scenarios;
+
+void engine_use_scenarios(const struct scenario *const *list, size_t n)
+{
+	known_scenarios = list;
+	n_known_scenarios = n;
+}
+
+static const struct scenario *lookup_scenario(const char *name)
+{
+	if (!known_scenarios)
+		return scenario_find(name);
+	for (size_t i = 0; i < n_known_scenarios; i++)
+		if (!strcmp(known_scenarios[i]->name, name))
+			return known_scenarios[i];
+	return NULL;
+}
+
+/* --- what steps use ------------------------------------------------------ */
+
+const struct config *run_config(const struct run *r)
+{
+	return r->cfg;
+}
+
+const char *run_id(const struct run *r)
+{
+	return r->id;
+}
+
+json_t *run_fact(const struct run *r, const char *key)
+{
+	return json_object_get(r->facts, key);
+}
+
+const char *run_fact_string(const struct run *r, const char *key)
+{
+	return json_string_value(json_object_get(r->facts, key));
+}
+
+void *run_context(const struct run *r)
+{
+	return r->ctx;
+}
+
+void run_set_context(struct run *r, void *ctx)
+{
+	r->ctx = ctx;
+}
+
+const char *run_option(const struct run *r, const char *key)
+{
+	return json_string_value(json_object_get(r->options, key));
+}
+
+static int record(struct run *r, json_t *rec, struct drctl_error *err)
+{
+	if (journal_append(r->journal, rec, err) != 0) {
+		json_decref(rec);
+		return -1;
+	}
+	json_array_append_new(r->records, rec);
+	return 0;
+}
+
+static int record_step(struct run *r, const char *step, const char *event, json_t *extra, struct drctl_error *err)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s}", "type", "step", "step", step, "event", event);
+	if (extra) {
+		json_object_update(rec, extra);
+		json_decref(extra);
+	}
+	return record(r, rec, err);
+}
+
+int run_set_fact(struct run *r, const char *key, json_t *value, struct drctl_error *err)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:O}", "type", "fact", "key", key, "value", value);
+	if (record(r, rec, err) != 0) {
+		json_decref(value);
+		return -1;
+	}
+	json_object_set_new(r->facts, key, value);
+	return 0;
+}
+
+void run_note(struct run *r, const char *fmt, ...)
+{
+	char text[1024];
+	struct drctl_error e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_info("%s", text);
+	err_clear(&e);
+	if (record(r, json_pack("{s:s, s:s?, s:s}", "type", "note", "step", r->step, "text", text), &e) != 0)
+		log_warn("could not journal a note: %s", e.message);
+}
+
+/* --- runs on disk -------------------------------------------------------- */
+
+static const char *state_dir(const struct config *cfg)
+{
+	return config_get_path(cfg, "state", "dir");
+}
+
+static int run_dir(const struct config *cfg, const char *id, char *out, size_t cap, struct drctl_error *err)
+{
+	const char *sd = state_dir(cfg);
+	if (!sd)
+		return err_set(err, EXIT_USAGE, "[state] dir", "set [state] dir to a folder that outlives the process",
+			       "no state folder is configured");
+	if (strchr(id, '/') || strstr(id, ".."))
+		return err_set(err, EXIT_USAGE, id, "`drctl scenario status` lists the runs", "\"%s\" is not a run id", id);
+	if ((size_t)snprintf(out, cap, "%s/runs/%s", sd, id) >= cap)
+		return err_set(err, EXIT_USAGE, id, NULL, "state folder path too long");
+	return 0;
+}
+
+static void new_run_id(const char *scenario, char out[RUN_ID_MAX])
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned char rnd[2] = { 0 };
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd))
+			rnd[0] = (unsigned char)getpid();
+		fclose(f);
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, RUN_ID_MAX, "%s-%s-%02x%02x", stamp, scenario, rnd[0], rnd[1]);
+}
+
+static void run_free(struct run *r)
+{
+	if (r->s && r->s->close && r->ctx)
+		r->s->close(r);
+	journal_close(r->journal);
+	json_decref(r->records);
+	json_decref(r->facts);
+	json_decref(r->options);
+}
+
+/* Rebuild a run from its records. */
+static int run_replay(struct run *r, struct drctl_error *err)
+{
+	json_t *first = json_array_get(r->records, 0), *rec;
+	size_t i;
+
+	if (!first || strcmp(json_string_value(json_object_get(first, "type")) ?: "", "run") != 0)
+		return err_set(err, EXIT_INTEGRITY, r->dir, "keep the folder for investigation and start a new run",
+			       "the journal of run %s does not start with its run record", r->id);
+	r->s = lookup_scenario(json_string_value(json_object_get(first, "scenario")) ?: "");
+	if (!r->s)
+		return err_set(err, EXIT_USAGE, r->id, "run it with the drctl that started it",
+			       "run %s is of scenario \"%s\", which this drctl does not know", r->id,
+			       json_string_value(json_object_get(first, "scenario")));
+	r->options = json_incref(json_object_get(first, "options"));
+	if (!r->options)
+		r->options = json_object();
+	json_array_foreach(r->records, i, rec)
+		if (!strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "fact"))
+			json_object_set(r->facts, json_string_value(json_object_get(rec, "key")),
+					json_object_get(rec, "value"));
+	return 0;
+}
+
+static int run_open(struct run *r, const struct config *cfg, const char *id, struct drctl_error *err)
+{
+	char path[PATH_MAX + 16];
+	int torn = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->facts = json_object();
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (run_dir(cfg, id, r->dir, sizeof(r->dir), err) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/journal", r->dir);
+	if (journal_open(&r->journal, path, &r->records, &torn, err) != 0) {
+		if (err->code == EXIT_NOT_FOUND)
+			err_hint(err, "`drctl scenario status` lists the runs; %s is not one of them", id);
+		return -1;
+	}
+	return run_replay(r, err);
+}
+
+/* --- driving the steps --------------------------------------------------- */
+
+enum drive_outcome { DRIVE_DONE, DRIVE_WAITING, DRIVE_FAILED, DRIVE_STOPPED };
+
+static json_t *error_json(const struct drctl_error *e)
+{
+	return json_pack("{s:i, s:s, s:s, s:s}", "code", e->code ? e->code : EXIT_FAILED, "message", e->message,
+			 "subject", e->subject, "hint", e->hint);
+}
+
+/* A step failed: journal it with what the platform looks like now. */
+static void step_failed(struct run *r, const struct step *st, struct drctl_error *err)
+{
+	struct drctl_error e;
+	json_t *lines = json_array();
+
+	if (r->s->describe_failure)
+		r->s->describe_failure(r, st->name, lines);
+	err_clear(&e);
+	if (record_step(r, st->name, "failed", json_pack("{s:o, s:o}", "error", error_json(err), "platform", lines),
+			&e) != 0)
+		log_warn("could not journal the failure of step %s: %s", st->name, e.message);
+}
+
+static int step_stopped(struct run *r, const struct step *st, struct drctl_error *err)
+{
+	int sig = process_stop_requested();
+	struct drctl_error e;
+
+	err_clear(&e);
+	record_step(r, st->name, "stopped", json_pack("{s:i}", "signal", sig), &e);
+	err_clear(err);
+	err_set(err, sig == SIGINT ? 130 : 143, r->id, NULL, "run %s stopped by %s during step %s; nothing more was done",
+		r->id, sig == SIGINT ? "SIGINT" : "SIGTERM", st->name);
+	err_hint(err, "the run is resumable: `drctl scenario resume %s` re-checks step %s and goes on", r->id, st->name);
+	return DRIVE_STOPPED;
+}
+
+static int drive_gate(struct run *r, const struct step *st, const char *state, const char *confirm,
+		      struct drctl_error *err)
+{
+	char what[2048] = "";
+
+	if (confirm && !strcmp(confirm, st->name)) {
+		if (record_step(r, st->name, "confirmed", NULL, err) != 0 || record_step(r, st->name, "done", NULL, err) != 0)
+			return DRIVE_FAILED;
+		log_info("step %s confirmed", st->name);
+		return DRIVE_DONE;
+	}
+	if (st->instructions)
+		st->instructions(r, what, sizeof(what));
+	if (strcmp(state, "waiting") != 0 && record_step(r, st->name, "waiting", json_pack("{s:s}", "do", what), err) != 0)
+		return DRIVE_FAILED;
+	fprintf(stderr, "\nrun %s is waiting at step %s: %s\n\n%s\n\nwhen that is done: drctl scenario resume %s --confirm %s\n",
+		r->id, st->name, st->summary, what, r->id, st->name);
+	return DRIVE_WAITING;
+}
+
+static int drive_step(struct run *r, const struct step *st, struct drctl_error *err)
+{
+	double started = now_seconds();
+	int present = 0;
+
+	r->step = st->name;
+	log_info("step %s: %s", st->name, st->summary);
+	if (record_step(r, st->name, "start", NULL, err) != 0)
+		return DRIVE_FAILED;
+	if (st->check) {
+		present = st->check(r, err);
+		if (process_stop_requested())
+			return step_stopped(r, st, err);
+		if (present < 0)
+			goto failed;
+		if (present && record_step(r, st->name, "present", NULL, err) != 0)
+			return DRIVE_FAILED;
+		if (present)
+			log_info("step %s: already done, not acting again", st->name);
+	}
+	if (!present && st->act(r, err) != 0) {
+		if (process_stop_requested())
+			return step_stopped(r, st, err);
+		goto failed;
+	}
+	if (process_stop_requested())
+		return step_stopped(r, st, err);
+	if (st->verify && st->verify(r, err) != 0)
+		goto failed;
+	if (record_step(r, st->name, "done", json_pack("{s:f}", "seconds", now_seconds() - started), err) != 0)
+		return DRIVE_FAILED;
+	return DRIVE_DONE;
+failed:
+	err_prefix(err, "step %s", st->name);
+	step_failed(r, st, err);
+	return DRIVE_FAILED;
+}
+
+/* From the first step that is not done to the end, a gate or a failure. */
+static int drive(struct run *r, const char *confirm, struct drctl_error *err)
+{
+	json_t *states = run_state_steps(r->s, r->records);
+	int outcome = DRIVE_DONE;
+
+	if (confirm) {
+		const char *waiting = run_state_waiting_step(states);
+		if (!waiting || strcmp(waiting, confirm) != 0) {
+			err_set(err, EXIT_USAGE, confirm, NULL, "run %s is not waiting at step %s%s%s", r->id, confirm,
+				waiting ? "; it waits at " : "", waiting ? waiting : "");
+			err_hint(err, "`drctl scenario status %s` shows where it stands", r->id);
+			json_decref(states);
+			return DRIVE_FAILED;
+		}
+	}
+	process_catch_stop_signals();
+	for (size_t i = 0; i < r->s->n_steps && outcome == DRIVE_DONE; i++) {
+		const struct step *st = &r->s->steps[i];
+		const char *state = json_string_value(json_object_get(json_object_get(states, st->name), "state"));
+		if (!strcmp(state, "done"))
+			continue;
+		outcome = st->kind == STEP_GATE ? drive_gate(r, st, state, confirm, err) : drive_step(r, st, err);
+	}
+	json_decref(states);
+	if (outcome == DRIVE_DONE) {
+		struct drctl_error e;
+		err_clear(&e);
+		if (record(r, json_pack("{s:s, s:s}", "type", "end", "outcome", "done"), &e) != 0)
+			log_warn("could not journal the end of run %s: %s", r->id, e.message);
+	}
+	return outcome;
+}
+
+/* The run's status and report, after it stopped for whatever reason. */
+static json_t *finish(struct run *r)
+{
+	json_t *status = run_state_summary(r->s, r->id, r->records);
+	char dir[PATH_MAX];
+	struct drctl_error e;
+
+	snprintf(dir, sizeof(dir), "%s", r->dir);
+	err_clear(&e);
+	if (run_report_write(status, dir, &e) != 0)
+		log_warn("could not write the report of run %s: %s", r->id, e.message);
+	return status;
+}
+
+static int attach_and_drive(struct run *r, const char *command, const struct engine_options *o, json_t **out,
+			    struct drctl_error *err)
+{
+	char host[256] = "?";
+	int outcome;
+
+	gethostname(host, sizeof(host) - 1);
+	if (record(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "attach", "command", command, "host", host, "pid",
+				(json_int_t)getpid()),
+		   err) != 0)
+		return -1;
+	if (r->s->open && r->s->open(r, err) != 0) {
+		err_prefix(err, "run %s", r->id);
+		*out = finish(r);
+		return -1;
+	}
+	outcome = drive(r, o ? o->confirm : NULL, err);
+	*out = finish(r);
+	if (outcome == DRIVE_FAILED && !err_is_set(err))
+		err_set(err, EXIT_FAILED, r->id, NULL, "run %s failed", r->id);
+	if (outcome == DRIVE_FAILED && err->hint[0] == '\0')
+		err_hint(err, "fix the cause, then `drctl scenario resume %s`", r->id);
+	if (outcome == DRIVE_FAILED)
+		log_warn("run %s stopped at a failure; it is resumable: drctl scenario resume %s", r->id, r->id);
+	return outcome == DRIVE_DONE || outcome == DRIVE_WAITING ? 0 : -1;
+}
+
+int engine_run(const struct config *cfg, const struct scenario *s, const struct engine_options *o, json_t **out,
+	       struct drctl_error *err)
+{
+	struct run r;
+	struct engine_lock lock = { .fd = -1 };
+	char path[PATH_MAX + 16], host[256] = "?";
+	int rc = -1;
+
+	*out = NULL;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.s = s;
+	r.facts = json_object();
+	r.records = json_array();
+	r.options = json_pack("{s:s}", "backup", o && o->backup ? o->backup : "latest");
+	new_run_id(s->name, r.id);
+	if (run_dir(cfg, r.id, r.dir, sizeof(r.dir), err) != 0)
+		goto done;
+	if (engine_lock_take(&lock, state_dir(cfg), r.id, o ? o->steal : 0, err) != 0)
+		goto done;
+	if (fs_mkdir_p(r.dir, 0700, "check [state] dir", err) != 0)
+		goto done;
+	snprintf(path, sizeof(path), "%s/journal", r.dir);
+	if (journal_create(&r.journal, path, err) != 0)
+		goto done;
+	gethostname(host, sizeof(host) - 1);
+	if (record(&r, json_pack("{s:s, s:s, s:s, s:O}", "type", "run", "run", r.id, "scenario", s->name, "options",
+				 r.options),
+		   err) != 0)
+		goto done;
+	log_info("run %s of scenario %s (journal %s)", r.id, s->name, path);
+	rc = attach_and_drive(&r, "run", o, out, err);
+done:
+	engine_lock_release(&lock);
+	run_free(&r);
+	return rc;
+}
+
+int engine_resume(const struct config *cfg, const char *id, const struct engine_options *o, json_t **out,
+		  struct drctl_error *err)
+{
+	struct run r;
+	struct engine_lock lock = { .fd = -1 };
+	json_t *status;
+	const char *state;
+	int rc = -1;
+
+	*out = NULL;
+	if (engine_lock_take(&lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0)
+		return -1;
+	if (run_open(&r, cfg, id, err) != 0)
+		goto done;
+	status = run_state_summary(r.s, r.id, r.records);
+	state = json_string_value(json_object_get(status, "state"));
+	if (!strcmp(state, "done") || !strcmp(state, "aborted")) {
+		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state);
+		err_hint(err, "its report: %s/report.md; start a new run with `drctl scenario run %s`", r.dir, r.s->name);
+		*out = status;
+		goto done;
+	}
+	json_decref(status);
+	log_info("resuming run %s of scenario %s", id, r.s->name);
+	rc = attach_and_drive(&r, "resume", o, out, err);
+done:
+	engine_lock_release(&lock);
+	run_free(&r);
+	return rc;
+}
+
+int engine_abort(const struct config *cfg, const char *id, const struct engine_options *o, json_t **out,
+		 struct drctl_error *err)
+{
+	struct run r;
+	struct engine_lock lock = { .fd = -1 };
+	json_t *status;
+	int rc = -1;
+
+	*out = NULL;
+	if (engine_lock_take(&lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0)
+		return -1;
+	if (run_open(&r, cfg, id, err) != 0)
+		goto done;
+	status = run_state_summary(r.s, r.id, r.records);
+	if (!strcmp(json_string_value(json_object_get(status, "state")), "done")) {
+		err_set(err, EXIT_USAGE, id, NULL, "run %s is done; there is nothing to abort", id);
+		*out = status;
+		goto done;
+	}
+	json_decref(status);
+	if (record(&r, json_pack("{s:s, s:s}", "type", "end", "outcome", "aborted"), err) != 0)
+		goto done;
+	log_warn("run %s aborted: the platform is left as it stands (see the report)", id);
+	*out = finish(&r);
+	rc = 0;
+done:
+	engine_lock_release(&lock);
+	run_free(&r);
+	return rc;
+}
+
+int engine_plan(const struct config *cfg, const struct scenario *s, const struct engine_options *o, json_t **out,
+		struct drctl_error *err)
+{
+	struct run r;
+	json_t *steps = json_array();
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.s = s;
+	r.facts = json_object();
+	r.records = json_array();
+	r.options = json_pack("{s:s}", "backup", o && o->backup ? o->backup : "latest");
+	snprintf(r.id, sizeof(r.id), "(plan)");
+	if (s->open && s->open(&r, err) != 0) {
+		run_free(&r);
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_steps; i++) {
+		const struct step *st = &s->steps[i];
+		json_t *touches = json_array();
+		struct drctl_error e;
+		err_clear(&e);
+		if (st->plan && st->plan(&r, touches, &e) != 0)
+			json_array_append_new(touches, json_sprintf("(cannot tell: %s)", e.message));
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:o}", "name", st->name, "summary", st->summary,
+						       "kind", st->kind == STEP_GATE ? "gate" : "action", "touches",
+						       touches));
+	}
+	*out = json_pack("{s:s, s:s, s:o}", "scenario", s->name, "summary", s->summary, "steps", steps);
+	run_free(&r);
+	return rc;
+}
+
+int engine_status(const struct config *cfg, const char *id, json_t **out, struct drctl_error *err)
+{
+	char newest[RUN_ID_MAX] = "";
+	struct run r;
+	int rc;
+
+	*out = NULL;
+	if (!id) {
+		json_t *runs;
+		if (engine_list_runs(cfg, &runs, err) != 0)
+			return -1;
+		if (json_array_size(runs) == 0) {
+			json_decref(runs);
+			return err_set(err, EXIT_NOT_FOUND, "scenario runs", "start one with `drctl scenario run NAME`",
+				       "no scenario run has been started with this state folder");
+		}
+		snprintf(newest, sizeof(newest), "%s", json_string_value(json_object_get(json_array_get(runs, 0), "run")));
+		json_decref(runs);
+		id = newest;
+	}
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.facts = json_object();
+	snprintf(r.id, sizeof(r.id), "%s", id);
+	rc = run_dir(cfg, id, r.dir, sizeof(r.dir), err);
+	if (rc == 0) {
+		char path[PATH_MAX + 16];
+		int torn = 0;
+		snprintf(path, sizeof(path), "%s/journal", r.dir);
+		rc = journal_read(path, &r.records, &torn, err);
+		if (rc != 0 && err->code == EXIT_NOT_FOUND)
+			err_hint(err, "`drctl scenario status` without a run shows the newest; runs are in %s/runs",
+				 state_dir(cfg));
+		if (rc == 0 && torn)
+			log_warn("the last record of run %s's journal is torn (a crash while it was written); it is ignored",
+				 id);
+	}
+	if (rc == 0)
+		rc = run_replay(&r, err);
+	if (rc == 0) {
+		*out = run_state_summary(r.s, r.id, r.records);
+		json_object_set_new(*out, "facts", json_deep_copy(r.facts));
+	}
+	run_free(&r);
+	return rc;
+}
+
+int engine_list_runs(const struct config *cfg, json_t **out, struct drctl_error *err)
+{
+	char dir[PATH_MAX];
+	const char *sd = state_dir(cfg);
+	json_t *runs = json_array();
+	DIR *d;
+	struct dirent *e;
+
+	*out = runs;
+	if (!sd)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/runs", sd);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : err_set_errno(err, EXIT_IO, errno, dir, NULL, "cannot read %s", dir);
+	while ((e = readdir(d))) {
+		json_t *status = NULL;
+		struct drctl_error ignore;
+		if (e->d_name[0] == '.')
+			continue;
+		err_clear(&ignore);
+		if (engine_status(cfg, e->d_name, &status, &ignore) != 0) {
+			json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "run", e->d_name, "state", "unreadable",
+							      "error", ignore.message));
+			continue;
+		}
+		json_array_append_new(runs, json_pack("{s:s, s:O, s:O, s:O}", "run", e->d_name, "scenario",
+						      json_object_get(status, "scenario"), "state",
+						      json_object_get(status, "state"), "started",
+						      json_object_get(status, "started")));
+		json_decref(status);
+	}
+	closedir(d);
+	/* Ids start with their UTC time: newest first is reverse name order. */
+	{
+		size_t n = json_array_size(runs);
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++) {
+				const char *a = json_string_value(json_object_get(json_array_get(runs, i), "run"));
+				const char *b = json_string_value(json_object_get(json_array_get(runs, j), "run"));
+				if (strcmp(a, b) < 0) {
+					json_t *x = json_incref(json_array_get(runs, i));
+					json_array_set(runs, i, json_array_get(runs, j));
+					json_array_set_new(runs, j, x);
+				}
+			}
+	}
+	return 0;
+}

@@ -1,0 +1,12 @@
+/*
+ * scenarios: the step tables of the disaster scenarios (runbook
+ * "Disaster Recovery"), one file each.
+ */
+#ifndef DRCTL_SCENARIOS_H
+#define DRCTL_SCENARIOS_H
+
+#include "drctl/engine/engine.h"
+
+extern const struct scenario db_corruption_scenario; /* runbook scenario 2 */
+
+#endif
