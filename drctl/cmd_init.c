@@ -1,7 +1,9 @@
 /*
  * drctl init [--repository PATH] [--state-dir DIR] [--force-config]
  *
- * Writes a commented configuration with every key, and generates next to it:
+ * Writes a commented configuration with every key, creates the repository it
+ * names (through the storage driver of [repository] type), and generates next
+ * to the configuration:
  *   signing.key       minisign secret key (unencrypted, mode 0600)
  *   signing.pub       minisign public key
  *   age-identity.txt  age identity (mode 0600), whose recipient goes into
@@ -75,136 +77,213 @@ static void absolute(const char *in, char *out, size_t cap)
 	snprintf(out, cap, "%s", joined);
 }
 
-int cmd_init(struct cli *cli, int argc, char **argv)
-{
-	char config_path[PATH_MAX], dir[PATH_MAX - 64], tmp[PATH_MAX];
-	char sk_path[PATH_MAX], pk_path[PATH_MAX], id_path[PATH_MAX], repo_path[PATH_MAX], state_path[PATH_MAX];
-	char recipient[128], identity[128], keyid[17], created[64], *idfile = NULL, *text = NULL;
-	const char *repo_arg, *state_arg, *positional[1];
-	size_t n_positional;
-	struct init_args args = { 0 };
-	struct cli_command_line cl = init_command_line;
+/* Where everything goes: absolute, clean paths. */
+struct init_paths {
+	char config[PATH_MAX];
+	char secret_key[PATH_MAX], public_key[PATH_MAX], identity[PATH_MAX];
+	char repository[PATH_MAX]; /* the [repository] path value */
+	char state[PATH_MAX];
+};
+
+/* What init generates; the secrets are wiped by init_keys_wipe. */
+struct init_keys {
 	struct minisign_secret_key sk;
 	struct minisign_public_key pk;
 	struct age_identity id;
-	struct age_recipient rcp;
-	struct repo *repo = NULL;
-	struct stat st;
-	int c, force_config, rc = EXIT_FAILED;
-	time_t now = time(NULL);
+	char recipient[128];
+	char keyid[17];
+};
 
-	cl.target = &args;
-	if ((c = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
-		return c > 0 ? EXIT_OK : EXIT_USAGE;
-	repo_arg = args.repository;
-	state_arg = args.state_dir;
-	force_config = args.force_config;
+/* An option's value made absolute, or name/ in the config's folder. */
+static void init_place(const char *option, const char *dir, const char *name, char *out, size_t cap)
+{
+	if (option)
+		absolute(option, out, cap);
+	else
+		snprintf(out, cap, "%s/%s", dir, name);
+}
 
-	/* Where everything goes. */
+static int init_resolve_paths(const struct cli *cli, const struct init_args *args, struct init_paths *p,
+			      struct drctl_error *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX - 64];
+
 	cli_config_path(cli, tmp, sizeof(tmp));
-	absolute(tmp, config_path, sizeof(config_path));
-	snprintf(tmp, sizeof(tmp), "%s", config_path);
+	absolute(tmp, p->config, sizeof(p->config));
+	snprintf(tmp, sizeof(tmp), "%s", p->config);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-	/* The config's folder is made first so every path below is clean. */
-	if (fs_mkdir_p(dir, 0700, NULL, &cli->err) != 0)
-		return cli->err.code;
-	absolute(config_path, tmp, sizeof(tmp));
-	snprintf(config_path, sizeof(config_path), "%s", tmp);
+	/* The config's folder is made first so every path below is clean
+	 * (its symbolic links resolved). */
+	if (fs_mkdir_p(dir, 0700, NULL, err) != 0)
+		return -1;
+	absolute(p->config, tmp, sizeof(tmp));
+	snprintf(p->config, sizeof(p->config), "%s", tmp);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-	snprintf(sk_path, sizeof(sk_path), "%s/signing.key", dir);
-	snprintf(pk_path, sizeof(pk_path), "%s/signing.pub", dir);
-	snprintf(id_path, sizeof(id_path), "%s/age-identity.txt", dir);
-	if (repo_arg)
-		absolute(repo_arg, repo_path, sizeof(repo_path));
-	else
-		snprintf(repo_path, sizeof(repo_path), "%s/repository", dir);
-	if (state_arg)
-		absolute(state_arg, state_path, sizeof(state_path));
-	else
-		snprintf(state_path, sizeof(state_path), "%s/state", dir);
+	snprintf(p->secret_key, sizeof(p->secret_key), "%s/signing.key", dir);
+	snprintf(p->public_key, sizeof(p->public_key), "%s/signing.pub", dir);
+	snprintf(p->identity, sizeof(p->identity), "%s/age-identity.txt", dir);
+	init_place(args->repository, dir, "repository", p->repository, sizeof(p->repository));
+	init_place(args->state_dir, dir, "state", p->state, sizeof(p->state));
+	return 0;
+}
 
-	/* Refuse before creating anything. */
-	if (!force_config && stat(config_path, &st) == 0) {
-		err_set(&cli->err, EXIT_USAGE, config_path,
-			"drctl is already set up here; edit the file, or add --force-config to rewrite it (keys are never overwritten)",
-			"configuration %s already exists; nothing was changed", config_path);
-		return EXIT_USAGE;
-	}
-	{
-		const char *existing[] = { sk_path, pk_path, id_path };
-		for (size_t i = 0; i < 3; i++)
-			if (stat(existing[i], &st) == 0) {
-				err_set(&cli->err, EXIT_USAGE, existing[i],
-					"keys are never overwritten (old backups need them); move them away deliberately, or use another --config folder",
-					"key file %s already exists; nothing was changed", existing[i]);
-				return EXIT_USAGE;
-			}
-	}
-	if (fs_mkdir_p(state_path, 0700, NULL, &cli->err) != 0)
-		return cli->err.code;
+/* The repository's configuration: the one init writes, as far as the
+ * repository is concerned ([repository] path; the type is the default or
+ * DRCTL_REPOSITORY_TYPE). */
+static struct config *init_repository_config(const struct init_paths *p, struct drctl_error *err)
+{
+	struct config *cfg = config_new_empty();
 
-	/* Keys. */
-	if (minisign_keygen(&sk, &pk, &cli->err) != 0 || age_keygen(&id, &cli->err) != 0)
-		goto done;
-	age_identity_to_recipient(&id, &rcp);
-	age_recipient_format(&rcp, recipient);
-	age_identity_format(&id, identity);
-	{
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!cfg) {
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
 	}
-	if (asprintf(&idfile, "# created: %s\n# public key: %s\n%s\n", created, recipient, identity) < 0) {
-		idfile = NULL;
-		err_set(&cli->err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
+	if (config_set(cfg, "repository", "path", p->repository, err) != 0) {
+		config_free(cfg);
+		return NULL;
 	}
-	if (minisign_write_secret_key(sk_path, &sk, &cli->err) != 0 ||
-	    minisign_write_public_key(pk_path, &pk, &cli->err) != 0 ||
-	    keyfile_write_new(id_path, "age identity", 0600, idfile, strlen(idfile), &cli->err) != 0)
-		goto done;
+	return cfg;
+}
 
-	/* Configuration and repository. */
-	text = config_render_template(recipient, sk_path, pk_path, id_path, repo_path, state_path);
-	if (!text) {
-		err_set(&cli->err, EXIT_FAILED, NULL, NULL, "cannot render the configuration");
-		goto done;
+/* Refuse before creating anything: an existing config (without
+ * --force-config), any existing key, a repository type without a driver. */
+static int init_refuse(const struct init_paths *p, const struct config *repo_cfg, int force_config,
+		       struct drctl_error *err)
+{
+	const char *keys[] = { p->secret_key, p->public_key, p->identity };
+	struct stat st;
+
+	if (!force_config && stat(p->config, &st) == 0)
+		return err_set(err, EXIT_USAGE, p->config,
+			       "drctl is already set up here; edit the file, or add --force-config to rewrite it (keys are never overwritten)",
+			       "configuration %s already exists; nothing was changed", p->config);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (stat(keys[i], &st) == 0)
+			return err_set(err, EXIT_USAGE, keys[i],
+				       "keys are never overwritten (old backups need them); move them away deliberately, or use another --config folder",
+				       "key file %s already exists; nothing was changed", keys[i]);
+	return repo_driver_find(config_get(repo_cfg, "repository", "type"), err) ? 0 : -1;
+}
+
+/* The age identity file: its recipient in a comment, then the secret. */
+static int init_write_identity(const struct init_paths *p, struct init_keys *k, struct drctl_error *err)
+{
+	char identity[128], created[64], *text = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	age_identity_format(&k->id, identity);
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (asprintf(&text, "# created: %s\n# public key: %s\n%s\n", created, k->recipient, identity) < 0) {
+		secure_wipe(identity, sizeof(identity));
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	}
+	rc = keyfile_write_new(p->identity, "age identity", 0600, text, strlen(text), err);
+	secure_wipe(identity, sizeof(identity));
+	secure_wipe(text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static int init_make_keys(const struct init_paths *p, struct init_keys *k, struct drctl_error *err)
+{
+	struct age_recipient rcp;
+
+	if (minisign_keygen(&k->sk, &k->pk, err) != 0 || age_keygen(&k->id, err) != 0)
+		return -1;
+	age_identity_to_recipient(&k->id, &rcp);
+	age_recipient_format(&rcp, k->recipient);
+	minisign_keyid_hex(k->pk.keyid, k->keyid);
+	if (minisign_write_secret_key(p->secret_key, &k->sk, err) != 0 ||
+	    minisign_write_public_key(p->public_key, &k->pk, err) != 0)
+		return -1;
+	return init_write_identity(p, k, err);
+}
+
+static void init_keys_wipe(struct init_keys *k)
+{
+	minisign_secret_key_wipe(&k->sk);
+	secure_wipe(&k->id, sizeof(k->id));
+}
+
+static int init_write_config(const struct init_paths *p, const struct init_keys *k, int force_config,
+			     struct drctl_error *err)
+{
+	char *text = config_render_template(k->recipient, p->secret_key, p->public_key, p->identity,
+					    p->repository, p->state);
+	int rc;
+
+	if (!text)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "cannot render the configuration");
 	if (force_config)
-		unlink(config_path);
-	if (keyfile_write_new(config_path, "configuration", 0600, text, strlen(text), &cli->err) != 0)
-		goto done;
-	if (repo_local_open(&repo, repo_path, 1, &cli->err) != 0)
-		goto done;
+		unlink(p->config);
+	rc = keyfile_write_new(p->config, "configuration", 0600, text, strlen(text), err);
+	free(text);
+	return rc;
+}
 
-	minisign_keyid_hex(pk.keyid, keyid);
+static int init_create_repository(const struct config *repo_cfg, struct drctl_error *err)
+{
+	struct repo *repo;
+
+	if (repo_create(&repo, repo_cfg, err) != 0)
+		return -1;
+	repo_close(repo);
+	return 0;
+}
+
+static void init_report(const struct cli *cli, const struct init_paths *p, const struct init_keys *k)
+{
 	if (cli->g.json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "config", config_path,
-					"signing_secret_key", sk_path, "signing_public_key", pk_path,
-					"signing_key_id", keyid, "age_identity", id_path, "age_recipient", recipient,
-					"repository", repo_path, "state_dir", state_path);
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "config", p->config,
+					"signing_secret_key", p->secret_key, "signing_public_key", p->public_key,
+					"signing_key_id", k->keyid, "age_identity", p->identity,
+					"age_recipient", k->recipient, "repository", p->repository,
+					"state_dir", p->state);
 		cli_print_json(doc);
 		json_decref(doc);
-	} else {
-		printf("wrote %s\n", config_path);
-		printf("signing key   %s (secret, mode 0600) and %s (public, key id %s)\n", sk_path, pk_path, keyid);
-		printf("age identity  %s (secret, mode 0600); recipient %s\n", id_path, recipient);
-		printf("repository    %s\n", repo_path);
-		printf("\nKeep a copy of %s and %s somewhere safe off this platform:\n"
-		       "restores need the identity, and `minisign -V` needs the public key.\n"
-		       "Next: set [files] paths, [postgres], [redis] and [vault] in the config, then run `drctl --config %s backup`.\n",
-		       id_path, pk_path, config_path);
+		return;
 	}
+	printf("wrote %s\n", p->config);
+	printf("signing key   %s (secret, mode 0600) and %s (public, key id %s)\n", p->secret_key,
+	       p->public_key, k->keyid);
+	printf("age identity  %s (secret, mode 0600); recipient %s\n", p->identity, k->recipient);
+	printf("repository    %s\n", p->repository);
+	printf("\nKeep a copy of %s and %s somewhere safe off this platform:\n"
+	       "restores need the identity, and `minisign -V` needs the public key.\n"
+	       "Next: set [files] paths, [postgres], [redis] and [vault] in the config, then run `drctl --config %s backup`.\n",
+	       p->identity, p->public_key, p->config);
+}
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	struct init_args args = { 0 };
+	struct cli_command_line cl = init_command_line;
+	const char *positional[1];
+	size_t n_positional;
+	struct init_paths paths;
+	struct init_keys keys;
+	struct config *repo_cfg = NULL;
+	int parsed, rc = EXIT_FAILED;
+
+	cl.target = &args;
+	if ((parsed = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
+		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+	memset(&keys, 0, sizeof(keys));
+	if (init_resolve_paths(cli, &args, &paths, &cli->err) != 0 ||
+	    !(repo_cfg = init_repository_config(&paths, &cli->err)) ||
+	    init_refuse(&paths, repo_cfg, args.force_config, &cli->err) != 0 ||
+	    fs_mkdir_p(paths.state, 0700, NULL, &cli->err) != 0 ||
+	    init_make_keys(&paths, &keys, &cli->err) != 0 ||
+	    init_write_config(&paths, &keys, args.force_config, &cli->err) != 0 ||
+	    init_create_repository(repo_cfg, &cli->err) != 0)
+		goto cleanup;
+	init_report(cli, &paths, &keys);
 	rc = EXIT_OK;
-done:
-	minisign_secret_key_wipe(&sk);
-	secure_wipe(&id, sizeof(id));
-	secure_wipe(identity, sizeof(identity));
-	if (idfile) {
-		secure_wipe(idfile, strlen(idfile));
-		free(idfile);
-	}
-	free(text);
-	repo_close(repo);
+cleanup:
+	init_keys_wipe(&keys);
+	config_free(repo_cfg);
 	return rc == EXIT_OK ? EXIT_OK : cli->err.code;
 }

@@ -331,6 +331,22 @@ int backup_set_list(struct repo *r, const struct minisign_public_key *pk,
 	return 0;
 }
 
+/* 1 when `list` shows a set of this id (complete or not), 0 when not: what
+ * is in the repository is asked of the driver, never of a file system. */
+static int backup_set_listed(struct repo *r, const char *id, struct drctl_error *err)
+{
+	char **ids;
+	size_t count;
+	int found = 0;
+
+	if (repo_list(r, "backups", &ids, &count, err) != 0)
+		return -1;
+	for (size_t i = 0; i < count && !found; i++)
+		found = !strcmp(ids[i], id);
+	repo_names_free(ids, count);
+	return found;
+}
+
 int backup_set_resolve(struct repo *r, const struct minisign_public_key *pk, const char *ref,
 		       char id[BACKUP_SET_ID_MAX], struct drctl_error *err)
 {
@@ -375,9 +391,10 @@ int backup_set_resolve(struct repo *r, const struct minisign_public_key *pk, con
 		if (st < 0)
 			return -1;
 		if (st == 0) {
-			char dir[256];
-			snprintf(dir, sizeof(dir), "backups/%s", ref);
-			if (repo_stat(r, dir, &size, err) == 0)
+			int listed = backup_set_listed(r, ref, err);
+			if (listed < 0)
+				return -1;
+			if (!listed)
 				return err_set(err, EXIT_NOT_FOUND, ref, "see `drctl list` for the sets there are",
 					       "backup set %s does not exist in %s", ref, r->description);
 			return err_set(err, EXIT_NOT_FOUND, ref,

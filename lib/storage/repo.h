@@ -1,13 +1,51 @@
 /*
  * repo: where backup sets live, behind one small storage interface.
  *
- * A driver (local directory now, S3 later) offers objects by name
- * ("backups/<id>/manifest.json").  An object being written is invisible until
- * its sink is closed: the local driver writes a temporary file, fsyncs it,
- * renames it into place and fsyncs the folder; aborting removes the temporary
- * file.  The order in which a backup set's objects are published (archives,
- * SHA256SUMS, signed manifest last) is decided above this layer, once, in
- * backup_set.c.
+ * A driver (a local folder now, S3 later) offers objects by name
+ * ("backups/<id>/manifest.json").  Drivers are the rows of a table in repo.c
+ * (struct repo_driver): `[repository] type` picks the row, and every command
+ * opens its repository through repo_open (init through repo_create).  Only a
+ * driver knows how names map onto its store; nothing above it builds a path
+ * from a name.  The order in which a backup set's objects are published
+ * (archives, SHA256SUMS, signed manifest last) is decided above this layer,
+ * once, in backup_set.c.
+ *
+ * What every driver promises (tests/unit/test_storage_conformance.c checks
+ * each promise against every driver in the table):
+ *
+ * - Names.  "/"-separated components, each non-empty, not starting with
+ *   '.', holding neither REPO_RESERVED_MARK nor control characters, valid
+ *   UTF-8, at most REPO_COMPONENT_MAX bytes; at most REPO_NAME_MAX bytes in
+ *   all; not REPO_LOCK_NAME.  Spaces, '%', '+', '=' and non-ASCII
+ *   letters are fine.  Other names (absolute ones, "..", "a//b") are refused
+ *   with EXIT_FAILED before a driver sees them.
+ * - Writing.  open_write gives a sink whose object is invisible (stat says
+ *   missing, list does not show it) until the sink is closed, and then
+ *   appears whole.  sink_abort (and a failed close, which aborts) leaves
+ *   nothing, not even a temporary.  A sink has no other end, but its
+ *   process can die: that leaves nothing visible either, at most a
+ *   temporary that list hides and remove_dir removes (the local driver) or
+ *   an unfinished upload the store never shows (S3 multipart).
+ * - Writing a name that exists replaces the object, whole, when the new sink
+ *   is closed (the local driver renames over it); until then readers see
+ *   the old object, never a mix, and an aborted rewrite leaves it as it
+ *   was.  The interface does not refuse it because an S3 PUT overwrites
+ *   (conditional writes are not on every S3-compatible store), so
+ *   write-once is the duty of the layer above: every name of a backup set
+ *   is written once (the set id is new, backup_set_publish writes each name
+ *   once), and nothing ever rewrites an object.
+ * - Reading a missing object is EXIT_NOT_FOUND naming it.  A folder is not
+ *   an object: stat says it is missing, reading it is EXIT_NOT_FOUND.
+ * - list gives the immediate children of a folder (objects and folders),
+ *   sorted bytewise, temporaries hidden; a missing folder, or the name of
+ *   an object, is an empty list.
+ * - stat gives an object's size.
+ * - remove_dir removes a folder and everything under it, temporaries
+ *   included, and nothing else (not "set2" when removing "set", not an
+ *   object named like the folder); a missing folder is not an error.
+ * - lock is exclusive: while one handle holds it, another (this process or
+ *   another) fails at once with EXIT_LOCKED naming the holder (its purpose,
+ *   pid and host); unlock or close releases it.
  */
 #ifndef DRCTL_REPO_H
 #define DRCTL_REPO_H
@@ -19,62 +57,98 @@
 #include "lib/core/error.h"
 #include "lib/stream/stream.h"
 
+/* Longest object name (S3 keys are at most 1024 bytes), and longest
+ * component (a file system's 255, less room for a temporary's suffix). */
+#define REPO_NAME_MAX 1024
+#define REPO_COMPONENT_MAX 200
+/* Drivers may name their temporaries with this; no object name holds it. */
+#define REPO_RESERVED_MARK ".tmp-"
+/* The repository's lock (the local driver's flock file); no object's name. */
+#define REPO_LOCK_NAME "lock"
+
 struct repo;
 
 struct repo_ops {
 	struct sink *(*open_write)(struct repo *r, const char *name, struct drctl_error *err);
 	struct source *(*open_read)(struct repo *r, const char *name, struct drctl_error *err);
-	/* Immediate children of a folder, sorted; temporary objects are hidden. */
 	int (*list)(struct repo *r, const char *dir, char ***names, size_t *n, struct drctl_error *err);
 	/* 1 and *size when the object exists, 0 when it does not, -1 on error. */
 	int (*stat)(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err);
-	/* Remove a folder and everything in it, temporary objects included. */
 	int (*remove_dir)(struct repo *r, const char *dir, struct drctl_error *err);
-	/* Take the repository's writer lock (backup, prune): fails at once with
-	 * EXIT_LOCKED naming the holder when another process has it. */
+	/* NULL for a driver without REPO_CAP_LOCK. */
 	int (*lock)(struct repo *r, const char *purpose, struct drctl_error *err);
 	void (*unlock)(struct repo *r);
 	void (*close)(struct repo *r);
 };
 
-struct repo {
-	const struct repo_ops *ops;
-	char description[512]; /* "local repository /srv/backups", for messages */
+/* What a driver's store can do, so the layer above can choose without
+ * knowing which driver it has. */
+enum repo_capability {
+	/* Folders exist on their own (a file system): one can outlive its
+	 * objects, and hold only a crashed writer's temporaries.  Without it
+	 * a folder is a name prefix, there while an object is under it. */
+	REPO_CAP_FOLDERS = 1u << 0,
+	/* An object is published by renaming a temporary inside the store.
+	 * Without it the store itself makes an upload visible whole when it
+	 * completes (S3 PUT, CompleteMultipartUpload). */
+	REPO_CAP_ATOMIC_RENAME = 1u << 1,
+	/* The driver has its own lock, released by the system when the holder
+	 * dies (flock).  Without it, the lock is to be an object in the
+	 * repository, kept by repo.c for every such driver (not written yet:
+	 * repo_lock refuses). */
+	REPO_CAP_LOCK = 1u << 2,
 };
 
-/* Open the repository the configuration names ([repository] type, path...). */
-int repo_open(struct repo **out, const struct config *cfg, struct drctl_error *err);
-/* The local driver on its own (tests, init). create: make the folder. */
-int repo_local_open(struct repo **out, const char *path, int create, struct drctl_error *err);
+enum repo_open_mode {
+	REPO_OPEN_EXISTING, /* the repository must exist (every command but init) */
+	REPO_CREATE,        /* make it when missing; an existing one is opened as it is */
+};
 
-static inline struct sink *repo_open_write(struct repo *r, const char *name, struct drctl_error *err)
-{
-	return r->ops->open_write(r, name, err);
-}
-static inline struct source *repo_open_read(struct repo *r, const char *name, struct drctl_error *err)
-{
-	return r->ops->open_read(r, name, err);
-}
-static inline int repo_list(struct repo *r, const char *dir, char ***names, size_t *n, struct drctl_error *err)
-{
-	return r->ops->list(r, dir, names, n, err);
-}
-static inline int repo_stat(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err)
-{
-	return r->ops->stat(r, name, size, err);
-}
-static inline int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err)
-{
-	return r->ops->remove_dir(r, dir, err);
-}
-static inline int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err)
-{
-	return r->ops->lock(r, purpose, err);
-}
-static inline void repo_unlock(struct repo *r)
-{
-	r->ops->unlock(r);
-}
+/* A row of the driver table. */
+struct repo_driver {
+	const char *type;    /* the [repository] type value: "local" */
+	const char *summary; /* "a folder on this machine", for messages */
+	unsigned caps;       /* enum repo_capability bits */
+	/* Read the driver's own [repository] keys from cfg and open (or create)
+	 * the repository; fills *out, or fails naming the key at fault. */
+	int (*open)(struct repo **out, const struct config *cfg, enum repo_open_mode mode,
+		    struct drctl_error *err);
+};
+
+struct repo {
+	const struct repo_ops *ops;
+	const struct repo_driver *driver; /* the row it was opened through */
+	char description[512];            /* "local repository /srv/backups", for messages */
+};
+
+/* The driver table. */
+const struct repo_driver *const *repo_drivers(size_t *n);
+/* The row for a [repository] type (NULL is the default, local).  When this
+ * build has none: NULL, and when err is given, EXIT_USAGE naming the key and
+ * listing the types the table has (a command checks the configured type
+ * before it creates anything). */
+const struct repo_driver *repo_driver_find(const char *type, struct drctl_error *err);
+
+/* Open the repository the configuration names ([repository] type, then the
+ * driver's keys). */
+int repo_open(struct repo **out, const struct config *cfg, struct drctl_error *err);
+/* The same, making the repository when it does not exist yet (drctl init). */
+int repo_create(struct repo **out, const struct config *cfg, struct drctl_error *err);
+
+/* 0 when name is a valid object or folder name (see above), else -1 with
+ * EXIT_FAILED naming it. */
+int repo_name_check(const char *name, struct drctl_error *err);
+
+/* The operations; each checks the name, then calls the driver. */
+struct sink *repo_open_write(struct repo *r, const char *name, struct drctl_error *err);
+struct source *repo_open_read(struct repo *r, const char *name, struct drctl_error *err);
+int repo_list(struct repo *r, const char *dir, char ***names, size_t *n, struct drctl_error *err);
+int repo_stat(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err);
+int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err);
+/* Take the repository's writer lock (backup, prune) for purpose ("drctl
+ * backup", shown to whoever finds it taken). */
+int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err);
+void repo_unlock(struct repo *r);
 void repo_close(struct repo *r);
 void repo_names_free(char **names, size_t n);
 

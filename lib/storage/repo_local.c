@@ -1,12 +1,15 @@
 /*
- * repo_local: the repository as a local folder (the default).
+ * repo_local: the repository as a local folder (the default), the row
+ * `[repository] type = local` of the driver table.  Object names map onto
+ * paths under [repository] path here and nowhere else.
  *
  * Atomic publication: an object is written as "<name>.tmp-<pid>-<n>" in its
  * final folder, fsync'd, renamed onto its name, and the folder fsync'd, so a
  * crash leaves either the old state or the new one plus a temporary file that
- * `list` hides and `prune` removes.  The writer lock is an flock on
- * "<repo>/lock": the kernel drops it when the holder dies, so a SIGKILLed
- * backup never leaves a stale lock behind.
+ * `list` hides and `remove_dir` (prune) removes.  The writer lock is an flock
+ * on "<repo>/lock" (outside every object folder): the kernel drops it when
+ * the holder dies, so a SIGKILLed backup never leaves a stale lock behind,
+ * and two handles in one process exclude each other as two processes do.
  */
 #include "lib/storage/repo.h"
 
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "lib/core/fsutil.h"
+#include "lib/storage/repo_private.h"
 
 struct repo_local {
 	struct repo base;
@@ -30,13 +34,15 @@ struct repo_local {
 	int lock_fd;
 };
 
-static const char TMP_MARK[] = ".tmp-";
+static const char TMP_MARK[] = REPO_RESERVED_MARK;
 static const char REPO_WRITABLE_HINT[] = "check that the repository folder exists and is writable by this user";
 
 static int local_path(struct repo_local *l, const char *name, char *out, size_t cap, struct drctl_error *err)
 {
-	if (name[0] == '/' || strstr(name, "..") != NULL)
-		return err_set(err, EXIT_FAILED, name, NULL, "invalid repository object name %s", name);
+	/* Checked by repo.c already; again here, as this is where a name
+	 * becomes a path. */
+	if (repo_name_check(name, err) != 0)
+		return -1;
 	if ((size_t)snprintf(out, cap, "%s/%s", l->root, name) >= cap)
 		return err_set(err, EXIT_FAILED, name, NULL, "repository path too long for %s", name);
 	return 0;
@@ -198,6 +204,12 @@ static void local_reader_close(struct source *s)
 
 static const struct source_ops local_reader_ops = { local_reader_read, local_reader_close };
 
+static int local_is_file(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static struct source *local_open_read(struct repo *r, const char *name, struct drctl_error *err)
 {
 	struct repo_local *l = (struct repo_local *)r;
@@ -210,8 +222,14 @@ static struct source *local_open_read(struct repo *r, const char *name, struct d
 	if (local_path(l, name, rd->path, sizeof(rd->path), err) != 0)
 		goto fail;
 	rd->fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	if (rd->fd >= 0 && !local_is_file(rd->fd)) {
+		/* A folder is not an object. */
+		close(rd->fd);
+		rd->fd = -1;
+		errno = ENOENT;
+	}
 	if (rd->fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT || errno == ENOTDIR)
 			err_set(err, EXIT_NOT_FOUND, name, NULL, "%s is missing from %s", name, r->description);
 		else
 			io_error(err, errno, rd->path, "opening");
@@ -247,7 +265,8 @@ static int local_list(struct repo *r, const char *dir, char ***names, size_t *n,
 		return -1;
 	d = opendir(path);
 	if (!d) {
-		if (errno == ENOENT)
+		/* A missing folder, or an object's name, holds nothing. */
+		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		return io_error(err, errno, path, "listing");
 	}
@@ -285,10 +304,12 @@ static int local_stat(struct repo *r, const char *name, uint64_t *size, struct d
 	if (local_path(l, name, path, sizeof(path), err) != 0)
 		return -1;
 	if (stat(path, &st) != 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		return io_error(err, errno, path, "inspecting");
 	}
+	if (!S_ISREG(st.st_mode))
+		return 0; /* a folder is not an object */
 	if (size)
 		*size = (uint64_t)st.st_size;
 	return 1;
@@ -315,7 +336,8 @@ static int remove_tree(int parent, const char *name, const char *shown, struct d
 	while ((de = readdir(d)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (de->d_type == DT_DIR) {
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+			/* remove_tree unlinks what turns out not to be a folder. */
 			if (remove_tree(dirfd(d), de->d_name, shown, err) != 0)
 				goto fail;
 		} else if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
@@ -336,8 +358,15 @@ static int local_remove_dir(struct repo *r, const char *dir, struct drctl_error 
 {
 	struct repo_local *l = (struct repo_local *)r;
 	char path[PATH_MAX];
+	struct stat st;
+
 	if (local_path(l, dir, path, sizeof(path), err) != 0)
 		return -1;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : io_error(err, errno, path, "inspecting");
+	/* Only a folder: an object of that name is left alone. */
+	if (!S_ISDIR(st.st_mode))
+		return 0;
 	if (remove_tree(AT_FDCWD, path, path, err) != 0)
 		return -1;
 	fs_fsync_dir_of(path);
@@ -351,7 +380,7 @@ static int local_lock(struct repo *r, const char *purpose, struct drctl_error *e
 	char me[512], host[256] = "?";
 	ssize_t n;
 
-	if (snprintf(path, sizeof(path), "%s/lock", l->root) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", l->root, REPO_LOCK_NAME) >= (int)sizeof(path))
 		return err_set(err, EXIT_FAILED, l->root, NULL, "repository path too long");
 	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (l->lock_fd < 0)
@@ -402,8 +431,10 @@ static const struct repo_ops local_ops = {
 	local_remove_dir, local_lock, local_unlock, local_close,
 };
 
-int repo_local_open(struct repo **out, const char *path, int create, struct drctl_error *err)
+static int local_open(struct repo **out, const struct config *cfg, enum repo_open_mode mode,
+		      struct drctl_error *err)
 {
+	const char *path = config_get_path(cfg, "repository", "path");
 	struct repo_local *l;
 	struct stat st;
 
@@ -411,12 +442,8 @@ int repo_local_open(struct repo **out, const char *path, int create, struct drct
 	if (!path || !*path)
 		return err_set(err, EXIT_USAGE, "[repository] path", "set [repository] path in the configuration (or DRCTL_REPOSITORY_PATH)",
 			       "no repository path is configured");
-	if (create) {
-		char probe[PATH_MAX];
-		snprintf(probe, sizeof(probe), "%s/x", path);
-		if (fs_mkdir_parents(probe, 0750, REPO_WRITABLE_HINT, err) != 0)
-			return -1;
-	}
+	if (mode == REPO_CREATE && fs_mkdir_p(path, 0750, REPO_WRITABLE_HINT, err) != 0)
+		return -1;
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return err_set(err, EXIT_NOT_FOUND, path,
 			       "check [repository] path, or create the repository with `drctl init --repository PATH`",
@@ -433,3 +460,10 @@ int repo_local_open(struct repo **out, const char *path, int create, struct drct
 	*out = &l->base;
 	return 0;
 }
+
+const struct repo_driver repo_driver_local = {
+	.type = "local",
+	.summary = "a folder on this machine ([repository] path)",
+	.caps = REPO_CAP_FOLDERS | REPO_CAP_ATOMIC_RENAME | REPO_CAP_LOCK,
+	.open = local_open,
+};

@@ -62,6 +62,23 @@ static struct sink *rec_open_write(struct repo *r, const char *name, struct drct
 
 static char tmpdir[] = "/tmp/drctl-test-set.XXXXXX";
 
+/* The local repository in dir, opened through the driver table. */
+static struct repo *open_local(const char *dir)
+{
+	struct drctl_error err;
+	struct config *cfg = config_new_empty();
+	struct repo *r = NULL;
+
+	err_clear(&err);
+	assert_non_null(cfg);
+	assert_int_equal(config_set(cfg, "repository", "type", "local", &err), 0);
+	assert_int_equal(config_set(cfg, "repository", "path", dir, &err), 0);
+	if (repo_open(&r, cfg, &err) != 0)
+		fail_msg("opening the local repository %s: %s", dir, err.message);
+	config_free(cfg);
+	return r;
+}
+
 static void test_manifest_is_published_last(void **state)
 {
 	struct drctl_error err;
@@ -74,7 +91,7 @@ static void test_manifest_is_published_last(void **state)
 	(void)state;
 
 	err_clear(&err);
-	assert_int_equal(repo_local_open(&r, mkdtemp(tmpdir), 0, &err), 0);
+	r = open_local(mkdtemp(tmpdir));
 	local_ops = r->ops;
 	recording_ops = *r->ops;
 	recording_ops.open_write = rec_open_write;
@@ -141,7 +158,7 @@ static void test_list_states(void **state)
 	(void)state;
 
 	err_clear(&err);
-	assert_int_equal(repo_local_open(&r, tmpdir, 0, &err), 0);
+	r = open_local(tmpdir);
 	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
 	minisign_signer_from_key(&sk, &signer);
 	m = json_pack("{s:s, s:s, s:{}}", "format", MANIFEST_FORMAT, "id", complete, "components");
