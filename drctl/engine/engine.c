@@ -411,7 +411,8 @@ int engine_run(const struct config *cfg, const struct scenario *s, const struct 
 {
 	struct run r;
 	struct engine_lock lock = { .fd = -1 };
-	char path[PATH_MAX + 16], host[256] = "?";
+	char path[PATH_MAX + 16];
+	json_t *first;
 	int rc = -1;
 
 	*out = NULL;
@@ -429,13 +430,12 @@ int engine_run(const struct config *cfg, const struct scenario *s, const struct 
 	if (fs_mkdir_p(r.dir, 0700, "check [state] dir", err) != 0)
 		goto done;
 	snprintf(path, sizeof(path), "%s/journal", r.dir);
-	if (journal_create(&r.journal, path, err) != 0)
+	first = json_pack("{s:s, s:s, s:s, s:O}", "type", "run", "run", r.id, "scenario", s->name, "options", r.options);
+	if (journal_create(&r.journal, path, first, err) != 0) {
+		json_decref(first);
 		goto done;
-	gethostname(host, sizeof(host) - 1);
-	if (record(&r, json_pack("{s:s, s:s, s:s, s:O}", "type", "run", "run", r.id, "scenario", s->name, "options",
-				 r.options),
-		   err) != 0)
-		goto done;
+	}
+	json_array_append_new(r.records, first);
 	log_info("run %s of scenario %s (journal %s)", r.id, s->name, path);
 	rc = attach_and_drive(&r, "run", o, out, err);
 done:
@@ -605,7 +605,14 @@ int engine_list_runs(const struct config *cfg, json_t **out, struct drctl_error 
 	while ((e = readdir(d))) {
 		json_t *status = NULL;
 		struct drctl_error ignore;
+		char journal[PATH_MAX + 300];
 		if (e->d_name[0] == '.')
+			continue;
+		/* A folder without a journal is a run killed before it existed
+		 * (the journal appears whole, with its first record): it did
+		 * nothing, and is not listed. */
+		snprintf(journal, sizeof(journal), "%s/%s/journal", dir, e->d_name);
+		if (access(journal, F_OK) != 0)
 			continue;
 		err_clear(&ignore);
 		if (engine_status(cfg, e->d_name, &status, &ignore) != 0) {

@@ -25,6 +25,17 @@ static json_t *read_holder(int fd)
 	return json_loads(buf, 0, NULL);
 }
 
+/* Did the holder's run get as far as existing (its journal is there)? */
+static int holder_started(const char *state_dir, json_t *h)
+{
+	char path[4200];
+	const char *run = json_string_value(json_object_get(h, "run"));
+	if (!run || strchr(run, '/'))
+		return 1;
+	snprintf(path, sizeof(path), "%s/runs/%s/journal", state_dir, run);
+	return access(path, F_OK) == 0;
+}
+
 static void describe(json_t *h, char *out, size_t cap)
 {
 	snprintf(out, cap, "run %s (host %s, pid %lld, since %s)", json_string_value(json_object_get(h, "run")),
@@ -78,6 +89,12 @@ int engine_lock_take(struct engine_lock *l, const char *state_dir, const char *r
 		goto fail;
 	}
 	holder = read_holder(l->fd);
+	if (holder && !holder_started(state_dir, holder)) {
+		/* Killed before its run existed: it did nothing, so nothing is
+		 * stale. */
+		json_decref(holder);
+		holder = NULL;
+	}
 	if (holder && json_string_value(json_object_get(holder, "run")) &&
 	    strcmp(json_string_value(json_object_get(holder, "run")), run) != 0 && !steal) {
 		describe(holder, who, sizeof(who));

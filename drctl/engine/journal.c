@@ -114,28 +114,46 @@ int journal_read(const char *path, json_t **records, int *torn, struct drctl_err
 	return rc;
 }
 
-int journal_create(struct journal **out, const char *path, struct drctl_error *err)
+int journal_create(struct journal **out, const char *path, json_t *first, struct drctl_error *err)
 {
 	struct journal *j = calloc(1, sizeof(*j));
+	char tmp[4200];
+	int fd;
 
 	*out = NULL;
 	if (!j)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	snprintf(j->path, sizeof(j->path), "%s", path);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	j->next_seq = 1;
+	j->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot create journal %s", path);
 		free(j);
 		return -1;
 	}
+	if (journal_append(j, first, err) != 0)
+		goto fail;
+	/* link(2) fails when the journal exists: a run id is used once. */
+	if (link(tmp, path) != 0) {
+		err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot create journal %s", path);
+		goto fail;
+	}
+	unlink(tmp);
 	if (fs_fsync_dir_of(path) != 0) {
 		err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot sync the folder of journal %s", path);
 		journal_close(j);
 		return -1;
 	}
-	j->next_seq = 1;
 	*out = j;
 	return 0;
+fail:
+	fd = j->fd;
+	j->fd = -1;
+	close(fd);
+	unlink(tmp);
+	free(j);
+	return -1;
 }
 
 int journal_open(struct journal **out, const char *path, json_t **records, int *torn, struct drctl_error *err)

@@ -30,8 +30,10 @@
 
 struct journal;
 
-/* Create the journal of a new run (its folder must exist; the file must not). */
-int journal_create(struct journal **out, const char *path, struct drctl_error *err);
+/* Create the journal of a new run with its first record (its folder must
+ * exist; the file must not).  The file appears whole, with that record, or
+ * not at all: a run that exists has said what it is. */
+int journal_create(struct journal **out, const char *path, json_t *first, struct drctl_error *err);
 /* Open an existing journal for appending; *records gets every whole record
  * (a JSON array, caller frees); *torn is set when a torn last record was
  * found (it is cut off before the next append). */

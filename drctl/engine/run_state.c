@@ -112,7 +112,7 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 	json_t *notes = json_array(), *out, *st;
 	double t0 = num(first, "t"), t_last = t0;
 	const char *end = NULL, *at, *state, *name;
-	char next[512] = "";
+	char next[512] = "", at_step[128];
 	size_t i;
 
 	json_array_foreach(records, i, rec) {
@@ -125,6 +125,10 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 							       str(rec, "text"), "at", str(rec, "at")));
 	}
 	state = overall_state(steps, end, &at);
+	if (at) { /* a key of steps, which is freed below */
+		snprintf(at_step, sizeof(at_step), "%s", at);
+		at = at_step;
+	}
 	json_object_foreach(steps, name, st) {
 		if (json_object_get(st, "first_t")) {
 			double endt = json_object_get(st, "end_t") ? num(st, "end_t") : t_last;
