@@ -25,7 +25,9 @@
  *
  * The URL must carry exactly the path and query that were signed: build both
  * with aws_sigv4_encode_path and aws_sigv4_encode_query, and send every
- * header that was signed (Host included, with the URL's host) unchanged.
+ * header that was signed unchanged; Host is the URL's host, with ":port"
+ * when the URL names a port.  Headers libcurl adds on its own (Accept,
+ * Content-Length, Expect) need not be signed.
  *
  * Secrets: the secret key and the keys derived from it are wiped
  * (OPENSSL_cleanse) as soon as they are used, and appear in no message.  The
