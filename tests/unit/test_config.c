@@ -215,7 +215,8 @@ static void test_unknown_key_lists_valid_keys(void **state)
 	(void)state;
 	expect_file_error("[repository]\ncolour = red\n", "2: unknown key \"colour\" in [repository]",
 			  "valid keys in [repository]: type, path, bucket, prefix, region, endpoint, "
-			  "storage_class, object_lock_days");
+			  "force_path_style, ca_file, access_key_id_file, secret_access_key_file, "
+			  "session_token_file, storage_class, part_size, object_lock_days, object_lock_mode");
 }
 
 static void test_bad_int(void **state)
@@ -541,7 +542,9 @@ static void test_template_round_trip(void **state)
 	assert_non_null(strstr(t, "\nrecipients = age1xyz\n"));
 	assert_non_null(strstr(t, "\npath = \"/repo \\\"q\\\" \"\n"));
 	assert_non_null(strstr(t, "\n# conninfo = host=127.0.0.1 dbname=agents_db\n"));
-	assert_non_null(strstr(t, "\n# S3 region\n# region = us-east-1\n"));
+	assert_non_null(strstr(t, "\n# S3 region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region in "
+				  "~/.aws/config, else us-east-1)\n# region = us-east-1\n"));
+	assert_non_null(strstr(t, "\n# part_size = 16777216\n# S3 Object Lock"));
 	assert_non_null(strstr(t, "\n# tls_server_name =\n"));
 	assert_int_equal(load_text(t, &cfg, &err), 0);
 	free(t);
@@ -555,6 +558,8 @@ static void test_template_round_trip(void **state)
 	snprintf(want, sizeof(want), "%s/state", tmpdir);
 	assert_string_equal(config_get_path(cfg, "state", "dir"), want);
 	assert_null(config_get(cfg, "repository", "bucket"));
+	/* No default region: an unset one falls back to AWS_REGION and the AWS config file. */
+	assert_null(config_get(cfg, "repository", "region"));
 	config_free(cfg);
 
 	/* A value a line cannot hold is refused. */
@@ -604,6 +609,10 @@ static void test_template_defaults_and_examples_are_valid(void **state)
 	free(out);
 	assert_string_equal(config_get(cfg, "postgres", "conninfo"), "host=127.0.0.1 dbname=agents_db");
 	assert_string_equal(config_get(cfg, "repository", "bucket"), "drctl-backups");
+	assert_string_equal(config_get(cfg, "repository", "object_lock_mode"), "GOVERNANCE");
+	assert_int_equal(config_get_bool(cfg, "repository", "force_path_style"), 0);
+	assert_string_equal(config_get_path(cfg, "repository", "secret_access_key_file"),
+			    "/run/secrets/s3-secret-access-key");
 	config_free(cfg);
 }
 
