@@ -4,14 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
 
 #define TRACKED_MAX 64
 
@@ -104,22 +103,64 @@ static int collect_output(int fd, double deadline, char *out, size_t cap)
 	}
 }
 
+/* fork + exec with the child bound to this process: should drctl die
+ * (SIGKILL, a crash) while a command runs, the kernel kills the command
+ * too (PR_SET_PDEATHSIG), so an orphaned "stop the agents" can never act
+ * after a resumed run has started them again.  Returns 0 or an errno. */
+static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], pid_t *pid)
+{
+	pid_t parent = getpid();
+	int errpipe[2], child_errno = 0;
+	ssize_t n;
+
+	if (pipe2(errpipe, O_CLOEXEC) != 0)
+		return errno;
+	*pid = fork();
+	if (*pid < 0) {
+		int e = errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return e;
+	}
+	if (*pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127); /* the parent died before the line above */
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		child_errno = errno;
+		if (write(errpipe[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	/* exec closes errpipe (O_CLOEXEC): nothing read means it started */
+	while ((n = read(errpipe[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+		;
+	close(errpipe[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		waitpid(*pid, NULL, 0);
+		return child_errno;
+	}
+	return 0;
+}
+
 int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
 		struct drctl_error *err)
 {
-	posix_spawn_file_actions_t fa;
 	int pipefd[2], status = 0, e, timed_out;
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (out && cap)
 		out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	e = spawn_bound_to_parent(argv, pipefd, &pid);
 	close(pipefd[1]);
 	if (e != 0) {
 		close(pipefd[0]);
