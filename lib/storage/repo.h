@@ -35,6 +35,10 @@ struct repo_ops {
 	int (*lock)(struct repo *r, const char *purpose, struct drctl_error *err);
 	void (*unlock)(struct repo *r);
 	void (*close)(struct repo *r);
+	/* Remove one object; 0 also when it is not there.  Durable when it
+	 * returns, so a caller that removes objects in an order (prune: the
+	 * manifest first) can rely on the order surviving a crash. */
+	int (*remove)(struct repo *r, const char *name, struct drctl_error *err);
 };
 
 struct repo {
@@ -66,6 +70,10 @@ static inline int repo_stat(struct repo *r, const char *name, uint64_t *size, st
 static inline int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err)
 {
 	return r->ops->remove_dir(r, dir, err);
+}
+static inline int repo_remove(struct repo *r, const char *name, struct drctl_error *err)
+{
+	return r->ops->remove(r, name, err);
 }
 static inline int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err)
 {
