@@ -1,89 +1,147 @@
 /*
  * drctl prune [--dry-run]
  *
- * For now: removes incomplete sets (the debris of interrupted backups).  It
- * takes the repository's writer lock, so it never removes the folder of a
- * backup that is still running.  Retention of complete sets (keep-last,
- * keep-daily...) comes with the schedules work.
+ * Retention: decides every backup set by the [retention] policy (the rules
+ * are in lib/set/retention.h, the run in schedules/prune.h) and removes what
+ * the decision says, under the repository's writer lock.  --dry-run lists
+ * every set with keep or remove and the rules that decided, and removes
+ * nothing.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "drctl/cli.h"
-#include "lib/core/log.h"
-#include "lib/set/backup_set.h"
-#include "lib/set/keys.h"
-#include "lib/storage/repo.h"
+#include "schedules/prune.h"
 
 struct prune_args {
 	int dry_run;
 };
 
 static const struct opt_spec prune_options[] = {
-	{ "dry-run", 'n', OPT_FLAG, offsetof(struct prune_args, dry_run), NULL, "say what would be removed; remove nothing" },
+	{ "dry-run", 'n', OPT_FLAG, offsetof(struct prune_args, dry_run), NULL,
+	  "list every set with keep or remove and the rules that decided; remove nothing" },
 	{ 0 },
 };
 
 static const struct cli_command_line prune_command_line = {
 	.usage = "drctl prune [--dry-run]",
-	.summary = "Remove incomplete backup sets (the debris of interrupted backups).",
+	.summary = "Remove the backup sets that the [retention] policy does not keep, and old incomplete sets.",
 	.options = prune_options,
 	.max_args = 0,
 	.args_message = "prune takes no arguments",
 };
 
+/* "keep-daily (2026-11-29); newest complete set" */
+static void reasons_text(const struct retention_decision *d, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t r = 0; r < d->n_reasons && len < cap; r++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", r ? "; " : "", d->reasons[r].text);
+}
+
+static void print_policy(const struct prune_plan *plan)
+{
+	char text[1024];
+
+	retention_policy_describe(&plan->policy, text, sizeof(text));
+	printf("policy: %s\n", text);
+}
+
+static void print_table(const struct prune_plan *plan)
+{
+	printf("%-7s %-24s %-11s %s\n", "ACTION", "ID", "STATE", "WHY");
+	for (size_t i = 0; i < plan->n; i++) {
+		char why[RETENTION_REASONS_MAX * (RETENTION_REASON_TEXT + 2)];
+		reasons_text(&plan->decisions[i], why, sizeof(why));
+		printf("%-7s %-24s %-11s %s\n", plan->decisions[i].remove ? "remove" : "keep", plan->sets[i].id,
+		       backup_set_state_name(plan->sets[i].state), why);
+	}
+	printf("would keep %zu set%s and remove %zu\n", plan->n - plan->n_remove, plan->n - plan->n_remove == 1 ? "" : "s",
+	       plan->n_remove);
+}
+
+/* Each removal as it happens, so an interrupted prune shows how far it got. */
+static void print_removed(const struct prune_plan *plan, size_t i, void *arg)
+{
+	char why[RETENTION_REASONS_MAX * (RETENTION_REASON_TEXT + 2)];
+
+	(void)arg;
+	reasons_text(&plan->decisions[i], why, sizeof(why));
+	printf("removed %s (%s: %s)\n", plan->sets[i].id, backup_set_state_name(plan->sets[i].state), why);
+	fflush(stdout);
+}
+
+static json_t *policy_json(const struct retention_policy *p)
+{
+	char within[DURATION_TEXT_MAX], grace[DURATION_TEXT_MAX];
+
+	duration_format(&p->keep_within, within);
+	duration_format(&p->incomplete_grace, grace);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "keep_last", (json_int_t)p->keep_last,
+			 "keep_hourly", (json_int_t)p->keep_hourly, "keep_daily", (json_int_t)p->keep_daily,
+			 "keep_weekly", (json_int_t)p->keep_weekly, "keep_monthly", (json_int_t)p->keep_monthly,
+			 "keep_yearly", (json_int_t)p->keep_yearly, "keep_within", within, "incomplete_grace", grace,
+			 "empty", retention_policy_is_empty(p));
+}
+
+static void print_json(const struct prune_plan *plan, int dry_run)
+{
+	char text[1024];
+	json_t *sets = json_array(), *kept = json_array(), *removed = json_array(), *doc;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct retention_decision *d = &plan->decisions[i];
+		json_t *reasons = json_array(), *rules = json_array();
+		for (size_t r = 0; r < d->n_reasons; r++) {
+			json_array_append_new(reasons, json_string(d->reasons[r].text));
+			json_array_append_new(rules, json_string(retention_rule_name(d->reasons[r].rule)));
+		}
+		json_array_append_new(sets, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", plan->sets[i].id, "state",
+						      backup_set_state_name(plan->sets[i].state), "action",
+						      d->remove ? "remove" : "keep", "reasons", reasons, "rules", rules));
+		json_array_append_new(d->remove ? removed : kept, json_string(plan->sets[i].id));
+	}
+	retention_policy_describe(&plan->policy, text, sizeof(text));
+	doc = json_pack("{s:b, s:o, s:s, s:o, s:o, s:o}", "dry_run", dry_run, "policy", policy_json(&plan->policy),
+			"policy_text", text, "sets", sets, "kept", kept, "removed", removed);
+	cli_print_json(doc);
+	json_decref(doc);
+}
+
 int cmd_prune(struct cli *cli, int argc, char **argv)
 {
 	struct prune_args args = { 0 };
 	struct cli_command_line cl = prune_command_line;
+	struct prune_plan plan = { 0 };
 	const char *positional[1];
 	size_t n_positional;
 	struct config *cfg;
-	struct repo *repo = NULL;
-	struct minisign_public_key pk;
-	struct backup_set_info *sets = NULL;
-	size_t n = 0;
-	json_t *doc;
-	int rc, dry_run;
+	int rc;
 
 	cl.target = &args;
 	if ((rc = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	dry_run = args.dry_run;
-	doc = json_pack("{s:[], s:[]}", "removed", "kept");
-	if (cli_config(cli, &cfg) != 0 || keys_load_public(cfg, &pk, &cli->err) != 0 ||
-	    repo_open(&repo, cfg, &cli->err) != 0)
+	if (cli_config(cli, &cfg) != 0 || prune_open(&plan, cfg, &cli->err) != 0 ||
+	    prune_decide(&plan, &cli->err) != 0)
 		goto done;
-	if (repo_lock(repo, "drctl prune", &cli->err) != 0)
-		goto done;
-	if (backup_set_list(repo, &pk, &sets, &n, &cli->err) != 0)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		if (sets[i].state == SET_COMPLETE) {
-			json_array_append_new(json_object_get(doc, "kept"), json_string(sets[i].id));
-			continue;
-		}
-		/* Invalid sets (bad signature) are kept: they are evidence, and
-		 * only a person should decide to delete them. */
-		if (sets[i].state == SET_INVALID) {
-			log_warn("keeping %s: %s (remove it by hand once investigated)", sets[i].id, sets[i].reason);
-			json_array_append_new(json_object_get(doc, "kept"), json_string(sets[i].id));
-			continue;
-		}
+	if (!cli->g.json)
+		print_policy(&plan);
+	if (args.dry_run) {
 		if (!cli->g.json)
-			printf("%s %s (incomplete: %s)\n", dry_run ? "would remove" : "removing", sets[i].id, sets[i].reason);
-		if (!dry_run && backup_set_remove(repo, sets[i].id, &cli->err) != 0)
+			print_table(&plan);
+	} else {
+		if (prune_apply(&plan, cli->g.json ? NULL : print_removed, NULL, &cli->err) != 0)
 			goto done;
-		json_array_append_new(json_object_get(doc, "removed"),
-				      json_pack("{s:s, s:s}", "id", sets[i].id, "reason", "incomplete"));
+		if (!cli->g.json)
+			printf("kept %zu set%s, removed %zu (`drctl prune --dry-run` says why each set is kept)\n",
+			       plan.n - plan.n_removed, plan.n - plan.n_removed == 1 ? "" : "s", plan.n_removed);
 	}
-	json_object_set_new(doc, "dry_run", json_boolean(dry_run));
 	if (cli->g.json)
-		cli_print_json(doc);
+		print_json(&plan, args.dry_run);
 done:
-	json_decref(doc);
-	backup_set_list_free(sets, n);
-	repo_close(repo);
+	prune_close(&plan);
 	return err_is_set(&cli->err) ? cli->err.code : EXIT_OK;
 }

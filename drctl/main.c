@@ -25,7 +25,7 @@ static const struct command {
 	{ "show", cmd_show, "a backup set's manifest (ID or latest)" },
 	{ "verify", cmd_verify, "check signatures and hashes of a set (--deep: every member too)" },
 	{ "restore", cmd_restore, "restore one component from a set" },
-	{ "prune", cmd_prune, "remove incomplete sets (debris of interrupted backups)" },
+	{ "prune", cmd_prune, "remove the sets the [retention] policy does not keep, and old incomplete ones" },
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
 	{ "scenario", cmd_scenario, "the disaster scenarios: list, plan, run, resume, status, abort" },
 	{ "health", cmd_health, "check PostgreSQL, Redis, Vault and the agents" },

@@ -216,6 +216,7 @@ static int config_check_value(const struct config_key *k, const char *value, con
 			      const char *subject, struct drctl_error *err)
 {
 	const char *shown = k->sensitive ? "(hidden)" : value;
+	struct duration span;
 	long n;
 
 	switch (k->type) {
@@ -236,6 +237,12 @@ static int config_check_value(const struct config_key *k, const char *value, con
 		if (!config_enum_has(k->choices, value))
 			return err_set(err, EXIT_USAGE, subject, NULL, "%s[%s] %s = \"%.200s\" is not one of: %s",
 				       origin, k->section, k->name, shown, k->choices);
+		return 0;
+	case CONFIG_DURATION:
+		if (duration_parse(value, &span) != 0)
+			return err_set(err, EXIT_USAGE, subject,
+				       "write whole numbers with units y (years), m (months), w (weeks), d (days), h (hours), e.g. 30d, 2w, 36h, 1y2m; or 0",
+				       "%s[%s] %s = \"%.200s\" is not a duration", origin, k->section, k->name, shown);
 		return 0;
 	case CONFIG_PATH:
 		if (!*value)
@@ -662,6 +669,13 @@ int config_get_int(const struct config *cfg, const char *section, const char *ke
 	const char *v = config_get(cfg, section, key);
 
 	return v ? config_parse_long(v, out) : -1;
+}
+
+int config_get_duration(const struct config *cfg, const char *section, const char *key, struct duration *out)
+{
+	const char *v = config_get(cfg, section, key);
+
+	return v ? duration_parse(v, out) : -1;
 }
 
 int config_get_bool(const struct config *cfg, const char *section, const char *key)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "lib/core/duration.h"
 #include "lib/core/error.h"
 
 struct config;
@@ -50,6 +51,8 @@ const char *config_get(const struct config *cfg, const char *section, const char
 int config_is_set(const struct config *cfg, const char *section, const char *key);
 int config_get_int(const struct config *cfg, const char *section, const char *key, long *out);
 int config_get_bool(const struct config *cfg, const char *section, const char *key);
+/* A duration ("30d", "2w", "1y2m"): 0, or -1 when unset (or not one). */
+int config_get_duration(const struct config *cfg, const char *section, const char *key, struct duration *out);
 /* A path value, resolved against the config file's folder when relative.
  * Returns NULL when unset.  The returned string lives as long as cfg. */
 const char *config_get_path(const struct config *cfg, const char *section, const char *key);

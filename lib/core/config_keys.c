@@ -18,6 +18,7 @@
 	{ .section = sec, .name = nm, .type = CONFIG_INT, .def = df, .min = lo, .max = hi, .doc = dc }
 #define KENUM(sec, nm, ch, df, dc) \
 	{ .section = sec, .name = nm, .type = CONFIG_ENUM, .choices = ch, .def = df, .doc = dc }
+#define KDUR(sec, nm, df, dc) { .section = sec, .name = nm, .type = CONFIG_DURATION, .def = df, .doc = dc }
 #define KSECRET(sec, nm, ty, ex, dc) \
 	{ .section = sec, .name = nm, .type = ty, .example = ex, .sensitive = 1, .doc = dc }
 
@@ -114,11 +115,24 @@ const struct config_key config_keys[] = {
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
 
-	KINT("retention", "keep_last", "7", 0, 100000, "keep this many newest backup sets"),
-	KINT("retention", "keep_daily", "7", 0, 100000, "keep the newest set of this many days"),
-	KINT("retention", "keep_weekly", "4", 0, 100000, "keep the newest set of this many weeks"),
-	KINT("retention", "keep_monthly", "12", 0, 100000, "keep the newest set of this many months"),
-	KINT("retention", "keep_yearly", "0", 0, 100000, "keep the newest set of this many years"),
+	/* Retention (drctl prune): every rule is off by default, and with no rule
+	 * set prune removes no complete set; see README "Retention". */
+	KINT("retention", "keep_last", "0", 0, 100000,
+	     "keep the N newest complete sets (0 = off; with every rule off, prune keeps every complete set)"),
+	KINT("retention", "keep_hourly", "0", 0, 100000,
+	     "keep the newest set of each of the N most recent hours (UTC) that have a set (0 = off)"),
+	KINT("retention", "keep_daily", "0", 0, 100000,
+	     "keep the newest set of each of the N most recent days (UTC) that have a set (0 = off; e.g. 7)"),
+	KINT("retention", "keep_weekly", "0", 0, 100000,
+	     "keep the newest set of each of the N most recent ISO weeks (Monday to Sunday, UTC) that have a set (0 = off; e.g. 4)"),
+	KINT("retention", "keep_monthly", "0", 0, 100000,
+	     "keep the newest set of each of the N most recent months (UTC) that have a set (0 = off; e.g. 12)"),
+	KINT("retention", "keep_yearly", "0", 0, 100000,
+	     "keep the newest set of each of the N most recent years (UTC) that have a set (0 = off)"),
+	KDUR("retention", "keep_within", "0",
+	     "keep every set made less than this before the newest complete set: y m w d h, e.g. 30d, 2w, 36h, 1y2m (0 = off)"),
+	KDUR("retention", "incomplete_grace", "24h",
+	     "an incomplete set (no signed manifest) younger than this may be a backup in progress and is kept; older ones are removed"),
 
 	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091", "Prometheus Pushgateway to push run metrics to"),
 	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector", "node_exporter textfile collector folder to write metrics to"),

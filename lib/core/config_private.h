@@ -16,6 +16,7 @@ enum config_type {
 	CONFIG_ENUM,   /* one of choices */
 	CONFIG_LIST,   /* comma-separated, trimmed, empty items dropped */
 	CONFIG_SECRET, /* a string never shown; <name>_file is its file form */
+	CONFIG_DURATION, /* "30d", "2w", "36h", "1y2m" (lib/core/duration.h) */
 };
 
 struct config_key {

@@ -260,13 +260,44 @@ done:
 	return rc;
 }
 
+/* Publication backwards: the manifest first, so a removal that is
+ * interrupted leaves an incomplete set (which prune removes later), never one
+ * that looks complete with objects missing; then the signatures and
+ * SHA256SUMS, the objects, and the folder with any temporaries. */
 int backup_set_remove(struct repo *r, const char *id, struct drctl_error *err)
 {
-	char dir[256];
+	static const char *const published_last_first[] = {
+		"manifest.json", "manifest.json.minisig", "SHA256SUMS", "SHA256SUMS.minisig",
+	};
+	char dir[256], name[512], **objects = NULL;
+	size_t n_objects = 0, step = 0;
+	int rc = -1;
+
 	if (!backup_set_id_valid(id))
 		return err_set(err, EXIT_USAGE, id, NULL, "%s is not a backup set id", id);
 	snprintf(dir, sizeof(dir), "backups/%s", id);
-	return repo_remove_dir(r, dir, err);
+	for (; step < sizeof(published_last_first) / sizeof(published_last_first[0]); step++) {
+		backup_set_path(id, published_last_first[step], name, sizeof(name));
+		if (repo_remove(r, name, err) != 0)
+			goto done;
+	}
+	if (repo_list(r, dir, &objects, &n_objects, err) != 0)
+		goto done;
+	for (size_t i = 0; i < n_objects; i++) {
+		backup_set_path(id, objects[i], name, sizeof(name));
+		if (repo_remove(r, name, err) != 0)
+			goto done;
+	}
+	rc = repo_remove_dir(r, dir, err);
+done:
+	if (rc != 0 && step == 0) {
+		err_prefix(err, "backup set %s was not removed (nothing of it was touched)", id);
+	} else if (rc != 0) {
+		err_prefix(err, "removing backup set %s stopped after its manifest was removed: it is incomplete now", id);
+		err_hint(err, "fix the cause and run `drctl prune` again: it removes the rest of %s once it is older than [retention] incomplete_grace", id);
+	}
+	repo_names_free(objects, n_objects);
+	return rc;
 }
 
 void backup_set_list_free(struct backup_set_info *sets, size_t n)

@@ -80,7 +80,9 @@ int backup_set_parse_sums(char *data, json_t **sums, struct drctl_error *err);
 int backup_set_publish(struct repo *r, const struct minisign_signer *signer, const char *id,
 		       json_t *manifest, struct drctl_error *err);
 
-/* Remove a set's folder (prune, and cleanup of a failed backup). */
+/* Remove a set (prune, and cleanup of a failed backup): manifest.json first,
+ * then its signature, SHA256SUMS and its signature, the objects, the folder.
+ * Interrupted at any point, what is left is an incomplete set. */
 int backup_set_remove(struct repo *r, const char *id, struct drctl_error *err);
 
 #endif

@@ -174,6 +174,11 @@ int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err)
 	return repo_name_check(dir, err) == 0 ? r->ops->remove_dir(r, dir, err) : -1;
 }
 
+int repo_remove(struct repo *r, const char *name, struct drctl_error *err)
+{
+	return repo_name_check(name, err) == 0 ? r->ops->remove(r, name, err) : -1;
+}
+
 int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err)
 {
 	if (r->driver && (r->driver->caps & REPO_CAP_LOCK) && r->ops->lock)

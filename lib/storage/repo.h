@@ -79,6 +79,10 @@ struct repo_ops {
 	int (*lock)(struct repo *r, const char *purpose, struct drctl_error *err);
 	void (*unlock)(struct repo *r);
 	void (*close)(struct repo *r);
+	/* Remove one object; 0 also when it is not there.  Durable when it
+	 * returns, so a caller that removes objects in an order (prune: the
+	 * manifest first) can rely on the order surviving a crash. */
+	int (*remove)(struct repo *r, const char *name, struct drctl_error *err);
 };
 
 /* What a driver's store can do, so the layer above can choose without
@@ -145,6 +149,8 @@ struct source *repo_open_read(struct repo *r, const char *name, struct drctl_err
 int repo_list(struct repo *r, const char *dir, char ***names, size_t *n, struct drctl_error *err);
 int repo_stat(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err);
 int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err);
+/* One object, durable when it returns; 0 when it is already gone. */
+int repo_remove(struct repo *r, const char *name, struct drctl_error *err);
 /* Take the repository's writer lock (backup, prune) for purpose ("drctl
  * backup", shown to whoever finds it taken). */
 int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err);

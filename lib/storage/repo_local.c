@@ -373,6 +373,23 @@ static int local_remove_dir(struct repo *r, const char *dir, struct drctl_error 
 	return 0;
 }
 
+static int local_remove(struct repo *r, const char *name, struct drctl_error *err)
+{
+	struct repo_local *l = (struct repo_local *)r;
+	char path[PATH_MAX];
+
+	if (local_path(l, name, path, sizeof(path), err) != 0)
+		return -1;
+	if (unlink(path) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return io_error(err, errno, path, "remove");
+	}
+	if (fs_fsync_dir_of(path) != 0)
+		return io_error(err, errno, path, "make durable the removal of");
+	return 0;
+}
+
 static int local_lock(struct repo *r, const char *purpose, struct drctl_error *err)
 {
 	struct repo_local *l = (struct repo_local *)r;
@@ -428,7 +445,7 @@ static void local_close(struct repo *r)
 
 static const struct repo_ops local_ops = {
 	local_open_write, local_open_read, local_list, local_stat,
-	local_remove_dir, local_lock, local_unlock, local_close,
+	local_remove_dir, local_lock, local_unlock, local_close, local_remove,
 };
 
 static int local_open(struct repo **out, const struct config *cfg, enum repo_open_mode mode,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A backup killed with SIGKILL at random moments never leaves a set that list
 # calls complete or that verify accepts; the complete sets already there stay
-# good; the next backup succeeds; prune removes the debris.
+# good; the next backup succeeds; prune removes the debris once it is older
+# than [retention] incomplete_grace.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 
@@ -41,8 +42,14 @@ NEXT=$OUT
 run d verify "$NEXT"; expect_rc 0 "and verifies"
 incomplete=$(d --json list | jq '[.[] | select(.state == "incomplete")] | length')
 run d prune --dry-run; expect_rc 0 "prune --dry-run"
+[ "$incomplete" = 0 ] || expect_out "^keep +[^ ]+ +incomplete +incomplete, younger than 24h" "prune --dry-run says why it keeps young debris"
 [ "$(d --json list | jq '[.[] | select(.state == "incomplete")] | length')" = "$incomplete" ] || fail "prune --dry-run removed something"
-run d prune; expect_rc 0 prune
+# The debris is minutes old: it could be a backup still running elsewhere,
+# so prune keeps it for [retention] incomplete_grace (24h) ...
+run d prune; expect_rc 0 "prune within the grace period"
+[ "$(d --json list | jq '[.[] | select(.state == "incomplete")] | length')" = "$incomplete" ] || fail "prune removed debris younger than incomplete_grace"
+# ... and removes it once it is older than that.
+run env DRCTL_RETENTION_INCOMPLETE_GRACE=0 "$DRCTL" --config "$CONF" prune; expect_rc 0 "prune with incomplete_grace = 0"
 [ "$(d --json list | jq '[.[] | select(.state != "complete")] | length')" = 0 ] || fail "prune left debris"
 ls "$REPO/backups"/*/ 2>/dev/null | grep -q 'tmp-' && fail "temporary files left after prune"
 pass_note "prune removed $incomplete incomplete set(s) and kept every complete one"

@@ -197,11 +197,94 @@ static void test_list_states(void **state)
 	}
 }
 
+/* Removal is publication backwards: manifest.json goes first, so from the
+ * first step on the set is incomplete, never complete with objects missing. */
+static char removed[16][256];
+static size_t n_removed;
+static int manifest_present_during_later_removal;
+
+static int rec_remove(struct repo *r, const char *name, struct drctl_error *err)
+{
+	int rc = local_ops->remove(r, name, err);
+	char manifest[300];
+	uint64_t size;
+
+	if (n_removed > 0) {
+		snprintf(manifest, sizeof(manifest), "%.*s/manifest.json", (int)(strrchr(removed[0], '/') - removed[0]),
+			 removed[0]);
+		if (local_ops->stat(r, manifest, &size, err) != 0)
+			manifest_present_during_later_removal = 1;
+	}
+	if (rc == 0 && n_removed < 16)
+		snprintf(removed[n_removed++], 256, "%s", name);
+	return rc;
+}
+
+static int rec_remove_dir(struct repo *r, const char *dir, struct drctl_error *err)
+{
+	int rc = local_ops->remove_dir(r, dir, err);
+	if (rc == 0 && n_removed < 16)
+		snprintf(removed[n_removed++], 256, "%s/", dir);
+	return rc;
+}
+
+static void test_remove_takes_the_manifest_first(void **state)
+{
+	static char dir[] = "/tmp/drctl-test-remove.XXXXXX";
+	const char *id = "20260104T000000Z-dddd";
+	struct drctl_error err;
+	struct repo *r;
+	struct minisign_secret_key sk;
+	struct minisign_public_key pk;
+	struct minisign_signer signer;
+	uint64_t size;
+	json_t *m;
+	(void)state;
+
+	err_clear(&err);
+	r = open_local(mkdtemp(dir));
+	assert_non_null(r);
+	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
+	minisign_signer_from_key(&sk, &signer);
+	assert_int_equal(repo_write_all(r, "backups/20260104T000000Z-dddd/files.tar.zst.age", "x", 1, &err), 0);
+	assert_int_equal(repo_write_all(r, "backups/20260104T000000Z-dddd/redis.tar.zst.age.part-000001", "y", 1, &err), 0);
+	m = json_pack("{s:s, s:s, s:{}}", "format", MANIFEST_FORMAT, "id", id, "components");
+	assert_int_equal(backup_set_publish(r, &signer, id, m, &err), 0);
+	json_decref(m);
+
+	local_ops = r->ops;
+	recording_ops = *r->ops;
+	recording_ops.remove = rec_remove;
+	recording_ops.remove_dir = rec_remove_dir;
+	r->ops = &recording_ops;
+	assert_int_equal(backup_set_remove(r, id, &err), 0);
+	assert_int_equal(n_removed, 7);
+	assert_string_equal(removed[0], "backups/20260104T000000Z-dddd/manifest.json");
+	assert_string_equal(removed[1], "backups/20260104T000000Z-dddd/manifest.json.minisig");
+	assert_string_equal(removed[2], "backups/20260104T000000Z-dddd/SHA256SUMS");
+	assert_string_equal(removed[3], "backups/20260104T000000Z-dddd/SHA256SUMS.minisig");
+	assert_string_equal(removed[4], "backups/20260104T000000Z-dddd/files.tar.zst.age");
+	assert_string_equal(removed[5], "backups/20260104T000000Z-dddd/redis.tar.zst.age.part-000001");
+	assert_string_equal(removed[6], "backups/20260104T000000Z-dddd/");
+	assert_int_equal(manifest_present_during_later_removal, 0);
+	assert_int_equal(repo_stat(r, "backups/20260104T000000Z-dddd", &size, &err), 0);
+	/* Again, on what is no longer there: nothing to do, no error. */
+	assert_int_equal(repo_remove(r, "backups/20260104T000000Z-dddd/manifest.json", &err), 0);
+	r->ops = local_ops;
+	repo_close(r);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manifest_is_published_last),
 		cmocka_unit_test(test_list_states),
+		cmocka_unit_test(test_remove_takes_the_manifest_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

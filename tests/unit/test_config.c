@@ -147,9 +147,17 @@ static void test_load_reads_values_and_defaults(void **state)
 	assert_int_equal(config_get_int(cfg, "retention", "keep_yearly", &n), 0);
 	assert_int_equal(n, 3);
 
-	/* Defaults of keys the file leaves out. */
+	/* Defaults of keys the file leaves out (retention rules are off until
+	 * set; incomplete sets get a day's grace). */
 	assert_int_equal(config_get_int(cfg, "retention", "keep_last", &n), 0);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 0);
+	{
+		struct duration grace;
+		assert_int_equal(config_get_duration(cfg, "retention", "incomplete_grace", &grace), 0);
+		assert_int_equal(grace.hours, 24);
+		assert_int_equal(config_get_duration(cfg, "retention", "keep_within", &grace), 0);
+		assert_true(duration_is_zero(&grace));
+	}
 	assert_int_equal(config_get_int(cfg, "compression", "level", &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(config_get(cfg, "postgres", "databases"), "agents_db");
@@ -226,6 +234,17 @@ static void test_bad_int(void **state)
 			  "write a decimal number, e.g. 4");
 	expect_file_error("[postgres]\njobs = 4x\n", "2: [postgres] jobs = \"4x\" is not a whole number", NULL);
 	expect_file_error("[compression]\nlevel = 25\n", "2: [compression] level = 25 is out of range (1..19)", "");
+}
+
+static void test_bad_duration(void **state)
+{
+	(void)state;
+	expect_file_error("[retention]\nkeep_within = 30 days\n",
+			  "2: [retention] keep_within = \"30 days\" is not a duration",
+			  "write whole numbers with units y (years), m (months), w (weeks), d (days), h (hours), "
+			  "e.g. 30d, 2w, 36h, 1y2m; or 0");
+	expect_file_error("[retention]\nincomplete_grace = 24\n",
+			  "2: [retention] incomplete_grace = \"24\" is not a duration", NULL);
 }
 
 static void test_bad_bool(void **state)
@@ -681,6 +700,7 @@ int main(void)
 		T(test_unknown_key_names_file_line_and_suggests),
 		T(test_unknown_key_lists_valid_keys),
 		T(test_bad_int),
+		T(test_bad_duration),
 		T(test_bad_bool),
 		T(test_bad_enum_lists_choices),
 		T(test_duplicate_key),

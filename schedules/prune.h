@@ -1,0 +1,49 @@
+/*
+ * prune: one run of `drctl prune`: read the [retention] policy, take the
+ * repository's writer lock, list the sets, decide each one
+ * (lib/set/retention.h has the rules), and remove what the decision says,
+ * oldest first, each set manifest first (backup_set_remove).
+ *
+ * The steps are separate so that a caller can look at the decision before
+ * anything is removed (--dry-run), and so that whoever knows why a set must
+ * stay (a scenario run that uses it, Object Lock) can mark it protected
+ * between prune_open and prune_decide.
+ */
+#ifndef DRCTL_SCHEDULES_PRUNE_H
+#define DRCTL_SCHEDULES_PRUNE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/core/config.h"
+#include "lib/core/error.h"
+#include "lib/set/backup_set.h"
+#include "lib/set/retention.h"
+#include "lib/storage/repo.h"
+
+struct prune_plan {
+	struct retention_policy policy;
+	time_t now;
+	struct repo *repo;
+	struct backup_set_info *sets;       /* newest first */
+	size_t n;
+	struct retention_set *input;        /* one per set; protected_reason may be set */
+	struct retention_decision *decisions;
+	size_t n_remove, n_removed;
+};
+
+/* The [retention] keys. */
+int prune_policy_from_config(const struct config *cfg, struct retention_policy *p, struct drctl_error *err);
+/* Policy, repository, writer lock, the sets and their times. */
+int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_error *err);
+/* Fill plan->decisions (and n_remove). */
+int prune_decide(struct prune_plan *plan, struct drctl_error *err);
+/* Remove every set decided so, oldest first; after each one, removed(plan,
+ * i, arg) if given.  Stops at the first failure, which names the set and
+ * says what is left of it. */
+int prune_apply(struct prune_plan *plan, void (*removed)(const struct prune_plan *plan, size_t i, void *arg),
+		void *arg, struct drctl_error *err);
+/* Unlock, close, free.  Safe on a plan that prune_open failed to fill. */
+void prune_close(struct prune_plan *plan);
+
+#endif
