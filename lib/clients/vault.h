@@ -83,7 +83,7 @@ int vault_call(struct vault_client *vc, struct vault_call *call, struct drctl_er
 int vault_json(struct vault_client *vc, const char *method, const char *path, json_t *body,
 	       unsigned flags, long *status, json_t **out, struct drctl_error *err);
 
-/* --- health --------------------------------------------------------------- */
+/* --- health (vault_health.c) ---------------------------------------------- */
 
 enum vault_state {
 	VAULT_ACTIVE,
