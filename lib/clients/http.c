@@ -1,8 +1,9 @@
 /*
  * http: one libcurl easy handle per client, one attempt per http_perform
- * (see http.h for the design).  The callbacks below are the only places bytes
- * move: body_write (response -> sink or memory), body_read (source or memory
- * -> request) and header_line (status, Location, Retry-After).
+ * (see http.h for the design; the retries are in http_retry.c).  The
+ * callbacks below are the only places bytes move: body_write (response ->
+ * sink or memory), body_read (source or memory -> request) and header_line
+ * (the status and every header field of the final response).
  */
 #include "lib/clients/http.h"
 
@@ -167,6 +168,10 @@ void http_response_free(struct http_response *res)
 	free(res->body);
 	res->body = NULL;
 	res->body_len = 0;
+	free(res->header_data);
+	res->header_data = NULL;
+	res->header_data_len = 0;
+	res->n_headers = 0;
 }
 
 static int http_keep(struct http_transfer *t, const char *p, size_t n, size_t cap)
@@ -236,25 +241,77 @@ static size_t http_body_read(char *p, size_t size, size_t nmemb, void *ud)
 	return got;
 }
 
-/* Copy a header's value, trimmed, if the line is `name: value`. */
-static int http_header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+/* Room for n more bytes of header names and values, within the bound. */
+static int http_header_room(struct http_response *res, size_t n)
 {
-	size_t nl = strlen(name), vlen;
-	const char *v;
+	size_t cap, want = res->header_data_len + n;
+	char *grown;
 
-	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return 0;
-	v = line + nl + 1;
-	vlen = n - nl - 1;
-	while (vlen && (*v == ' ' || *v == '\t'))
-		v++, vlen--;
-	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-		vlen--;
-	if (vlen >= cap)
-		vlen = cap - 1;
-	memcpy(out, v, vlen);
-	out[vlen] = '\0';
-	return 1;
+	if (want > HTTP_HEADER_BYTES_MAX)
+		return -1;
+	for (cap = 1024; cap < want; cap *= 2)
+		;
+	grown = realloc(res->header_data, cap);
+	if (!grown)
+		return -1;
+	res->header_data = grown;
+	return 0;
+}
+
+static void http_trim(const char **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t'))
+		(*p)++, (*n)--;
+	while (*n && ((*p)[*n - 1] == '\r' || (*p)[*n - 1] == '\n' || (*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* An obsolete folded line (RFC 9112 5.2) continues the last field's value,
+ * which is the last thing in header_data. */
+static void http_header_unfold(struct http_response *res, const char *v, size_t vlen)
+{
+	if (res->n_headers == 0 || vlen == 0)
+		return;
+	if (http_header_room(res, vlen + 1) != 0) {
+		res->headers_truncated = 1;
+		return;
+	}
+	res->header_data[res->header_data_len - 1] = ' ';
+	memcpy(res->header_data + res->header_data_len, v, vlen);
+	res->header_data_len += vlen;
+	res->header_data[res->header_data_len++] = '\0';
+}
+
+/* Keep one "Name: value" line as name\0value\0. */
+static void http_header_keep(struct http_response *res, const char *line, size_t n)
+{
+	const char *colon = memchr(line, ':', n), *v;
+	size_t nlen, vlen;
+
+	if (n > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		http_trim(&line, &n);
+		http_header_unfold(res, line, n);
+		return;
+	}
+	if (!colon || colon == line)
+		return; /* the blank line that ends the block, or not a field */
+	nlen = (size_t)(colon - line);
+	v = colon + 1;
+	vlen = n - nlen - 1;
+	http_trim(&v, &vlen);
+	if (res->n_headers >= HTTP_HEADERS_MAX || http_header_room(res, nlen + vlen + 2) != 0) {
+		res->headers_truncated = 1;
+		return;
+	}
+	res->header_at[res->n_headers].name = (uint32_t)res->header_data_len;
+	memcpy(res->header_data + res->header_data_len, line, nlen);
+	res->header_data_len += nlen;
+	res->header_data[res->header_data_len++] = '\0';
+	res->header_at[res->n_headers].value = (uint32_t)res->header_data_len;
+	memcpy(res->header_data + res->header_data_len, v, vlen);
+	res->header_data_len += vlen;
+	res->header_data[res->header_data_len++] = '\0';
+	res->n_headers++;
 }
 
 static size_t http_header_line(char *line, size_t size, size_t nmemb, void *ud)
@@ -262,34 +319,52 @@ static size_t http_header_line(char *line, size_t size, size_t nmemb, void *ud)
 	struct http_transfer *t = ud;
 	struct http_response *res = t->res;
 	size_t n = size * nmemb;
-	char value[64];
 
 	if (n > 5 && !strncmp(line, "HTTP/", 5)) {
-		/* A new status line (after 100 Continue, too): forget the last. */
+		/* A new status line (after 100 Continue, too): only the final
+		 * response's fields are kept. */
 		const char *sp = memchr(line, ' ', n);
 		res->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		res->location[0] = res->content_type[0] = '\0';
-		res->retry_after = -1;
+		res->n_headers = 0;
+		res->header_data_len = 0;
+		res->headers_truncated = 0;
 		return n;
 	}
-	http_header_value(line, n, "Location", res->location, sizeof(res->location));
-	http_header_value(line, n, "Content-Type", res->content_type, sizeof(res->content_type));
-	if (http_header_value(line, n, "Retry-After", value, sizeof(value))) {
-		char *end;
-		long s = strtol(value, &end, 10);
-		res->retry_after = end != value && s >= 0 ? s : -1;
-	}
+	http_header_keep(res, line, n);
 	return n;
 }
 
-/* The URL without its query, for messages. */
-static void http_url_for_message(const char *url, char *out, size_t cap)
+const char *http_response_header(const struct http_response *res, const char *name)
 {
-	size_t n = strcspn(url, "?");
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, url, n);
-	out[n] = '\0';
+	for (size_t i = 0; i < res->n_headers; i++)
+		if (!strcasecmp(res->header_data + res->header_at[i].name, name))
+			return res->header_data + res->header_at[i].value;
+	return NULL;
+}
+
+void http_url_for_message(const char *url, char *out, size_t cap)
+{
+	const char *scheme_end = strstr(url, "://"), *auth = url, *at;
+	size_t o = 0, n;
+
+	if (cap == 0)
+		return;
+	if (scheme_end && (size_t)(scheme_end - url) < strcspn(url, "/?#")) {
+		auth = scheme_end + 3;
+		n = (size_t)(auth - url);
+		o = n < cap - 1 ? n : cap - 1;
+		memcpy(out, url, o);
+		/* user:password@host: what follows the last @ of the authority */
+		n = strcspn(auth, "/?#");
+		for (at = auth + n; at > auth && at[-1] != '@'; at--)
+			;
+		auth = at;
+	}
+	n = strcspn(auth, "?#");
+	if (n > cap - 1 - o)
+		n = cap - 1 - o;
+	memcpy(out + o, auth, n);
+	out[o + n] = '\0';
 }
 
 /* VAULT_TLS_SERVER_NAME: request https://<name>:<port>/... and connect to
@@ -368,34 +443,24 @@ static int http_is_tls_error(CURLcode rc)
 	       rc == CURLE_SSL_CRL_BADFILE || rc == CURLE_USE_SSL_FAILED;
 }
 
-int http_perform(struct http_client *c, const struct http_request *req, struct http_response *res,
-		 struct drctl_error *err)
+/* The request's own header lines, as curl wants them. */
+static int http_header_list(const struct http_request *req, struct curl_slist **out, struct drctl_error *err)
+{
+	*out = NULL;
+	for (size_t i = 0; i < req->n_headers; i++) {
+		struct curl_slist *n = curl_slist_append(*out, req->headers[i]);
+		if (!n)
+			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		*out = n;
+	}
+	return 0;
+}
+
+static void http_setup_transfer(struct http_client *c, const struct http_request *req, const char *url,
+				struct curl_slist *connect_to, struct http_transfer *t)
 {
 	CURL *h = c->curl;
-	struct curl_slist *headers = NULL, *connect_to = NULL;
-	struct http_transfer t = { .req = req, .res = res, .err = err };
-	char *url_override = NULL, shown[1024];
-	const char *url = req->url;
-	CURLcode rc;
-	int has_body = req->body_src || req->body;
-	int ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	res->retry_after = -1;
-	http_url_for_message(req->url, shown, sizeof(shown));
-	curl_easy_reset(h);
-	if (c->server_name && http_apply_server_name(c, req->url, &url_override, &connect_to, err) != 0)
-		goto done;
-	if (url_override)
-		url = url_override;
-	for (size_t i = 0; i < req->n_headers; i++) {
-		struct curl_slist *n = curl_slist_append(headers, req->headers[i]);
-		if (!n) {
-			err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			goto done;
-		}
-		headers = n;
-	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	c->errbuf[0] = '\0';
@@ -415,51 +480,95 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
 	http_setup_tls(c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_header_line);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-	if (has_body) {
-		uint64_t len = req->body_src ? req->body_src_len : req->body_len;
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, http_body_read);
-		curl_easy_setopt(h, CURLOPT_READDATA, &t);
-		if (len != HTTP_BODY_UNKNOWN)
-			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-		/* After an early answer (a 307, a 500 before the body was read)
-		 * curl stops sending and drops the connection.  Right for a big
-		 * body (a standby's 307 must not cost a whole snapshot upload);
-		 * a small one is finished so the connection stays usable. */
-		if (len != HTTP_BODY_UNKNOWN && len < HTTP_KEEP_SENDING_MAX)
-			curl_easy_setopt(h, CURLOPT_KEEP_SENDING_ON_ERROR, 1L);
-		else
-			headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
-		if (!headers) {
-			err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			goto done;
-		}
-	}
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	/* UPLOAD means PUT to curl; the method string says what is meant. */
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	if (!strcmp(req->method, "HEAD"))
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+}
 
-	rc = curl_easy_perform(h);
+static int http_setup_body(CURL *h, const struct http_request *req, struct http_transfer *t,
+			   struct curl_slist **headers, struct drctl_error *err)
+{
+	uint64_t len = req->body_src ? req->body_src_len : req->body_len;
+	struct curl_slist *n;
+
+	if (!req->body_src && !req->body)
+		return 0;
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, http_body_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, t);
+	if (len != HTTP_BODY_UNKNOWN)
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	/* After an early answer (a 307, a 500 before the body was read) curl
+	 * stops sending and drops the connection.  Right for a big body (a
+	 * standby's 307 must not cost a whole snapshot upload); a small one is
+	 * finished so the connection stays usable. */
+	if (len != HTTP_BODY_UNKNOWN && len < HTTP_KEEP_SENDING_MAX) {
+		curl_easy_setopt(h, CURLOPT_KEEP_SENDING_ON_ERROR, 1L);
+		return 0;
+	}
+	n = curl_slist_append(*headers, "Transfer-Encoding: chunked");
+	if (!n)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	*headers = n;
+	return 0;
+}
+
+/* No complete response: say what failed, and whether any byte of the
+ * request left (a retry of a request that never left is always safe). */
+static void http_transport_error(struct http_client *c, const struct http_request *req, CURLcode rc,
+				 const struct http_transfer *t, const char *shown, struct drctl_error *err)
+{
+	struct http_response *res = t->res;
+	long request_size = 0;
+
+	curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &request_size);
+	res->transport_failed = 1;
+	res->tls_failed = http_is_tls_error(rc);
+	res->nothing_sent = request_size == 0 && res->sent_bytes == 0 && t->body_off == 0;
+	snprintf(res->transport_error, sizeof(res->transport_error), "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	err_set(err, EXIT_IO, shown,
+		res->tls_failed ? "check the CA certificate (VAULT_CACERT / [vault] ca_cert) and the name in the server's certificate"
+				: "check that the server is up and reachable at this address",
+		"%s %s failed: %s", req->method, shown, res->transport_error);
+}
+
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *res,
+		 struct drctl_error *err)
+{
+	struct curl_slist *headers = NULL, *connect_to = NULL;
+	struct http_transfer t = { .req = req, .res = res, .err = err };
+	char *url_override = NULL, shown[1024];
+	CURLcode rc;
+	int ret = -1;
+
+	http_response_free(res);
+	memset(res, 0, sizeof(*res));
+	http_url_for_message(req->url, shown, sizeof(shown));
+	curl_easy_reset(c->curl);
+	if (c->server_name && http_apply_server_name(c, req->url, &url_override, &connect_to, err) != 0)
+		goto done;
+	if (http_header_list(req, &headers, err) != 0)
+		goto done;
+	http_setup_transfer(c, req, url_override ? url_override : req->url, connect_to, &t);
+	if (http_setup_body(c->curl, req, &t, &headers, err) != 0)
+		goto done;
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+
+	rc = curl_easy_perform(c->curl);
 	if (t.callback_failed) {
 		/* The sink's or the source's error is already in err. */
 		res->transport_failed = 0;
 		goto done;
 	}
 	if (rc != CURLE_OK) {
-		res->transport_failed = 1;
-		res->tls_failed = http_is_tls_error(rc);
-		err_set(err, EXIT_IO, shown,
-			res->tls_failed ? "check the CA certificate (VAULT_CACERT / [vault] ca_cert) and the name in the server's certificate"
-					: "check that the server is up and reachable at this address",
-			"%s %s failed: %s", req->method, shown, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		http_transport_error(c, req, rc, &t, shown, err);
 		goto done;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &res->status);
 	ret = 0;
 done:
 	curl_slist_free_all(headers);

@@ -1,6 +1,7 @@
 /*
- * vault: settings, login, the one request path (vault_call) and health.
- * See vault.h for the precedence of settings and the retry policy.
+ * vault: settings, login and the one request path (vault_call).  See
+ * vault.h for the precedence of settings and the retry policy; health and
+ * waiting for an active node are in vault_health.c.
  *
  * Why the token is handled the way it is: it lives in one malloc'd buffer,
  * is copied only into the header line of the attempt in flight (wiped right
@@ -11,12 +12,10 @@
 #include "lib/clients/vault.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/clients/http.h"
@@ -379,11 +378,14 @@ static const char *vault_capability(const char *method, const char *path)
 static int vault_status_error(struct vault_client *vc, const struct vault_call *call, const char *node,
 			      const struct http_response *res, int retries, struct drctl_error *err)
 {
-	char msg[512], bare[512], retried[64] = "";
+	char msg[512], bare[512], retried[64] = "", location_shown[1024] = "";
+	const char *location = http_response_header(res, "Location");
 	size_t plen = strcspn(call->path, "?");
 	long st = res->status;
 
 	(void)vc;
+	if (location)
+		http_url_for_message(location, location_shown, sizeof(location_shown));
 	vault_errors_text(res->body, msg, sizeof(msg));
 	snprintf(bare, sizeof(bare), "%.*s", (int)(plen < 400 ? plen : 400), call->path);
 	if (retries > 0)
@@ -419,7 +421,7 @@ static int vault_status_error(struct vault_client *vc, const struct vault_call *
 	if (st == 307)
 		return err_set(err, EXIT_FAILED, node, "point [vault] address / VAULT_ADDR at the active node",
 			       "Vault at %s redirected %s %s to %s, which drctl does not follow", node, call->method, bare,
-			       res->location[0] ? res->location : "(no Location)");
+			       location ? location_shown : "(no Location)");
 	if (st >= 500)
 		return err_set(err, EXIT_IO, node, "check Vault's server log, then run the command again",
 			       "Vault at %s failed %s %s with HTTP %ld%s: %s", node, call->method, bare, st, retried,
@@ -430,178 +432,183 @@ static int vault_status_error(struct vault_client *vc, const struct vault_call *
 
 /* --- calls -------------------------------------------------------------------- */
 
-static int vault_should_retry(const struct vault_call *call, const struct http_response *res, int transport_failed)
-{
-	int idempotent = !strcmp(call->method, "GET") || !strcmp(call->method, "HEAD");
+/* What every attempt of one call sends.  The token header is the only copy
+ * of the token outside vc->token and is wiped when the call ends. */
+struct vault_request {
+	char url[4096];
+	char token_hdr[VAULT_TOKEN_MAX + 32];
+	char ns_hdr[300];
+	const char *headers[5];
+	size_t n_headers;
+	char *json_text;
+};
 
-	if (call->flags & VAULT_CALL_NO_RETRY)
-		return 0;
-	if (res->sink_bytes > 0) /* bytes went into an archive: cannot be taken back */
-		return 0;
-	if (transport_failed)
-		return idempotent && !res->tls_failed;
-	if (res->status == 429)
-		return strncmp(call->path, "sys/health", 10) != 0;
+static int vault_request_build(const struct vault_client *vc, const struct vault_call *call, struct vault_request *r,
+			       struct drctl_error *err)
+{
+	if (snprintf(r->url, sizeof(r->url), "%s/v1/%s", vc->address, call->path) >= (int)sizeof(r->url))
+		return err_set(err, EXIT_USAGE, call->path, NULL, "Vault path too long");
+	r->headers[r->n_headers++] = "X-Vault-Request: true";
+	if (!(call->flags & VAULT_CALL_NO_TOKEN) && vc->token) {
+		snprintf(r->token_hdr, sizeof(r->token_hdr), "X-Vault-Token: %s", vc->token);
+		r->headers[r->n_headers++] = r->token_hdr;
+	}
+	if (vc->namespace_[0]) {
+		snprintf(r->ns_hdr, sizeof(r->ns_hdr), "X-Vault-Namespace: %s", vc->namespace_);
+		r->headers[r->n_headers++] = r->ns_hdr;
+	}
+	if (call->json_body) {
+		r->json_text = json_dumps(call->json_body, JSON_COMPACT);
+		if (!r->json_text)
+			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		r->headers[r->n_headers++] = "Content-Type: application/json";
+	}
+	return 0;
+}
+
+static void vault_request_wipe(struct vault_request *r)
+{
+	secure_wipe(r->token_hdr, sizeof(r->token_hdr));
+	if (r->json_text) {
+		secure_wipe(r->json_text, strlen(r->json_text));
+		free(r->json_text);
+		r->json_text = NULL;
+	}
+}
+
+/* VAULT_MAX_RETRIES retries (none with VAULT_CALL_NO_RETRY), the backoff
+ * growing from DRCTL_VAULT_RETRY_BASE_MS to 10 s, a Retry-After up to 30 s,
+ * no retry beginning more than 10 minutes after the first attempt. */
+static void vault_retry_policy(const struct vault_client *vc, const struct vault_call *call, struct http_retry_policy *p)
+{
+	p->max_attempts = call->flags & VAULT_CALL_NO_RETRY ? 1 : (unsigned)vc->max_retries + 1;
+	p->max_elapsed_seconds = 600;
+	p->base_delay = vc->retry_base_ms / 1000.0;
+	p->max_delay = 10;
+	p->max_retry_after = 30;
+}
+
+/* What Vault's answers mean beyond the generic rules. */
+static enum http_retry_verdict vault_retryable(void *ctx, const struct http_request *req, const struct http_response *res,
+					       char *reason, size_t cap)
+{
+	const struct vault_call *call = ctx;
+
+	(void)reason;
+	(void)cap;
+	/* Vault treats PUT like POST: only reads are safe to send twice. */
+	if (res->transport_failed)
+		return res->nothing_sent || !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD") ? HTTP_RETRY_DEFAULT
+													: HTTP_RETRY_NO;
+	/* sys/health answers 429 for a standby: a state, not a rate limit. */
+	if (res->status == 429 && !strncmp(call->path, "sys/health", 10))
+		return HTTP_RETRY_NO;
+	/* A sealed Vault stays sealed until someone unseals it. */
 	if (res->status == 503 && res->body && strstr(res->body, "sealed"))
-		return 0;
-	return res->status >= 500 && res->status != 501;
+		return HTTP_RETRY_NO;
+	return HTTP_RETRY_DEFAULT;
 }
 
-static void vault_backoff(const struct vault_client *vc, int attempt, const struct http_response *res)
+/* node = scheme://host:port of a URL */
+static void vault_node_of(const char *url, char *node, size_t cap)
 {
-	double ms = (double)vc->retry_base_ms * (double)(1u << (attempt < 10 ? attempt : 10));
-	struct timespec ts;
+	const char *p = strstr(url, "://");
+	size_t n = p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : strcspn(url, "/?#");
 
-	ms = ms / 2 + (double)(rand() % 1000) / 1000.0 * ms; /* jitter: 50%..150% */
-	if (ms > 10000)
-		ms = 10000;
-	if (res->status == 429 && res->retry_after > 0 && res->retry_after * 1000.0 > ms)
-		ms = res->retry_after > 30 ? 30000 : res->retry_after * 1000.0;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	snprintf(node, cap, "%.*s", (int)(n < 500 ? n : 500), url);
 }
 
-/* Where a standby's 307 may send us: http(s) of the same scheme. */
-static int vault_redirect_ok(const struct vault_client *vc, const char *location)
+/* A standby's 307 on a path that follows it (the raft snapshot): the next
+ * URL, only of the same scheme (the token must not leave TLS).  Returns 1
+ * when followed, 0 when the answer is not such a redirect, -1 on error. */
+static int vault_follow_redirect(const struct vault_client *vc, struct vault_call *call, const struct http_response *res,
+				 struct vault_request *r, int *redirects, struct drctl_error *err)
 {
+	const char *location = http_response_header(res, "Location");
 	int https = !strncmp(vc->address, "https://", 8);
-	return https ? !strncmp(location, "https://", 8) : !strncmp(location, "http://", 7);
+	char shown[1024];
+
+	if (res->status != 307 || !(call->flags & VAULT_CALL_FOLLOW_307) || !location || !*location ||
+	    *redirects >= VAULT_MAX_REDIRECTS)
+		return 0;
+	http_url_for_message(location, shown, sizeof(shown));
+	if (https ? strncmp(location, "https://", 8) : strncmp(location, "http://", 7))
+		return err_set(err, EXIT_FAILED, call->node, "point [vault] address / VAULT_ADDR at the active node",
+			       "the Vault node at %s redirected to %s, a different scheme; not followed (the token would leave TLS)",
+			       call->node, shown);
+	log_info("Vault at %s is a standby; following its redirect to the active node %s", call->node, shown);
+	if (snprintf(r->url, sizeof(r->url), "%s", location) >= (int)sizeof(r->url))
+		return err_set(err, EXIT_FAILED, call->node, NULL, "redirect location too long");
+	vault_node_of(location, call->node, sizeof(call->node));
+	(*redirects)++;
+	return 1;
+}
+
+/* Send the call (retried under the policy), following a standby's
+ * redirects; res gets the last answer, st counts attempts and retries. */
+static int vault_send(struct vault_client *vc, struct vault_call *call, struct vault_request *r, struct http_response *res,
+		      struct http_retry_state *st, struct drctl_error *err)
+{
+	struct http_retry_policy policy;
+	struct http_body_origin origin = { .open = call->open_body, .ctx = call->body_ctx, .len = call->body_len };
+	struct http_retrying_request rr = {
+		.req = { .method = call->method, .url = r->url, .headers = r->headers, .n_headers = r->n_headers,
+			 .sink = call->sink, .streamed = call->streamed },
+		.policy = &policy, .retryable = vault_retryable, .retryable_ctx = call, .state = st,
+	};
+	int redirects = 0, followed;
+
+	vault_retry_policy(vc, call, &policy);
+	if (r->json_text) {
+		rr.req.body = r->json_text;
+		rr.req.body_len = strlen(r->json_text);
+	} else if (call->open_body) {
+		rr.origin = &origin;
+	}
+	do {
+		if (http_perform_retrying(vc->http, &rr, res, err) != 0) {
+			call->sink_bytes = res->sink_bytes;
+			return -1;
+		}
+		call->sink_bytes = res->sink_bytes;
+	} while ((followed = vault_follow_redirect(vc, call, res, r, &redirects, err)) == 1);
+	return followed;
+}
+
+/* A 2xx (or an accepted 404) is the answer, its JSON parsed unless it
+ * went into the sink; anything else becomes an error. */
+static int vault_answer(struct vault_client *vc, struct vault_call *call, const struct http_response *res,
+			unsigned retries, struct drctl_error *err)
+{
+	json_error_t jerr;
+
+	call->status = res->status;
+	if (!((res->status >= 200 && res->status < 300) || (res->status == 404 && (call->flags & VAULT_CALL_OK_404))))
+		return vault_status_error(vc, call, call->node, res, (int)retries, err);
+	if ((call->sink && res->status != 404) || res->body_len == 0)
+		return 0;
+	call->json = json_loadb(res->body, res->body_len, 0, &jerr);
+	if (!call->json && res->status != 404)
+		return err_set(err, EXIT_FAILED, call->node, NULL, "Vault at %s answered %s %.*s with a body that is not JSON: %s",
+			       call->node, call->method, (int)strcspn(call->path, "?"), call->path, jerr.text);
+	return 0;
 }
 
 int vault_call(struct vault_client *vc, struct vault_call *call, struct drctl_error *err)
 {
+	struct vault_request r = { .n_headers = 0 };
 	struct http_response res = { 0 };
-	char url[4096], token_hdr[VAULT_TOKEN_MAX + 32], ns_hdr[300];
-	const char *headers[5];
-	size_t n_headers = 0;
-	char *json_text = NULL;
-	struct source *body = NULL;
-	unsigned attempt = 0;
-	int retries = 0, redirects = 0, rc = -1;
+	struct http_retry_state st = { 0 };
+	int rc = -1;
 
 	call->status = 0;
 	call->json = NULL;
 	call->sink_bytes = 0;
 	snprintf(call->node, sizeof(call->node), "%s", vc->address);
-	if (snprintf(url, sizeof(url), "%s/v1/%s", vc->address, call->path) >= (int)sizeof(url)) {
-		err_set(err, EXIT_USAGE, call->path, NULL, "Vault path too long");
-		goto done;
-	}
-	headers[n_headers++] = "X-Vault-Request: true";
-	if (!(call->flags & VAULT_CALL_NO_TOKEN) && vc->token) {
-		snprintf(token_hdr, sizeof(token_hdr), "X-Vault-Token: %s", vc->token);
-		headers[n_headers++] = token_hdr;
-	}
-	if (vc->namespace_[0]) {
-		snprintf(ns_hdr, sizeof(ns_hdr), "X-Vault-Namespace: %s", vc->namespace_);
-		headers[n_headers++] = ns_hdr;
-	}
-	if (call->json_body) {
-		json_text = json_dumps(call->json_body, JSON_COMPACT);
-		if (!json_text) {
-			err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			goto done;
-		}
-		headers[n_headers++] = "Content-Type: application/json";
-	}
-	for (;;) {
-		struct http_request req = { .method = call->method, .url = url, .headers = headers,
-					    .n_headers = n_headers, .sink = call->sink, .streamed = call->streamed };
-		struct drctl_error attempt_err;
-		int perf;
-
-		err_clear(&attempt_err);
-		if (json_text) {
-			req.body = json_text;
-			req.body_len = strlen(json_text);
-		} else if (call->open_body) {
-			body = call->open_body(call->body_ctx, attempt, err);
-			if (!body)
-				goto done;
-			req.body_src = body;
-			req.body_src_len = call->body_len;
-		}
-		attempt++;
-		http_response_free(&res);
-		perf = http_perform(vc->http, &req, &res, &attempt_err);
-		source_close(body);
-		body = NULL;
-		call->sink_bytes += res.sink_bytes;
-		if (perf != 0 && !res.transport_failed) {
-			/* The sink or the body source failed: their error stands. */
-			*err = attempt_err;
-			goto done;
-		}
-		if (perf == 0 && res.status == 307 && (call->flags & VAULT_CALL_FOLLOW_307) && res.location[0] &&
-		    redirects < VAULT_MAX_REDIRECTS) {
-			if (!vault_redirect_ok(vc, res.location)) {
-				err_set(err, EXIT_FAILED, call->node, "point [vault] address / VAULT_ADDR at the active node",
-					"the Vault node at %s redirected to %s, a different scheme; not followed (the token would leave TLS)",
-					call->node, res.location);
-				goto done;
-			}
-			log_info("Vault at %s is a standby; following its redirect to the active node %.*s", call->node,
-				 (int)strcspn(res.location, "?"), res.location);
-			if (snprintf(url, sizeof(url), "%s", res.location) >= (int)sizeof(url)) {
-				err_set(err, EXIT_FAILED, call->node, NULL, "redirect location too long");
-				goto done;
-			}
-			{
-				/* node = scheme://host:port of the redirect */
-				const char *p = strstr(res.location, "://");
-				size_t n = p ? (size_t)(strchr(p + 3, '/') ? strchr(p + 3, '/') - res.location : (long)strlen(res.location))
-					     : strlen(res.location);
-				snprintf(call->node, sizeof(call->node), "%.*s", (int)(n < 500 ? n : 500), res.location);
-			}
-			redirects++;
-			continue;
-		}
-		if (vault_should_retry(call, &res, perf != 0) && retries < vc->max_retries) {
-			if (perf != 0)
-				log_warn("%s; retrying (%d of %d)", attempt_err.message, retries + 1, vc->max_retries);
-			else
-				log_warn("Vault at %s answered %s %.*s with HTTP %ld; retrying (%d of %d)", call->node,
-					 call->method, (int)strcspn(call->path, "?"), call->path, res.status, retries + 1,
-					 vc->max_retries);
-			vault_backoff(vc, retries, &res);
-			retries++;
-			continue;
-		}
-		if (perf != 0) {
-			*err = attempt_err;
-			if (retries > 0)
-				err_prefix(err, "after %d retries", retries);
-			goto done;
-		}
-		break;
-	}
-	call->status = res.status;
-	if ((res.status >= 200 && res.status < 300) || (res.status == 404 && (call->flags & VAULT_CALL_OK_404))) {
-		if (!call->sink || res.status == 404) {
-			if (res.body_len > 0) {
-				json_error_t jerr;
-				call->json = json_loadb(res.body, res.body_len, 0, &jerr);
-				if (!call->json && res.status != 404) {
-					err_set(err, EXIT_FAILED, call->node, NULL, "Vault at %s answered %s %.*s with a body that is not JSON: %s",
-						call->node, call->method, (int)strcspn(call->path, "?"), call->path, jerr.text);
-					goto done;
-				}
-			}
-		}
-		rc = 0;
-		goto done;
-	}
-	vault_status_error(vc, call, call->node, &res, retries, err);
-done:
-	secure_wipe(token_hdr, sizeof(token_hdr));
-	source_close(body);
+	if (vault_request_build(vc, call, &r, err) == 0 && vault_send(vc, call, &r, &res, &st, err) == 0)
+		rc = vault_answer(vc, call, &res, st.retries, err);
+	vault_request_wipe(&r);
 	http_response_free(&res);
-	if (json_text) {
-		secure_wipe(json_text, strlen(json_text));
-		free(json_text);
-	}
 	return rc;
 }
 
@@ -618,134 +625,4 @@ int vault_json(struct vault_client *vc, const char *method, const char *path, js
 	else
 		json_decref(call.json);
 	return rc;
-}
-
-/* --- health ------------------------------------------------------------------ */
-
-const char *vault_state_name(enum vault_state s)
-{
-	switch (s) {
-	case VAULT_ACTIVE: return "active";
-	case VAULT_STANDBY: return "standby";
-	case VAULT_PERF_STANDBY: return "performance standby";
-	case VAULT_DR_SECONDARY: return "DR secondary";
-	case VAULT_SEALED: return "sealed";
-	case VAULT_UNINITIALIZED: return "not initialized";
-	}
-	return "unknown";
-}
-
-int vault_health(struct vault_client *vc, struct vault_health *h, struct drctl_error *err)
-{
-	/* sys/health's status codes are states, not errors (vault-api.md): ask
-	 * for all of them as 200 and tell the states apart by the body, which
-	 * Vault fills the same way whatever code it answers with. */
-	struct vault_call call = {
-		.method = "GET", .flags = VAULT_CALL_NO_TOKEN,
-		.path = "sys/health?standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200&drsecondarycode=200",
-	};
-	const char *s;
-	int rc = -1;
-
-	memset(h, 0, sizeof(*h));
-	if (vault_call(vc, &call, err) != 0)
-		return -1;
-	if (!json_is_object(call.json)) {
-		err_set(err, EXIT_FAILED, vc->address, NULL, "Vault at %s: sys/health answered without a JSON body", vc->address);
-		goto done;
-	}
-	h->status = call.status;
-	h->initialized = json_is_true(json_object_get(call.json, "initialized"));
-	h->sealed = json_is_true(json_object_get(call.json, "sealed"));
-	h->standby = json_is_true(json_object_get(call.json, "standby"));
-	h->performance_standby = json_is_true(json_object_get(call.json, "performance_standby"));
-	if ((s = json_string_value(json_object_get(call.json, "version"))))
-		snprintf(h->version, sizeof(h->version), "%s", s);
-	if ((s = json_string_value(json_object_get(call.json, "cluster_name"))))
-		snprintf(h->cluster_name, sizeof(h->cluster_name), "%s", s);
-	if ((s = json_string_value(json_object_get(call.json, "cluster_id"))))
-		snprintf(h->cluster_id, sizeof(h->cluster_id), "%s", s);
-	s = json_string_value(json_object_get(call.json, "replication_dr_mode"));
-	/* Vault's order: uninitialized, sealed, DR secondary, perf standby, standby, active. */
-	if (!h->initialized)
-		h->state = VAULT_UNINITIALIZED;
-	else if (h->sealed)
-		h->state = VAULT_SEALED;
-	else if (s && !strcmp(s, "secondary"))
-		h->state = VAULT_DR_SECONDARY;
-	else if (h->performance_standby)
-		h->state = VAULT_PERF_STANDBY;
-	else if (h->standby)
-		h->state = VAULT_STANDBY;
-	else
-		h->state = VAULT_ACTIVE;
-	rc = 0;
-done:
-	json_decref(call.json);
-	return rc;
-}
-
-json_t *vault_health_json(const struct vault_health *h)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "state", vault_state_name(h->state), "version", h->version,
-			 "cluster_name", h->cluster_name, "cluster_id", h->cluster_id, "initialized", h->initialized,
-			 "sealed", h->sealed, "standby", h->standby);
-}
-
-int vault_wait_active(struct vault_client *vc, double timeout, double sealed_grace,
-		      struct vault_health *last, struct drctl_error *err)
-{
-	double start = now_seconds(), sealed_since = -1;
-	int active_seen = 0;
-	struct vault_health h;
-
-	memset(&h, 0, sizeof(h));
-	for (;;) {
-		struct drctl_error e;
-		double now;
-		struct timespec ts = { 0, 250 * 1000 * 1000 };
-
-		err_clear(&e);
-		if (vault_health(vc, &h, &e) == 0) {
-			if (h.state == VAULT_ACTIVE) {
-				if (++active_seen >= 2)
-					break;
-			} else {
-				active_seen = 0;
-			}
-			if (h.state == VAULT_SEALED) {
-				if (sealed_since < 0)
-					sealed_since = now_seconds();
-			} else {
-				sealed_since = -1;
-			}
-			if (h.state == VAULT_UNINITIALIZED) {
-				if (last)
-					*last = h;
-				return err_set(err, EXIT_FAILED, vc->address,
-					       "initialize it (`vault operator init`) or point drctl at an initialized Vault",
-					       "Vault at %s is not initialized", vc->address);
-			}
-		}
-		now = now_seconds();
-		if (sealed_since >= 0 && now - sealed_since >= sealed_grace) {
-			if (last)
-				*last = h;
-			return err_set(err, EXIT_FAILED, vc->address,
-				       "unseal it: `vault operator unseal` with key shares until the threshold, then wait for it to become active",
-				       "Vault at %s is sealed", vc->address);
-		}
-		if (now - start >= timeout) {
-			if (last)
-				*last = h;
-			return err_set(err, EXIT_IO, vc->address,
-				       "check `vault status` on each node and Vault's server log",
-				       "Vault at %s did not become active within %.0f s (last seen: %s%s)", vc->address,
-				       timeout, e.code ? "unreachable: " : vault_state_name(h.state), e.code ? e.message : "");
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (last)
-		*last = h;
-	return 0;
 }

@@ -11,11 +11,12 @@
  * auth_method kubernetes / approle log in first and use the token they get.
  *
  * Every call goes through vault_call: the token header (never logged), the
- * namespace header, bounded retries with exponential backoff and jitter (on
- * 5xx except a sealed 503, on 429 outside sys/health, and on connection
- * errors for reads), a standby's 307 followed only where asked (the raft
- * snapshot paths) and only to the same scheme, and Vault's {"errors":[...]}
- * turned into a message that names the address and a hint with the next step.
+ * namespace header, the HTTP layer's retry policy (http.h) with Vault's own
+ * exceptions (no retry of a sealed 503, of 429 from sys/health, or of a
+ * write whose connection broke after it was sent), a standby's 307 followed
+ * only where asked (the raft snapshot paths) and only to the same scheme,
+ * and Vault's {"errors":[...]} turned into a message that names the address
+ * and a hint with the next step.
  *
  * The raft snapshot (vault_snapshot.c), KV v2 export/import (vault_kv.c) and
  * the transit signer (vault_transit.c) are built on it; their functions are
@@ -82,7 +83,7 @@ int vault_call(struct vault_client *vc, struct vault_call *call, struct drctl_er
 int vault_json(struct vault_client *vc, const char *method, const char *path, json_t *body,
 	       unsigned flags, long *status, json_t **out, struct drctl_error *err);
 
-/* --- health --------------------------------------------------------------- */
+/* --- health (vault_health.c) ---------------------------------------------- */
 
 enum vault_state {
 	VAULT_ACTIVE,

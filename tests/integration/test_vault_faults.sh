@@ -62,19 +62,54 @@ VAULT_TOKEN=not-a-token backup_fails 2 "refused the token" "invalid token"
 expect_err "invalid or expired" "invalid token: the hint says to log in again"
 
 # --- retries ----------------------------------------------------------------------------
-admin "$A" '{"fail_next":2}'
+# attempts PATH: the statuses the double answered on /v1/PATH since the log was cleared
+attempts() { curl -sf "$A/__double/log" | jq -c --arg p "/v1/$1" '[.requests[] | select(.path == $p) | .status]'; }
+SNAP=sys/storage/raft/snapshot
+admin "$A" '{"clear_log":true,"fail_next":2,"fail_path_prefix":"sys/storage/raft/snapshot"}'
 run d backup --component vault
 expect_rc 0 "two 500s, then success"
-expect_err "HTTP 500; retrying \(2 of 2\)" "the retries are reported"
-admin "$A" '{"fail_next":10}'
-backup_fails 6 "failed GET .* with HTTP 500 \(after 2 retries\)" "500s that do not stop"
+expect_err "retrying GET $A/v1/$SNAP in [0-9]+\.[0-9] s \(attempt 2 of 3\): 500 Internal Server Error" "the first retry is reported"
+expect_err "retrying GET $A/v1/$SNAP in [0-9]+\.[0-9] s \(attempt 3 of 3\): 500 Internal Server Error" "the second retry is reported"
+[ "$(attempts $SNAP)" = "[500,500,200]" ] || fail "two 500s then success should be 3 requests, were $(attempts $SNAP)"
+pass_note "two 500s then success: 3 requests"
+admin "$A" '{"reset_faults":true,"clear_log":true,"fail_next":10,"fail_path_prefix":"sys/storage/raft/snapshot"}'
+backup_fails 6 "failed GET $SNAP with HTTP 500 \(after 2 retries\)" "500s that do not stop"
+expect_no_err "attempt 4 of" "no attempt beyond VAULT_MAX_RETRIES"
+[ "$(attempts $SNAP)" = "[500,500,500]" ] || fail "500s that do not stop: VAULT_MAX_RETRIES=2 allows 3 requests, were $(attempts $SNAP)"
+pass_note "500s that do not stop: exactly 3 requests"
+admin "$A" '{"reset_faults":true,"clear_log":true}'
+# Nothing listens on port 1: the refused connection is retried, VAULT_MAX_RETRIES times.
+DRCTL_VAULT_ADDRESS=http://127.0.0.1:1 VAULT_MAX_RETRIES=4 backup_fails 6 \
+  "after 4 retries: GET http://127.0.0.1:1/v1/[^ ]+ failed" "a refused connection, VAULT_MAX_RETRIES=4"
+expect_err "retrying GET http://127.0.0.1:1/v1/[^ ]+ in [0-9]+\.[0-9] s \(attempt 5 of 5\): .*127\.0\.0\.1 port 1" "the refused connection is retried, with curl's reason"
+expect_no_err "attempt 6 of" "a refused connection: no attempt beyond VAULT_MAX_RETRIES"
 admin "$A" '{"reset_faults":true,"rate_limit_next":1}'
 run d backup --component vault
 expect_rc 0 "one 429, then success"
-expect_err "HTTP 429; retrying" "the 429 is retried"
-admin "$A" '{"rate_limited":true,"retry_after":1}'
+expect_err "retrying GET $A/v1/[^ ]+ in [0-9]+\.[0-9] s \(attempt 2 of 3\): 429 Too Many Requests" "the 429 is retried"
+# Retry-After (1 s) is longer than the backoff (at most 50 ms here): it sets the delay.
+admin "$A" '{"reset_faults":true,"rate_limit_next":1,"retry_after":1}'
+run d backup --component vault
+expect_rc 0 "one 429 with Retry-After: 1, then success"
+expect_err "retrying GET $A/v1/[^ ]+ in 1\.0 s \(attempt 2 of 3\): 429 Too Many Requests" "Retry-After in seconds is obeyed"
+FUTURE=$(date -u -d '@'$(( $(date +%s) + 3 )) '+%a, %d %b %Y %H:%M:%S GMT')
+admin "$A" "{\"reset_faults\":true,\"rate_limit_next\":1,\"retry_after\":\"$FUTURE\"}"
+run d backup --component vault
+expect_rc 0 "one 429 with Retry-After as an HTTP-date, then success"
+# (ignored, the delay would be the backoff: 0.0 or 0.1 s)
+expect_err "retrying GET $A/v1/[^ ]+ in ([1-3]\.[0-9]|0\.[2-9]) s \(attempt 2 of 3\): 429 Too Many Requests" "Retry-After as an HTTP-date is obeyed"
+# Asked to wait longer than drctl waits (30 s): no retry that would only be refused again.
+admin "$A" '{"reset_faults":true,"clear_log":true,"rate_limited":true,"retry_after":3600}'
+backup_fails 6 "rate-limited GET .*: request path .* rate limit quota exceeded" "Retry-After beyond the limit"
+expect_err "not retrying GET $A/v1/[^ ]+ \(429 Too Many Requests\): the server asks to wait 3600 s, longer than the 30 s drctl waits" "says why it does not retry"
+expect_no_err "warning: retrying" "Retry-After beyond the limit: not retried"
+[ "$(curl -sf "$A/__double/log" | jq '[.requests[] | select(.status == 429)] | length')" = 1 ] || fail "Retry-After beyond the limit: one request expected"
+pass_note "Retry-After beyond the limit: one request"
+admin "$A" '{"reset_faults":true,"rate_limited":true,"retry_after":1}'
 VAULT_MAX_RETRIES=1 backup_fails 6 "rate-limited GET .* \(after 1 retries\)" "rate limited (VAULT_MAX_RETRIES=1)"
 expect_err "rate limit quota" "rate limited: the hint names the quota"
+expect_err "retrying GET $A/v1/[^ ]+ in 1\.0 s \(attempt 2 of 2\)" "VAULT_MAX_RETRIES=1: one retry"
+expect_no_err "attempt 3 of" "VAULT_MAX_RETRIES=1: no second retry"
 admin "$A" '{"reset_faults":true}'
 
 # --- a good set to restore ----------------------------------------------------------------
@@ -110,7 +145,7 @@ kv_put "$R" '{"pw":"r-later"}' app/db
 admin "$R" '{"fail_next":1,"fail_path_prefix":"sys/storage/raft/snapshot"}'
 DRCTL_VAULT_ADDRESS=$R run d restore vault --backup "$R_ID"
 expect_rc 0 "restore with one 500 on the snapshot POST"
-expect_err "POST sys/storage/raft/snapshot with HTTP 500; retrying" "the 500 is retried"
+expect_err "retrying POST $R/v1/sys/storage/raft/snapshot in [0-9]+\.[0-9] s \(attempt 2 of 3\): 500 Internal Server Error" "the 500 is retried"
 expect_err "reading the snapshot again from backup set $R_ID" "the retry re-reads the snapshot"
 [ "$(kv_get "$R" app/db)" = '{"pw":"r-at-backup"}' ] || fail "the retried restore should restore the data"
 pass_note "a retried snapshot POST restores the data"
