@@ -165,11 +165,11 @@ class Double {
     const o = this.serverOptions;
     let server;
     if (o.tlsCert) {
-      const t = { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), minVersion: 'TLSv1.2' };
+      const t = { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), minVersion: 'TLSv1.2', allowHalfOpen: true };
       if (o.tlsClientCa) Object.assign(t, { ca: fs.readFileSync(o.tlsClientCa), requestCert: true, rejectUnauthorized: true });
       server = tls.createServer(t);
       server.on('tlsClientError', () => {}); // a refused client certificate, a client giving up
-    } else server = net.createServer();
+    } else server = net.createServer({ allowHalfOpen: true });
     this.server = server;
     attach(server, (req, res) => this._handle(req, res), { expectContinue: this.expectContinue });
     return new Promise((resolve, reject) => {

@@ -110,6 +110,7 @@ class FaultSet {
   hold(socket, ms) {
     this.held.add(socket);
     socket.once('close', () => this.held.delete(socket));
+    socket.once('end', () => socket.destroy()); // the client gave up
     if (ms) setTimeout(() => socket.destroy(), ms).unref();
   }
 }

@@ -168,6 +168,7 @@ class Connection {
     this.busy = false; // a response is outstanding
     this.body = null;
     this.closed = false;
+    this.peerEnded = false;
     this.continuePending = false;
     socket.on('data', (d) => { this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d; this._pump(); });
     socket.on('error', () => {});
@@ -181,7 +182,20 @@ class Connection {
         this.body.destroy(new Error('connection closed before the request body was complete'));
       }
     });
-    socket.on('end', () => { if (!this.busy) socket.end(); });
+    // The client half-closed (FIN): answer what it sent, then close.  (The
+    // server is created with allowHalfOpen, or Node would close at once and
+    // drop the answer.)
+    socket.on('end', () => {
+      this.peerEnded = true;
+      if (this.phase === 'body') {
+        this.keepAlive = false;
+        if (!this.body.destroyed && !this.body.readableEnded) {
+          if (this.body.listenerCount('error') === 0) this.body.on('error', () => {});
+          this.body.destroy(new Error('the client ended the connection before the request body was complete'));
+        }
+      }
+      if (!this.busy) this._pump();
+    });
   }
 
   reset() {
@@ -216,6 +230,7 @@ class Connection {
         const idx = this.buf.indexOf('\r\n\r\n');
         if (idx < 0) {
           if (this.buf.length > MAX_HEAD) this._fail(431, 'request header too large');
+          else if (this.peerEnded) { this.phase = 'dead'; this.socket.end(); }
           return;
         }
         const head = this.buf.subarray(0, idx).toString('latin1');
