@@ -287,6 +287,12 @@ req GET /v1/secret/data/restore/me; eq "fail 1" 500 "$ST"; eq "500 body" '["inte
 req GET /v1/secret/data/restore/me; eq "fail 2" 500 "$ST"
 req GET /v1/secret/data/restore/me; eq "then ok" 200 "$ST"
 eq "log shows the retries" "[500,500,200]" "$(vault_double_admin | jq -c '[.requests[]|select(.path=="/v1/secret/data/restore/me")|.status]')"
+# The library's generic fault rules (tests/doubles/lib) answer in Vault's error envelope.
+RULE=$(vault_double_curl --fail-with-body -X POST --data-binary '{"method":"GET","path":"/v1/secret/data/*","status":502}' "$VAULT_DOUBLE_ADMIN/faults" | jq -r '.faults[0].id')
+req GET /v1/secret/data/restore/me; eq "generic fault rule" 502 "$ST"; eq "in Vault's error envelope" "[\"injected fault (rule $RULE)\"]" "$(j .errors)"
+eq "log entry: Vault's fields, the token only as present" "x-vault-token true true" \
+  "$(vault_double_admin | jq -r '[.requests[]|select(.status==502)]|last|"\(.token_source) \(.token_present) \(.secrets["x-vault-token"])"')"
+req GET /v1/secret/data/restore/me; eq "generic rule used up" 200 "$ST"
 
 echo "== restore failure seals the node"
 admin '{"restore_fail":true}'
