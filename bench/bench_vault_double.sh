@@ -15,13 +15,13 @@ BPS=${2:-1000000}
 DELAY=${3:-250}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench-vault-double.XXXXXX")
-export HARNESS_DIR="$W/harness"; mkdir -p "$HARNESS_DIR"
-. "$ROOT/tests/harness/vault-double.sh"
-trap 'stop_vault_double; rm -rf "$W"' EXIT
+trap 'rm -rf "$W"' EXIT
+. "$ROOT/tests/harness/services.sh"
+harness_init
 start_vault_double --snapshot-pad-bytes "$PAD" --snapshot-pad-kind random
 
 # seconds CURL-ARGS...: wall time of one request, from curl's own clock.
-seconds() { _vault_double_curl -o "$W/body" -w '%{time_total}' -H "X-Vault-Token: $VAULT_TOKEN" "$@"; }
+seconds() { vault_double_curl -o "$W/body" -w '%{time_total}' -H "X-Vault-Token: $VAULT_TOKEN" "$@"; }
 
 free=$(seconds "$VAULT_ADDR/v1/sys/storage/raft/snapshot")
 size=$(stat -c %s "$W/body")

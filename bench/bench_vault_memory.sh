@@ -19,9 +19,9 @@ LIMIT_KB=$((64 * 1024))
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench-vault.XXXXXX")
-export HARNESS_DIR="$W/harness"; mkdir -p "$HARNESS_DIR"
-. "$ROOT/tests/harness/vault-double.sh"
-trap 'stop_vault_double; rm -rf "$W"' EXIT
+trap 'rm -rf "$W"' EXIT
+. "$ROOT/tests/harness/services.sh"
+harness_init
 export HOME="$W/home"; mkdir -p "$HOME"
 
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null

@@ -39,7 +39,7 @@ source tests/harness/services.sh
 harness_init
 start_postgres
 start_redis
-if declare -F start_vault_double >/dev/null && [ -f "${VAULT_DOUBLE_JS:-/nonexistent}" ]; then
+if double_available vault; then
 	start_vault_double
 fi
 

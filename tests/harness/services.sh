@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Service harness: throwaway PostgreSQL 15 and Redis 7 on loopback, each in a
-# temporary folder and on a port of its own, for integration tests and the
-# demo.  Source this file, then:
+# Service harness: throwaway PostgreSQL 15, Redis 7 and HTTP test doubles
+# (Vault, ...) on loopback, each in a temporary folder and on a port of its
+# own, for integration tests and the demo.  Source this file, then:
 #
 #   harness_init                 temp folder $HARNESS_DIR + EXIT/INT/TERM trap
 #   harness_on_exit 'CMD'        run CMD at cleanup (before services stop)
@@ -14,6 +14,10 @@
 #   start_redis [ARGS] / stop_redis
 #       exports REDIS_PORT REDIS_URL REDIS_PID
 #   harness_track_pid PID        stop PID (TERM, then KILL) at cleanup
+#   start_double NAME [--tls|--mtls] [ARGS] / stop_double NAME|PID
+#       an HTTP test double (tests/doubles/NAME) on a free port; exports
+#       NAME_DOUBLE_URL, _PORT, _PID, _ADMIN ... (see doubles.sh), and for
+#       the Vault double VAULT_ADDR, VAULT_TOKEN (start_vault_double, ...)
 #
 # Cleanup runs on exit, also on failure or a signal; a watchdog started by
 # harness_init does it too if the owning shell is killed with SIGKILL.
@@ -112,10 +116,6 @@ _harness_cleanup() {
 	for ((i = ${#_HARNESS_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		(eval "${_HARNESS_ON_EXIT[$i]}") || _harness_log "on-exit hook failed: ${_HARNESS_ON_EXIT[$i]}"
 	done
-	# A Vault double still running (its pid is not in .pids).
-	if [ -n "${VAULT_DOUBLE_PID:-}" ] && declare -F stop_vault_double >/dev/null; then
-		stop_vault_double "$VAULT_DOUBLE_PID"
-	fi
 	if [ -n "${_HARNESS_WATCHDOG:-}" ]; then
 		kill "$_HARNESS_WATCHDOG" 2>/dev/null || true
 		wait "$_HARNESS_WATCHDOG" 2>/dev/null || true
@@ -395,19 +395,9 @@ stop_redis() {
 	unset REDIS_PID REDIS_PORT REDIS_URL
 }
 
-# ---------------------------------------------------------------- Vault double
+# ---------------------------------------------------------------- HTTP doubles
 
-# Another part of the harness (start_vault_double / stop_vault_double).
-if [ -f "$_HARNESS_LIB_DIR/vault-double.sh" ]; then
-	if [ -z "${HARNESS_DIR:-}" ]; then
-		# vault-double.sh makes a folder of its own when HARNESS_DIR is
-		# empty; harness_init makes (and removes) the real one.
-		HARNESS_DIR=/nonexistent/drctl-harness-not-initialised
-		# shellcheck source=/dev/null
-		source "$_HARNESS_LIB_DIR/vault-double.sh"
-		unset HARNESS_DIR
-	else
-		# shellcheck source=/dev/null
-		source "$_HARNESS_LIB_DIR/vault-double.sh"
-	fi
-fi
+# start_double NAME (the Vault double and the others in tests/doubles/), and
+# the Vault double's wrappers: see doubles.sh.
+# shellcheck source=tests/harness/doubles.sh
+source "$_HARNESS_LIB_DIR/doubles.sh"

@@ -6,9 +6,8 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 require_tools python3
-export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
-. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
-trap 'rc=$?; stop_vault_double "${VAULT_DOUBLE_PID:-}" 2>/dev/null || true; (exit $rc); _testlib_cleanup' EXIT
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
 export HOME="$T/home"; mkdir -p "$HOME"
 start_vault_double --snapshot-pad-bytes 20000000 --snapshot-pad-kind random
 export DRCTL_VAULT_ADDRESS="$VAULT_ADDR" VAULT_TOKEN=root DRCTL_VAULT_KV_MOUNTS=secret

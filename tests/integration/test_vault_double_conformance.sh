@@ -6,19 +6,15 @@
 # Runs standalone: bash tests/integration/test_vault_double_conformance.sh
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-HARNESS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/vault-double-conf.XXXXXX")"
-export HARNESS_DIR
-# shellcheck source=../harness/vault-double.sh
-source "$ROOT/tests/harness/vault-double.sh"
 # shellcheck source=../harness/require.sh
 source "$ROOT/tests/harness/require.sh"
 require_tools curl jq openssl tar gzip sha256sum node
+# shellcheck source=../harness/services.sh
+source "$ROOT/tests/harness/services.sh"
+harness_init
 
 T="$HARNESS_DIR/t"; mkdir -p "$T"
 PASS=0; FAIL=0
-PIDS=()
-cleanup() { local p; for p in "${PIDS[@]}"; do stop_vault_double "$p"; done; rm -rf "$HARNESS_DIR"; }
-trap cleanup EXIT
 
 ok() { PASS=$((PASS + 1)); }
 bad() { FAIL=$((FAIL + 1)); printf 'FAIL: %s\n' "$1"; }
@@ -31,24 +27,24 @@ notcontains() { case "$3" in *"$2"*) bad "$1"; printf '  expected NOT to contain
 # req METHOD PATH [curl args...]  -> $ST (status), $BODY (body text), $HDR (headers file)
 req() {
   local m="$1" p="$2"; shift 2
-  ST=$(_vault_double_curl -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" -H "X-Vault-Token: $VAULT_TOKEN" "$@" "$VAULT_ADDR$p" 2>"$T/err")
+  ST=$(vault_double_curl -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" -H "X-Vault-Token: $VAULT_TOKEN" "$@" "$VAULT_ADDR$p" 2>"$T/err")
   BODY=$(cat "$T/body" 2>/dev/null); HDR="$T/hdr"
 }
 noauth() {
   local m="$1" p="$2"; shift 2
-  ST=$(_vault_double_curl -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" "$@" "$VAULT_ADDR$p" 2>"$T/err")
+  ST=$(vault_double_curl -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" "$@" "$VAULT_ADDR$p" 2>"$T/err")
   BODY=$(cat "$T/body" 2>/dev/null); HDR="$T/hdr"
 }
 # fetch FILE PATH [curl args]: GET a binary body into FILE -> $ST
 fetch() {
   local f="$1" p="$2"; shift 2
-  ST=$(_vault_double_curl -o "$f" -D "$T/hdr" -w '%{http_code}' -H "X-Vault-Token: $VAULT_TOKEN" "$@" "$VAULT_ADDR$p" 2>"$T/err"); HDR="$T/hdr"
+  ST=$(vault_double_curl -o "$f" -D "$T/hdr" -w '%{http_code}' -H "X-Vault-Token: $VAULT_TOKEN" "$@" "$VAULT_ADDR$p" 2>"$T/err"); HDR="$T/hdr"
 }
 health() { noauth GET "/v1/sys/health${1:-}"; }
 j() { printf '%s' "$BODY" | jq -c "$1" 2>/dev/null; }
 hdr() { tr -d '\r' <"$HDR" | awk -v h="$(echo "$1" | tr 'A-Z' 'a-z')" 'BEGIN{FS=": "} tolower($1)==h {print $2}' | tail -1; }
 admin() { vault_double_admin "$1" || bad "admin call $1"; }
-save() { eval "$1_ADDR=\$VAULT_ADDR; $1_PID=\$VAULT_DOUBLE_PID; $1_ADMIN=\$VAULT_DOUBLE_ADMIN"; PIDS+=("$VAULT_DOUBLE_PID"); }
+save() { eval "$1_ADDR=\$VAULT_ADDR; $1_PID=\$VAULT_DOUBLE_PID; $1_ADMIN=\$VAULT_DOUBLE_ADMIN"; }
 use() { eval "VAULT_ADDR=\$$1_ADDR; VAULT_DOUBLE_PID=\$$1_PID; VAULT_DOUBLE_ADMIN=\$$1_ADMIN"; }
 wait_health() { # wait until sys/health answers $1
   local _i; for _i in $(seq 1 100); do health; [ "$ST" = "$1" ] && return 0; sleep 0.05; done; return 1
@@ -253,7 +249,7 @@ admin '{"snapshot_omit_sealed":true}'
 fetch "$T/nosealed.snap" /v1/sys/storage/raft/snapshot
 eq "omit sealed" "meta.json state.bin SHA256SUMS" "$(tar -tzf "$T/nosealed.snap" | tr '\n' ' ' | sed 's/ $//')"
 admin '{"snapshot_omit_sealed":false,"snapshot_pad_bytes":3000000,"snapshot_pad_kind":"random","snapshot_cut_after_bytes":100000}'
-ST=$(_vault_double_curl -o "$T/cut.snap" -w '%{http_code}' -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/storage/raft/snapshot" 2>/dev/null); RC=$?
+ST=$(vault_double_curl -o "$T/cut.snap" -w '%{http_code}' -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/storage/raft/snapshot" 2>/dev/null); RC=$?
 eq "cut stream: status was 200" 200 "$ST"
 if [ "$RC" -ne 0 ]; then ok; else bad "cut stream: curl reports an error"; fi
 eq "cut stream: exactly N bytes" 100000 "$(wc -c <"$T/cut.snap" | tr -d ' ')"
@@ -291,6 +287,12 @@ req GET /v1/secret/data/restore/me; eq "fail 1" 500 "$ST"; eq "500 body" '["inte
 req GET /v1/secret/data/restore/me; eq "fail 2" 500 "$ST"
 req GET /v1/secret/data/restore/me; eq "then ok" 200 "$ST"
 eq "log shows the retries" "[500,500,200]" "$(vault_double_admin | jq -c '[.requests[]|select(.path=="/v1/secret/data/restore/me")|.status]')"
+# The library's generic fault rules (tests/doubles/lib) answer in Vault's error envelope.
+RULE=$(vault_double_curl --fail-with-body -X POST --data-binary '{"method":"GET","path":"/v1/secret/data/*","status":502}' "$VAULT_DOUBLE_ADMIN/faults" | jq -r '.faults[0].id')
+req GET /v1/secret/data/restore/me; eq "generic fault rule" 502 "$ST"; eq "in Vault's error envelope" "[\"injected fault (rule $RULE)\"]" "$(j .errors)"
+eq "log entry: Vault's fields, the token only as present" "x-vault-token true true" \
+  "$(vault_double_admin | jq -r '[.requests[]|select(.status==502)]|last|"\(.token_source) \(.token_present) \(.secrets["x-vault-token"])"')"
+req GET /v1/secret/data/restore/me; eq "generic rule used up" 200 "$ST"
 
 echo "== restore failure seals the node"
 admin '{"restore_fail":true}'

@@ -10,10 +10,8 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 require_tools node curl jq
-export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
-. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
-DOUBLES=()
-trap 'rc=$?; for p in "${DOUBLES[@]}"; do stop_vault_double "$p"; done; (exit $rc); _testlib_cleanup' EXIT
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
 unset VAULT_CACERT VAULT_CAPATH VAULT_SKIP_VERIFY VAULT_NAMESPACE
 export HOME="$T/home"; mkdir -p "$HOME"
 export DRCTL_VAULT_RETRY_BASE_MS=50 VAULT_TOKEN=root
@@ -33,7 +31,7 @@ backup_fails() {
 
 drctl_init_in "$T/d"
 start_vault_double --cluster-seed A --snapshot-pad-bytes 300000 --snapshot-pad-kind random --restore-delay-ms 200
-DOUBLES+=("$VAULT_DOUBLE_PID"); A=$VAULT_ADDR
+A=$VAULT_ADDR
 export DRCTL_VAULT_ADDRESS=$A
 kv_put "$A" '{"pw":"at-backup"}' app/db
 
@@ -119,7 +117,7 @@ ID=$OUT
 UNSEAL_A=$(curl -sf "$A/__double/state" | jq -r '.unseal_keys_b64[0]')
 
 # --- standby: backup and restore follow the 307 to the active node -----------------------
-start_vault_double --cluster-seed A --state standby --active-address "$A"; DOUBLES+=("$VAULT_DOUBLE_PID"); S=$VAULT_ADDR
+start_vault_double --cluster-seed A --state standby --active-address "$A"; S=$VAULT_ADDR
 DRCTL_VAULT_ADDRESS=$S run d backup --component vault
 expect_rc 0 "backup through a standby"
 expect_err "Vault at $S is a standby; following its redirect to the active node $A" "backup says which node it used"
@@ -136,7 +134,7 @@ pass_note "restore through a standby restores the data"
 # A 500 on the snapshot POST is retried with the body read again.  (A small
 # snapshot here: the double crashes when a client stops sending a large body
 # after an early answer, see the report.)
-start_vault_double --cluster-seed R; DOUBLES+=("$VAULT_DOUBLE_PID"); R=$VAULT_ADDR
+start_vault_double --cluster-seed R; R=$VAULT_ADDR
 kv_put "$R" '{"pw":"r-at-backup"}' app/db
 DRCTL_VAULT_ADDRESS=$R run d backup --component vault
 expect_rc 0 "backup of a small Vault"
@@ -149,7 +147,7 @@ expect_err "retrying POST $R/v1/sys/storage/raft/snapshot in [0-9]+\.[0-9] s \(a
 expect_err "reading the snapshot again from backup set $R_ID" "the retry re-reads the snapshot"
 [ "$(kv_get "$R" app/db)" = '{"pw":"r-at-backup"}' ] || fail "the retried restore should restore the data"
 pass_note "a retried snapshot POST restores the data"
-start_vault_double --state standby; DOUBLES+=("$VAULT_DOUBLE_PID"); S2=$VAULT_ADDR
+start_vault_double --state standby; S2=$VAULT_ADDR
 DRCTL_VAULT_ADDRESS=$S2 backup_fails 6 "active cluster node not found" "a standby that knows no active node"
 
 # --- a node that seals itself during the restore -------------------------------------------

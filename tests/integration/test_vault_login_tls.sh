@@ -8,21 +8,19 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 require_tools node curl jq openssl
-export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
-. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
-DOUBLES=()
-trap 'rc=$?; for p in "${DOUBLES[@]}"; do stop_vault_double "$p"; done; (exit $rc); _testlib_cleanup' EXIT
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
 unset VAULT_TOKEN VAULT_CAPATH VAULT_SKIP_VERIFY VAULT_NAMESPACE VAULT_TLS_SERVER_NAME
 export HOME="$T/home"; mkdir -p "$HOME"
 export DRCTL_VAULT_RETRY_BASE_MS=50 VAULT_MAX_RETRIES=0
 drctl_init_in "$T/d"
 secret_file() { printf '%s\n' "$2" > "$1"; chmod 600 "$1"; }
-requests() { _vault_double_curl -f "$VAULT_ADDR/__double/log" | jq -c '.requests'; }
+requests() { vault_double_curl -f "$VAULT_ADDR/__double/log" | jq -c '.requests'; }
 
 # --- tokens ----------------------------------------------------------------------------
 start_vault_double --root-token root-tok-123 --k8s-role drctl=drctl-backup --k8s-jwt good.jwt.value \
   --approle role-1:secret-1:drctl-backup:backup
-DOUBLES+=("$VAULT_DOUBLE_PID"); export DRCTL_VAULT_ADDRESS=$VAULT_ADDR
+export DRCTL_VAULT_ADDRESS=$VAULT_ADDR
 unset VAULT_TOKEN
 run d backup --component vault
 expect_rc 2 "no token anywhere"
@@ -95,7 +93,7 @@ expect_rc 2 "a secret_id file readable by others"
 unset DRCTL_VAULT_AUTH_METHOD DRCTL_VAULT_APPROLE_ROLE_ID_FILE DRCTL_VAULT_APPROLE_SECRET_ID_FILE
 
 # --- TLS ------------------------------------------------------------------------------------------
-start_vault_double_tls --root-token root-tok-123; DOUBLES+=("$VAULT_DOUBLE_PID")
+start_vault_double_tls --root-token root-tok-123
 export DRCTL_VAULT_ADDRESS=$VAULT_ADDR VAULT_TOKEN=root-tok-123
 CA=$VAULT_CACERT; OTHER=$VAULT_DOUBLE_TLS_DIR/other-ca.pem; PORT=${VAULT_ADDR##*:}
 unset VAULT_CLIENT_CERT VAULT_CLIENT_KEY
@@ -122,7 +120,7 @@ DRCTL_VAULT_ADDRESS="https://127.0.0.1:$PORT" VAULT_TLS_SERVER_NAME=wrong.exampl
 expect_rc 6 "VAULT_TLS_SERVER_NAME not in the certificate"
 expect_err "wrong.example" "says which name failed"
 
-start_vault_double_tls --mtls --root-token root-tok-123; DOUBLES+=("$VAULT_DOUBLE_PID")
+start_vault_double_tls --mtls --root-token root-tok-123
 export DRCTL_VAULT_ADDRESS=$VAULT_ADDR
 env -u VAULT_CLIENT_CERT -u VAULT_CLIENT_KEY "$DRCTL" --config "$CONF" backup --component vault >/dev/null 2>"$T/err" \
   && fail "mTLS without a client certificate should fail"

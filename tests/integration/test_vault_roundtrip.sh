@@ -7,10 +7,8 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 require_tools node curl jq age zstd tar gzip sha256sum
-export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
-. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
-DOUBLES=()
-trap 'rc=$?; for p in "${DOUBLES[@]}"; do stop_vault_double "$p"; done; (exit $rc); _testlib_cleanup' EXIT
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
 unset VAULT_TOKEN VAULT_CACERT VAULT_CAPATH VAULT_SKIP_VERIFY VAULT_NAMESPACE
 export HOME="$T/home"; mkdir -p "$HOME"
 export DRCTL_VAULT_RETRY_BASE_MS=50
@@ -24,7 +22,7 @@ drctl_init_in "$T/d"
 export DRCTL_VAULT_ADDRESS DRCTL_VAULT_KV_MOUNTS=secret
 
 # --- source Vault with data --------------------------------------------------------
-start_vault_double --cluster-seed A; DOUBLES+=("$VAULT_DOUBLE_PID")
+start_vault_double --cluster-seed A
 A_ADDR=$VAULT_ADDR; DRCTL_VAULT_ADDRESS=$A_ADDR
 export VAULT_TOKEN=root
 kv_put app/db '{"password":"s3cret-one","user":"agents"}'
@@ -89,7 +87,7 @@ run d restore vault --frobnicate
 expect_rc 2 "unknown restore option"
 
 # --- KV-only restore onto another cluster (check-and-set) ----------------------------
-start_vault_double --cluster-seed B; DOUBLES+=("$VAULT_DOUBLE_PID"); B_ADDR=$VAULT_ADDR
+start_vault_double --cluster-seed B; B_ADDR=$VAULT_ADDR
 kv_put top '{"k":"written-on-B-later"}'
 run d --json restore vault --backup "$ID" --kv-only --target "$B_ADDR"
 expect_rc 0 "KV-only restore onto another cluster"
@@ -113,7 +111,7 @@ pass_note "--force overwrites keys newer than the backup"
 pass_note "overwrite keeps the key's history"
 
 # --- Vault without raft storage: KV export only ----------------------------------------
-start_vault_double --storage inmem; DOUBLES+=("$VAULT_DOUBLE_PID"); C_ADDR=$VAULT_ADDR
+start_vault_double --storage inmem; C_ADDR=$VAULT_ADDR
 kv_put only '{"a":"b"}'
 DRCTL_VAULT_ADDRESS=$C_ADDR run d backup --component vault
 expect_rc 0 "backup of a Vault without raft storage"

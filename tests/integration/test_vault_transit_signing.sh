@@ -8,15 +8,13 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 require_tools node curl jq minisign base64 sha256sum xxd
-export HARNESS_DIR="$T/harness"; mkdir -p "$HARNESS_DIR"
-. "$DRCTL_SOURCE_DIR/tests/harness/vault-double.sh"
-DOUBLES=()
-trap 'rc=$?; for p in "${DOUBLES[@]}"; do stop_vault_double "$p"; done; (exit $rc); _testlib_cleanup' EXIT
+. "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+harness_init
 unset VAULT_CACERT VAULT_CAPATH VAULT_SKIP_VERIFY VAULT_NAMESPACE
 export HOME="$T/home"; mkdir -p "$HOME"
 
 drctl_init_in "$T/d"
-start_vault_double; DOUBLES+=("$VAULT_DOUBLE_PID")
+start_vault_double
 export VAULT_TOKEN=root DRCTL_VAULT_ADDRESS=$VAULT_ADDR
 curl -sf -H "X-Vault-Token: root" -X POST --data-binary '{"type":"ed25519"}' "$VAULT_ADDR/v1/transit/keys/drctl-signing" >/dev/null \
   || fail "cannot create the transit key in the double"

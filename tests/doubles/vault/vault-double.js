@@ -4,12 +4,9 @@
 // the behaviours covered, where each is specified, and the fault switches.
 // No npm dependencies: Node.js 20 standard library only.
 
-const net = require('net');
-const tls = require('tls');
-const fs = require('fs');
 const crypto = require('crypto');
 const zlib = require('zlib');
-const { attach } = require('./http1');
+const lib = require('../lib');
 const snap = require('./snapshot');
 const kv = require('./engines');
 
@@ -23,11 +20,7 @@ const MISMATCH = 'could not verify hash file, possibly the snapshot is using a d
 // ---------------------------------------------------------------- options
 function usage() {
   return `usage: vault-double.js [options]
-  --host H                 listen address (127.0.0.1)
-  --port N                 port (0 = any; the chosen port is printed as "vault-double listening on PORT")
-  --port-file F            also write the port to F
-  --root-token T           root token (default "root")
-  --tls-cert F --tls-key F serve HTTPS;  --tls-client-ca F  require client certificates signed by F
+${lib.SERVER_USAGE}  --root-token T           root token (default "root")
   --kv-mount M             extra KV v2 mount (repeatable; "secret/" always exists)
   --kv1-mount M            KV v1 mount (default "kv/")
   --k8s-role NAME=POL1,POL2   Kubernetes auth role (repeatable)
@@ -47,9 +40,10 @@ function usage() {
 `;
 }
 
-function parseArgs(argv) {
+function parseArgs(args) {
+  const { server, rest: argv } = lib.splitServerArgs(args);
   const o = {
-    host: '127.0.0.1', port: 0, portFile: null, rootToken: 'root', tlsCert: null, tlsKey: null, tlsClientCa: null,
+    server, host: server.host, rootToken: 'root',
     kvMounts: ['secret/'], kv1Mounts: [], k8sRoles: {}, k8sJwts: [], approles: [], activeAddress: null, state: 'active',
     storage: 'raft', clusterSeed: null, unsealKey: null, padBytes: 0, padKind: 'pattern', restoreDelayMs: 300,
     tokenTtl: 3600, version: '1.17.2', sets: {},
@@ -62,13 +56,7 @@ function parseArgs(argv) {
     if (a.startsWith('--') && eq > 0) { name = a.slice(0, eq); val = a.slice(eq + 1); }
     const next = () => { if (val !== undefined) return val; if (i + 1 >= argv.length) throw new Error(`${name} needs a value`); return argv[++i]; };
     switch (name) {
-      case '--host': o.host = next(); break;
-      case '--port': o.port = Number(next()); break;
-      case '--port-file': o.portFile = next(); break;
       case '--root-token': o.rootToken = next(); break;
-      case '--tls-cert': o.tlsCert = next(); break;
-      case '--tls-key': o.tlsKey = next(); break;
-      case '--tls-client-ca': o.tlsClientCa = next(); break;
       case '--kv-mount': o.kvMounts.push(norm(next())); break;
       case '--kv1-mount': o.kv1Mounts.push(norm(next())); break;
       case '--k8s-role': { const v = next(); const e = v.indexOf('='); o.k8sRoles[e < 0 ? v : v.slice(0, e)] = e < 0 ? ['default'] : v.slice(e + 1).split(',').filter(Boolean); break; }
@@ -253,8 +241,7 @@ class Node {
     this.sealed = false;
     this.unsealProgress = [];
     this.restore = { in_progress: false, count: 0, last: null, pending_timer: null };
-    this.log = [];
-    this.seq = 0;
+    this.dbl = null; // the lib's server (request log, generic faults), set by main()
     this.activeSince = new Date().toISOString();
     this.applySettings(this.stateOption(opts.state));
     this.applySettings(opts.sets);
@@ -282,8 +269,12 @@ class Node {
           else { if (!this.barrierKey) this.barrierKey = openSealSection(this.data.seal); this.sealed = false; this.unsealProgress = []; }
           break;
         case 'initialized': this.initialized = !!v; if (!v) this.seal(); else if (v && this.barrierKey) this.sealed = false; break;
-        case 'reset_faults': if (v) Object.assign(this.faults, FAULT_DEFAULTS, { active_address: this.opts.activeAddress, storage: this.opts.storage, snapshot_pad_bytes: this.opts.padBytes, snapshot_pad_kind: this.opts.padKind, restore_delay_ms: this.opts.restoreDelayMs, token_ttl: this.opts.tokenTtl, version: this.opts.version }); break;
-        case 'clear_log': if (v) this.log = []; break;
+        case 'reset_faults':
+          if (!v) break;
+          Object.assign(this.faults, FAULT_DEFAULTS, { active_address: this.opts.activeAddress, storage: this.opts.storage, snapshot_pad_bytes: this.opts.padBytes, snapshot_pad_kind: this.opts.padKind, restore_delay_ms: this.opts.restoreDelayMs, token_ttl: this.opts.tokenTtl, version: this.opts.version });
+          if (this.dbl) this.dbl.faults.clear();
+          break;
+        case 'clear_log': if (v && this.dbl) this.dbl.log.clear(); break;
         case 'tokens':
           for (const t of v) {
             const tok = newToken(t.no_default_policy ? (t.policies || []) : ['default', ...(t.policies || [])], { display_name: t.display_name || 'token' });
@@ -329,7 +320,7 @@ class Node {
       restore: { in_progress: this.restore.in_progress, count: this.restore.count, last: this.restore.last },
       raft_index: this.data.raft_index,
       mounts: { kv2: Object.keys(this.data.kv), kv1: Object.keys(this.data.kv1) },
-      requests: this.log,
+      requests: this.dbl ? this.dbl.log.list() : [],
     };
   }
 }
@@ -465,10 +456,10 @@ async function handleUnauthSys(node, p, req, res) {
 }
 
 // ---- snapshots
-function drainOrClose(socket) {
+function drainOrClose(stream) {
   return new Promise((resolve) => {
-    const done = () => { socket.off('drain', done); socket.off('close', done); resolve(); };
-    socket.on('drain', done); socket.on('close', done);
+    const done = () => { stream.off('drain', done); stream.off('close', done); resolve(); };
+    stream.on('drain', done); stream.on('close', done);
   });
 }
 
@@ -490,7 +481,7 @@ async function snapshotGet(node, req, res) {
       omitSealed: f.snapshot_omit_sealed, emptySealed: f.snapshot_empty_sealed, badHash: f.snapshot_bad_hash,
     })) {
       if (stop || gz.destroyed) return;
-      if (!gz.write(chunk)) await new Promise((r) => { gz.once('drain', r); gz.once('close', r); });
+      if (!gz.write(chunk)) await drainOrClose(gz);
     }
     if (!gz.destroyed) gz.end();
   })().catch(() => {});
@@ -720,41 +711,35 @@ async function handleV1(node, p, req, res) {
   return sendErrors(res, 404, [`no handler for route "${p}". route entry not found.`]);
 }
 
-async function handleAdmin(node, req, res) {
-  if (req.path === '/__double/state' || req.path === '/__double/state/') {
-    if (req.method === 'GET') return sendJSON(res, 200, node.adminView());
-    if (req.method === 'POST' || req.method === 'PUT') {
-      const body = await readJSON(req);
-      const created = node.applySettings(body);
-      const v = node.adminView();
-      v.created_tokens = created;
-      delete v.requests;
-      return sendJSON(res, 200, v);
-    }
-    return sendErrors(res, 405, []);
-  }
-  if (req.path === '/__double/log') {
-    if (req.method === 'DELETE') { node.log = []; return sendNoContent(res); }
-    return sendJSON(res, 200, { requests: node.log });
-  }
-  return sendErrors(res, 404, []);
+// ---------------------------------------------------------------- admin endpoint and server
+// The lib serves /__double/health, /__double/log, /__double/faults and
+// /__double/reset; the Vault double adds its node state.
+function adminRoutes(node) {
+  const getState = (req, res) => sendJSON(res, 200, node.adminView());
+  const setState = async (req, res) => {
+    const body = await readJSON(req);
+    const created = node.applySettings(body);
+    const v = node.adminView();
+    v.created_tokens = created;
+    delete v.requests;
+    return sendJSON(res, 200, v);
+  };
+  return { 'GET /state': getState, 'GET /state/': getState, 'POST,PUT /state': setState, 'POST,PUT /state/': setState };
+}
+
+// Vault's own fields of a request log entry (the lib records method, path,
+// headers, sizes, status; secret headers only as present or absent).
+function logFields(req) {
+  const t = tokenFrom(req);
+  return {
+    namespace: req.headers['x-vault-namespace'] || null, token_present: !!t.token, token_source: t.source,
+    vault_request_header: req.headers['x-vault-request'] || null,
+  };
 }
 
 function makeHandler(node) {
   return async (req, res) => {
     try {
-      if (req.path.startsWith('/__double')) return await handleAdmin(node, req, res);
-      const t = tokenFrom(req);
-      const entry = {
-        seq: ++node.seq, time: new Date().toISOString(), method: req.method, path: req.path, query: req.target.includes('?') ? req.target.slice(req.target.indexOf('?') + 1) : '',
-        namespace: req.headers['x-vault-namespace'] || null, token_present: !!t.token, token_source: t.source,
-        vault_request_header: req.headers['x-vault-request'] || null, content_length: req.headers['content-length'] ? Number(req.headers['content-length']) : null,
-        chunked: req.bodyMode === 'chunked', client_cert: !!(req.tlsPeerCert && req.tlsPeerCert.subject), status: null, response_bytes: null,
-      };
-      node.log.push(entry);
-      if (node.log.length > 10000) node.log.splice(0, node.log.length - 10000);
-      const t0 = Date.now();
-      res.onFinish.push(() => { entry.status = res.status; entry.response_bytes = res.bodyBytes; entry.duration_ms = Date.now() - t0; entry.aborted = res.conn.keepAlive === false && res.chunked; });
       if (!req.path.startsWith('/v1/')) return sendErrors(res, 404, []);
       return await handleV1(node, req.path.slice(4).replace(/^\/+/, ''), req, res);
     } catch (e) {
@@ -770,27 +755,22 @@ function main() {
   let opts;
   try { opts = parseArgs(process.argv.slice(2)); } catch (e) { process.stderr.write(String(e.message) + '\n'); process.exit(2); }
   const node = new Node(opts);
-  const handler = makeHandler(node);
-  let server;
-  if (opts.tlsCert) {
-    const o = { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey), minVersion: 'TLSv1.2' };
-    if (opts.tlsClientCa) { o.ca = fs.readFileSync(opts.tlsClientCa); o.requestCert = true; o.rejectUnauthorized = true; }
-    server = tls.createServer(o);
-    node.scheme = 'https';
-  } else {
-    server = net.createServer();
-    node.scheme = 'http';
-  }
-  attach(server, handler);
-  server.on('tlsClientError', () => {});
-  server.listen(opts.port, opts.host, () => {
-    node.port = server.address().port;
-    if (opts.portFile) fs.writeFileSync(opts.portFile, String(node.port));
-    process.stdout.write(`vault-double listening on ${node.port} (${node.scheme})\n`);
+  const dbl = lib.createDouble({
+    name: 'vault',
+    server: opts.server,
+    handler: makeHandler(node),
+    // Today's clients of the double expect 100 Continue before the handler
+    // runs (Vault itself, Go's net/http, sends it on the first body read).
+    expectContinue: 'immediate',
+    errorBody: (status, message) => ({ headers: JSON_HDR, body: JSON.stringify({ errors: [message] }) + '\n' }),
+    logHeaders: ['x-vault-namespace', 'x-vault-request', 'x-vault-wrap-ttl', 'content-type', 'user-agent'],
+    logFields,
+    admin: adminRoutes(node),
+    onReset: () => { node.applySettings({ reset_faults: true }); },
   });
-  const stop = () => { server.close(); process.exit(0); };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  node.dbl = dbl;
+  node.scheme = dbl.scheme;
+  dbl.run().then(() => { node.port = dbl.port; });
 }
 
 if (require.main === module) main();

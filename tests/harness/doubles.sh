@@ -1,0 +1,255 @@
+# shellcheck shell=bash
+# HTTP test doubles (tests/doubles/NAME/NAME-double.js, built on
+# tests/doubles/lib): start any of them on a free port, over HTTP, HTTPS or
+# HTTPS with client certificates, stopped at cleanup like every other service
+# of the harness.  Sourced by services.sh; call harness_init first.
+#
+#   start_double NAME [--tls | --mtls] [DOUBLE OPTIONS...]
+#       starts the double on a port from harness_free_port, waits (at most
+#       10 s) until it printed "NAME-double listening on PORT" and answers
+#       GET /__double/health, and registers its stop at cleanup (the
+#       watchdog's too, if the shell is killed).  --tls: HTTPS with the
+#       harness's test CA (doubles_make_tls); --mtls: also requires a client
+#       certificate signed by that CA.  With X = NAME upper-cased, exports
+#         X_DOUBLE_URL X_DOUBLE_PORT X_DOUBLE_PID X_DOUBLE_ADMIN (URL/__double)
+#         X_DOUBLE_LOG (its stdout and stderr) X_DOUBLE_SCHEME
+#       and with TLS X_DOUBLE_CACERT X_DOUBLE_CLIENT_CERT X_DOUBLE_CLIENT_KEY,
+#       then runs _double_env_NAME "$@" if defined, which exports what the
+#       double's clients read (vault: VAULT_ADDR, VAULT_TOKEN, ...).  Several
+#       doubles, even of one name, may run at once: save the variables.
+#   stop_double NAME|PID           stop the last NAME started, or that process
+#   double_curl NAME CURL-ARGS...  curl with NAME's CA and client certificate
+#   double_admin NAME METHOD PATH [JSON]   e.g. double_admin s3 GET /log
+#   double_fault NAME JSON         add fault rules (POST /__double/faults)
+#   double_log NAME                the request log as JSON (GET /__double/log)
+#   double_reset NAME              faults and log cleared (POST /__double/reset)
+#   doubles_make_tls               the test CA and certificates, once per
+#                                  harness folder, in $DOUBLES_TLS_DIR: ca.pem,
+#                                  server.pem/.key (127.0.0.1, localhost),
+#                                  client.pem/.key, other-ca.pem and
+#                                  other-client.pem/.key (an unrelated CA)
+#
+# The Vault double's wrappers, as its tests use them:
+#   start_vault_double [OPTS]      start_double vault; VAULT_ADDR VAULT_TOKEN
+#                                  VAULT_DOUBLE_PID VAULT_DOUBLE_ADMIN VAULT_DOUBLE_LOG
+#   start_vault_double_tls [--mtls] [OPTS]   also VAULT_CACERT VAULT_CLIENT_CERT
+#                                  VAULT_CLIENT_KEY VAULT_DOUBLE_TLS_DIR
+#   vault_double_admin ['{"sealed":true}']   POST (or, no argument, GET) /__double/state
+#                                  of the double at $VAULT_DOUBLE_ADMIN
+#   vault_double_curl CURL-ARGS... curl with $VAULT_CACERT and the client cert for https
+#   stop_vault_double [PID]        default $VAULT_DOUBLE_PID
+#   vault_double_make_tls          doubles_make_tls; sets VAULT_DOUBLE_TLS_DIR
+
+_DOUBLES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../doubles" && pwd)
+
+_double_var() { # NAME SUFFIX -> the variable's name, e.g. vault URL -> VAULT_DOUBLE_URL
+	local n=${1^^}
+	printf '%s_DOUBLE_%s' "${n//[^A-Z0-9]/_}" "$2"
+}
+_double_get() { local v; v=$(_double_var "$1" "$2"); printf '%s' "${!v:-}"; }
+_double_set() { local v; v=$(_double_var "$1" "$2"); printf -v "$v" '%s' "$3"; export "${v?}"; }
+
+# double_available NAME: is there a double of that name?
+double_available() { [ -f "$_DOUBLES_DIR/$1/$1-double.js" ]; }
+
+doubles_make_tls() {
+	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "doubles_make_tls: call harness_init first"; return 1; }
+	local d="$HARNESS_DIR/doubles-tls"
+	DOUBLES_TLS_DIR=$d
+	export DOUBLES_TLS_DIR
+	[ -s "$d/other-client.pem" ] && return 0
+	mkdir -p "$d"
+	(
+		set -e
+		cd "$d"
+		local curve=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+		local ca_ext=(-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign")
+		openssl req -x509 "${curve[@]}" -keyout ca.key -out ca.pem -days 3650 -subj "/CN=drctl test doubles CA" "${ca_ext[@]}" 2>/dev/null
+		openssl req -x509 "${curve[@]}" -keyout other-ca.key -out other-ca.pem -days 3650 -subj "/CN=unrelated test CA" "${ca_ext[@]}" 2>/dev/null
+		openssl req -new "${curve[@]}" -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 825 -extfile server.ext 2>/dev/null
+		printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n' >client.ext
+		openssl req -new "${curve[@]}" -keyout client.key -out client.csr -subj "/CN=drctl test client" 2>/dev/null
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 825 -extfile client.ext 2>/dev/null
+		openssl req -new "${curve[@]}" -keyout other-client.key -out other-client.csr -subj "/CN=unrelated test client" 2>/dev/null
+		openssl x509 -req -in other-client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out other-client.pem -days 825 -extfile client.ext 2>/dev/null
+		chmod 600 ./*.key
+	) || { _harness_die "doubles_make_tls: openssl failed in $d"; return 1; }
+}
+
+double_curl() {
+	local name=$1 args=(-sS)
+	shift
+	if [ "$(_double_get "$name" SCHEME)" = https ]; then
+		args+=(--cacert "$(_double_get "$name" CACERT)")
+		local cert
+		cert=$(_double_get "$name" CLIENT_CERT)
+		[ -z "$cert" ] || args+=(--cert "$cert" --key "$(_double_get "$name" CLIENT_KEY)")
+	fi
+	curl "${args[@]}" "$@"
+}
+
+double_admin() { # NAME METHOD PATH [JSON]
+	local name=$1 method=$2 path=$3
+	local args=(--fail-with-body -X "$method")
+	[ $# -lt 4 ] || args+=(-H 'Content-Type: application/json' --data-binary "$4")
+	double_curl "$name" "${args[@]}" "$(_double_get "$name" ADMIN)$path"
+}
+double_fault() { double_admin "$1" POST /faults "$2" >/dev/null; }
+double_log() { double_admin "$1" GET /log; }
+double_reset() { double_admin "$1" POST /reset; }
+
+# Wait until the double printed its readiness line and answers its health
+# endpoint; 0 ready, 1 gone or not answering, 2 its port was taken.
+_double_wait() { # NAME PID PORT LOG
+	local name=$1 pid=$2 port=$3 log=$4 code n
+	for ((n = 0; n < 100; n++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			grep -q EADDRINUSE "$log" 2>/dev/null && return 2
+			_harness_log "$name double (pid $pid) exited; its log:"
+			cat "$log" >&2
+			return 1
+		fi
+		if grep -q "^$name-double listening on $port " "$log" 2>/dev/null; then
+			code=$(double_curl "$name" -o /dev/null -w '%{http_code}' "$(_double_get "$name" ADMIN)/health" 2>/dev/null) || true
+			[ "$code" != 200 ] || return 0
+		fi
+		sleep 0.1
+	done
+	_harness_log "$name double did not answer on $(_double_get "$name" URL) within 10 s; its log:"
+	cat "$log" >&2
+	return 1
+}
+
+start_double() {
+	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_double: call harness_init first"; return 1; }
+	local name=${1:?start_double NAME [--tls|--mtls] [OPTIONS]}
+	shift
+	local js="$_DOUBLES_DIR/$name/$name-double.js" tls=none
+	[ -f "$js" ] || { _harness_die "start_double: no double named $name ($js)"; return 1; }
+	case ${1:-} in
+	--tls) tls=tls; shift ;;
+	--mtls) tls=mtls; shift ;;
+	esac
+	local tls_args=() scheme=http
+	if [ "$tls" != none ]; then
+		doubles_make_tls || return 1
+		scheme=https
+		tls_args=(--tls-cert "$DOUBLES_TLS_DIR/server.pem" --tls-key "$DOUBLES_TLS_DIR/server.key")
+		[ "$tls" != mtls ] || tls_args+=(--tls-client-ca "$DOUBLES_TLS_DIR/ca.pem")
+	fi
+	local attempt port pid log rc
+	for attempt in 1 2 3; do
+		port=$(harness_free_port) || return 1
+		log="$HARNESS_DIR/$name-double-$port.log"
+		node "$js" --port "$port" "${tls_args[@]}" "$@" </dev/null >"$log" 2>&1 &
+		pid=$!
+		harness_track_pid "$pid"
+		echo "$pid $port $name" >>"$HARNESS_DIR/.doubles"
+		_double_set "$name" PID "$pid"
+		_double_set "$name" PORT "$port"
+		_double_set "$name" SCHEME "$scheme"
+		_double_set "$name" URL "$scheme://127.0.0.1:$port"
+		_double_set "$name" ADMIN "$scheme://127.0.0.1:$port/__double"
+		_double_set "$name" LOG "$log"
+		if [ "$tls" = none ]; then
+			_double_set "$name" CACERT ""
+			_double_set "$name" CLIENT_CERT ""
+			_double_set "$name" CLIENT_KEY ""
+		else
+			_double_set "$name" CACERT "$DOUBLES_TLS_DIR/ca.pem"
+			_double_set "$name" CLIENT_CERT "$DOUBLES_TLS_DIR/client.pem"
+			_double_set "$name" CLIENT_KEY "$DOUBLES_TLS_DIR/client.key"
+		fi
+		rc=0
+		_double_wait "$name" "$pid" "$port" "$log" || rc=$?
+		if [ "$rc" = 0 ]; then
+			if declare -F "_double_env_$name" >/dev/null; then "_double_env_$name" "$@"; fi
+			_harness_log "$name double on $scheme://127.0.0.1:$port (pid $pid, log $log)"
+			return 0
+		fi
+		stop_double "$pid"
+		if [ "$rc" != 2 ] || [ "$attempt" = 3 ]; then
+			_harness_die "the $name double did not start"
+			return 1
+		fi
+		_harness_log "port $port was taken; trying another"
+	done
+}
+
+stop_double() { # NAME | PID
+	local pid=${1:?stop_double NAME|PID} port name
+	case $pid in *[!0-9]*) pid=$(_double_get "$1" PID) ;; esac
+	[ -n "$pid" ] || return 0
+	_harness_stop_pid "$pid" TERM
+	wait "$pid" 2>/dev/null || true
+	[ ! -f "$HARNESS_DIR/.pids" ] || sed -i "/^$pid\$/d" "$HARNESS_DIR/.pids"
+	if [ -f "$HARNESS_DIR/.doubles" ]; then
+		read -r _ port name < <(awk -v p="$pid" '$1 == p' "$HARNESS_DIR/.doubles") || true
+		[ -z "${port:-}" ] || _harness_release_port "$port"
+		sed -i "/^$pid /d" "$HARNESS_DIR/.doubles"
+		if [ -n "${name:-}" ] && [ "$(_double_get "$name" PID)" = "$pid" ]; then _double_set "$name" PID ""; fi
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------- the Vault double
+
+# What Vault's clients read, after start_double vault.
+_double_env_vault() {
+	local token=root prev='' a
+	for a in "$@"; do
+		case $a in --root-token=*) token=${a#--root-token=} ;; esac
+		[ "$prev" != --root-token ] || token=$a
+		prev=$a
+	done
+	VAULT_ADDR=$VAULT_DOUBLE_URL
+	VAULT_TOKEN=$token
+	export VAULT_ADDR VAULT_TOKEN
+	if [ "$VAULT_DOUBLE_SCHEME" = https ]; then
+		VAULT_DOUBLE_TLS_DIR=$DOUBLES_TLS_DIR
+		export VAULT_CACERT=$VAULT_DOUBLE_CACERT VAULT_CLIENT_CERT=$VAULT_DOUBLE_CLIENT_CERT \
+			VAULT_CLIENT_KEY=$VAULT_DOUBLE_CLIENT_KEY VAULT_DOUBLE_TLS_DIR
+	else
+		unset VAULT_CACERT VAULT_CLIENT_CERT VAULT_CLIENT_KEY
+	fi
+}
+
+start_vault_double() { start_double vault "$@"; }
+
+start_vault_double_tls() {
+	local mode=--tls
+	if [ "${1:-}" = --mtls ]; then mode=--mtls; shift; fi
+	start_double vault "$mode" "$@"
+}
+
+vault_double_make_tls() {
+	doubles_make_tls || return 1
+	VAULT_DOUBLE_TLS_DIR=$DOUBLES_TLS_DIR
+	export VAULT_DOUBLE_TLS_DIR
+}
+
+# curl for the double at $VAULT_ADDR (tests switch between several doubles by
+# setting VAULT_ADDR and VAULT_DOUBLE_ADMIN).
+vault_double_curl() {
+	local args=(-sS)
+	if [ "${VAULT_ADDR#https}" != "$VAULT_ADDR" ]; then
+		args+=(--cacert "$VAULT_CACERT")
+		[ -z "${VAULT_CLIENT_CERT:-}" ] || args+=(--cert "$VAULT_CLIENT_CERT" --key "$VAULT_CLIENT_KEY")
+	fi
+	curl "${args[@]}" "$@"
+}
+
+vault_double_admin() {
+	if [ $# -eq 0 ]; then
+		vault_double_curl --fail-with-body "$VAULT_DOUBLE_ADMIN/state"
+	else
+		vault_double_curl --fail-with-body -X POST -H 'Content-Type: application/json' --data-binary "$1" "$VAULT_DOUBLE_ADMIN/state" >/dev/null
+	fi
+}
+
+stop_vault_double() {
+	local pid=${1:-${VAULT_DOUBLE_PID:-}}
+	[ -z "$pid" ] || stop_double "$pid"
+}
