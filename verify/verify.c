@@ -243,15 +243,9 @@ static int check_member_data(struct check_ctx *cctx, const struct component *c, 
 		return -1;
 	if (c && c->check_member)
 		rc = c->check_member(cctx, m, src, err);
-	if (rc == 0) {
-		/* Whatever the checker left unread still counts for the hash. */
-		char buf[65536];
-		size_t got;
-		do {
-			if ((rc = source_read(src, buf, sizeof(buf), &got, err)) != 0)
-				break;
-		} while (got > 0);
-	}
+	/* Whatever the checker left unread still counts for the hash. */
+	if (rc == 0)
+		rc = stream_pump(src, 65536, NULL, NULL, NULL, err);
 	source_close(src);
 	return rc;
 }

@@ -33,7 +33,7 @@
  * to PATH, checked (CRC64, counts, stream SHA-256), fsync'd and renamed
  * into place; an existing file is replaced only with --force.
  */
-#include "restore_private.h"
+#include "components/redis/restore_private.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -48,7 +48,7 @@
 
 #include "lib/core/keyfile.h"
 #include "lib/crypto/base64.h"
-#include "age_private.h"
+#include "lib/crypto/age_private.h"
 
 enum {
 	AGE_CHUNK = 64 * 1024,               /* plaintext per chunk (age.md "Payload") */

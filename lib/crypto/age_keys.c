@@ -14,7 +14,7 @@
 
 #include "lib/core/keyfile.h"
 #include "lib/crypto/bech32.h"
-#include "age_private.h"
+#include "lib/crypto/age_private.h"
 
 /* --- keys ------------------------------------------------------------------- */
 
