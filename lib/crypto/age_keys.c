@@ -1,7 +1,8 @@
 /*
  * age_keys: age's keys and identity files.  Recipients are Bech32 "age1..."
  * (lower case) and identities "AGE-SECRET-KEY-1..." (upper case, BIP173
- * checksum), as age-keygen writes them; the format itself is in age.c.
+ * checksum), as age-keygen writes them; the format itself is in age.c and
+ * the files it names.
  * Secrets never reach an error message and are wiped after use.
  */
 #include "lib/crypto/age.h"
