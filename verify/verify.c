@@ -200,7 +200,6 @@ static int stream_part_check(struct stream_check *sc, json_t *section, const cha
 	return 0;
 }
 
-/* Read one member, hashing it and feeding the component's checker. */
 /* A pass-through that also feeds a stream's running digest. */
 struct tee_md_source {
 	struct source base;
@@ -222,6 +221,7 @@ static void tee_md_close(struct source *s)
 }
 static const struct source_ops tee_md_ops = { tee_md_read, tee_md_close };
 
+/* Read one member, hashing it and feeding the component's checker. */
 static int check_member_data(struct check_ctx *cctx, const struct component *c, struct archive_in *ai,
 			     const struct archive_member *m, struct digest *d, EVP_MD_CTX *stream_md,
 			     struct drctl_error *err)

@@ -93,8 +93,8 @@ int vault_check_member(struct check_ctx *ctx, const struct archive_member *m, st
 		if (!(st->kv = vault_kv_lines_new(err)))
 			goto fail;
 	}
-	if (stream_pump(data, 64 * 1024, is_snap ? feed_snapshot : feed_kv_lines, is_snap ? (void *)st->snap : st->kv,
-			NULL, err) != 0) {
+	if (is_snap ? stream_pump(data, 64 * 1024, feed_snapshot, st->snap, NULL, err) != 0
+		    : stream_pump(data, 64 * 1024, feed_kv_lines, st->kv, NULL, err) != 0) {
 		err_prefix(err, "%s", is_snap ? "vault snapshot" : stream);
 		goto fail;
 	}
