@@ -276,6 +276,7 @@ static void test_pump_stops_at_the_feed_error(void **state)
 	source_close(src);
 
 	/* A feed that fails without a word still fails the pump, with an error. */
+	free(log.seen);
 	log = (struct pump_log){ .fail_at = 1, .fail_silently = 1 };
 	err_clear(&err);
 	src = memory_source_new(data, 5000, &err);
