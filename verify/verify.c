@@ -200,7 +200,6 @@ static int stream_part_check(struct stream_check *sc, json_t *section, const cha
 	return 0;
 }
 
-/* Read one member, hashing it and feeding the component's checker. */
 /* A pass-through that also feeds a stream's running digest. */
 struct tee_md_source {
 	struct source base;
@@ -222,6 +221,7 @@ static void tee_md_close(struct source *s)
 }
 static const struct source_ops tee_md_ops = { tee_md_read, tee_md_close };
 
+/* Read one member, hashing it and feeding the component's checker. */
 static int check_member_data(struct check_ctx *cctx, const struct component *c, struct archive_in *ai,
 			     const struct archive_member *m, struct digest *d, EVP_MD_CTX *stream_md,
 			     struct drctl_error *err)
@@ -243,15 +243,9 @@ static int check_member_data(struct check_ctx *cctx, const struct component *c, 
 		return -1;
 	if (c && c->check_member)
 		rc = c->check_member(cctx, m, src, err);
-	if (rc == 0) {
-		/* Whatever the checker left unread still counts for the hash. */
-		char buf[65536];
-		size_t got;
-		do {
-			if ((rc = source_read(src, buf, sizeof(buf), &got, err)) != 0)
-				break;
-		} while (got > 0);
-	}
+	/* Whatever the checker left unread still counts for the hash. */
+	if (rc == 0)
+		rc = stream_pump(src, 65536, NULL, NULL, NULL, err);
 	source_close(src);
 	return rc;
 }

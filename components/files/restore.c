@@ -91,6 +91,29 @@ static int open_folder(int root, const char *rel, int create, const char *target
 	return fd;
 }
 
+/* Each chunk of a member into the running SHA-256 and the temporary file. */
+struct file_out {
+	EVP_MD_CTX *md;
+	int fd;
+	const char *target, *name;
+};
+
+static int file_out_feed(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct file_out *o = arg;
+
+	EVP_DigestUpdate(o->md, buf, len);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(o->fd, (const char *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return err_set_errno(err, EXIT_IO, errno, o->name, NULL, "cannot write %s/%s", o->target, o->name);
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 static int restore_file(struct restore_ctx *ctx, int root, const struct archive_member *m,
 			json_t *expected, struct drctl_error *err)
 {
@@ -100,11 +123,11 @@ static int restore_file(struct restore_ctx *ctx, int root, const struct archive_
 	const char *base = strrchr(m->name, '/');
 	unsigned char sha[32];
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *buf = malloc(256 * 1024);
+	struct file_out out;
 	uint64_t total = 0;
 	int dfd = -1, fd = -1, rc = -1;
 
-	if (!md || !buf) {
+	if (!md) {
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto done;
 	}
@@ -124,25 +147,9 @@ static int restore_file(struct restore_ctx *ctx, int root, const struct archive_
 		goto done;
 	}
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	for (;;) {
-		size_t got = 0;
-		if (archive_in_read(ctx->archive, buf, 256 * 1024, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		EVP_DigestUpdate(md, buf, got);
-		total += got;
-		for (size_t off = 0; off < got;) {
-			ssize_t w = write(fd, buf + off, got - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				err_set_errno(err, EXIT_IO, errno, m->name, NULL, "cannot write %s/%s", target, m->name);
-				goto done;
-			}
-			off += (size_t)w;
-		}
-	}
+	out = (struct file_out){ .md = md, .fd = fd, .target = target, .name = m->name };
+	if (stream_pump(archive_in_member_source(ctx->archive), 256 * 1024, file_out_feed, &out, &total, err) != 0)
+		goto done;
 	EVP_DigestFinal_ex(md, sha, NULL);
 	hex_encode(sha, 32, hex);
 	if (!want || strcmp(want, hex) != 0 || (json_int_t)total != json_integer_value(json_object_get(expected, "size"))) {
@@ -171,7 +178,6 @@ done:
 		close(dfd);
 	}
 	EVP_MD_CTX_free(md);
-	free(buf);
 	return rc;
 }
 

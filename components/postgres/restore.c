@@ -23,7 +23,7 @@
  * design and the measurements.
  */
 #include "components/postgres/postgres.h"
-#include "restore_private.h"
+#include "components/postgres/restore_private.h"
 
 #include <errno.h>
 #include <limits.h>

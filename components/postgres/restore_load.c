@@ -15,14 +15,14 @@
  *   1. schema (pre-data), from a small file holding only the header and
  *      TOC: that is all it needs;
  *   2. data, up to N tables at once, and the indexes and constraints of
- *      tables already loaded (postgres_spread.c);
+ *      tables already loaded (restore_spread.c);
  *   3. the rest of the indexes and constraints (post-data) from the TOC
  *      file, N at a time.
  *
  * Without room in [state] dir for what step 2 queues, step 2 is one
  * pg_restore reading the stream and step 3 all of post-data.
  */
-#include "restore_private.h"
+#include "components/postgres/restore_private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,111 +35,6 @@
 #include "lib/clients/pg.h"
 #include "lib/format/pg_dumpfile.h"
 #include "lib/core/log.h"
-
-int postgres_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-void postgres_pass_argv(const struct pg_load *l, const char *section, long jobs, const char *list, const char *file,
-			struct pass_args *a, char **argv)
-{
-	int n = 0;
-
-	pg_dbname_arg(l->staging, a->dbarg, sizeof(a->dbarg));
-	argv[n++] = (char *)l->pg_restore;
-	argv[n++] = "--exit-on-error";
-	argv[n++] = "--dbname";
-	argv[n++] = a->dbarg;
-	if (l->no_owner) {
-		argv[n++] = "--no-owner";
-		argv[n++] = "--no-acl";
-	}
-	if (section) {
-		snprintf(a->section, sizeof(a->section), "--section=%s", section);
-		argv[n++] = a->section;
-	}
-	if (jobs > 1) {
-		snprintf(a->jobs, sizeof(a->jobs), "--jobs=%ld", jobs);
-		argv[n++] = a->jobs;
-	}
-	if (list) {
-		snprintf(a->list, sizeof(a->list), "--use-list=%s", list);
-		argv[n++] = a->list;
-	}
-	if (file)
-		argv[n++] = (char *)file;
-	argv[n] = NULL;
-}
-
-void postgres_explain_early_exit(const struct pg_load *l, struct pg_tool *t, struct drctl_error *err)
-{
-	struct drctl_error why;
-
-	err_clear(&why);
-	if (t->pid <= 0)
-		return;
-	if (pg_tool_finish(t, "restore", l->staging, &why) != 0)
-		*err = why;
-	else
-		err_set(err, EXIT_FAILED, l->staging, "check [postgres] pg_restore names PostgreSQL's pg_restore",
-			"%s stopped reading the dump before its end, yet exited 0", t->name);
-}
-
-/*
- * The data blocks after the TOC (the bytes of `head` past "toc_end", then
- * the rest of `dump`), each handed to route() with its dump id, the rows
- * joined into LOAD_CHUNK_SIZE chunks: pg_dump writes one chunk per row and
- * pg_restore sends each chunk as one CopyData message; a few large ones
- * cost the server less.  The route sets err when it fails.
- */
-int postgres_route_dump(json_t *toc, const unsigned char *head, size_t head_len, struct source *dump,
-			pg_block_route_fn route, void *arg, struct drctl_error *err)
-{
-	size_t toc_end = (size_t)json_integer_value(json_object_get(toc, "toc_end"));
-	struct pg_data_reader *reader = pg_data_reader_new((int)json_integer_value(json_object_get(toc, "int_size")));
-	unsigned char *buf = malloc(LOAD_COPY_SIZE);
-	char why[256];
-	int rc = -1;
-
-	if (!reader || !buf || pg_data_reader_route(reader, route, arg, LOAD_CHUNK_SIZE) != 0) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
-	for (size_t got = head_len - toc_end, first = 1;; first = 0) {
-		int fed;
-		if (!first && source_read(dump, buf, LOAD_COPY_SIZE, &got, err) != 0)
-			goto done;
-		if (!first && got == 0)
-			break;
-		fed = pg_data_reader_feed(reader, first ? head + toc_end : buf, got, why, sizeof(why));
-		if (fed == -1)
-			err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)",
-				"the dump's data cannot be read: %s", why);
-		if (fed != 0)
-			goto done;
-	}
-	if (pg_data_reader_finish(reader, why, sizeof(why)) != 0) {
-		err_set(err, EXIT_INTEGRITY, "dump", "restore from another set (`drctl list`)", "the dump is cut short: %s",
-			why);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(buf);
-	pg_data_reader_free(reader);
-	return rc;
-}
 
 struct pipe_route {
 	int fd;

@@ -1,8 +1,12 @@
 /*
  * restore_private: what the PostgreSQL restore (restore.c), its loader
- * (restore_load.c) and its parallel data load (restore_spread.c) share.
- * Nothing outside this folder includes it; postgres.h is the component's
- * public face.
+ * (restore_load.c), its parallel data load (restore_spread.c) and the pieces
+ * both loads use (restore_common.c) share.  Nothing outside this folder
+ * includes it; postgres.h is the component's public face.
+ *
+ * The calls go one way: restore.c -> restore_load.c -> restore_spread.c, and
+ * both loads -> restore_common.c, which calls neither of them (restore.c
+ * also asks restore_spread.c whether the spools fit: postgres_spool_room).
  */
 #ifndef DRCTL_RESTORE_POSTGRES_PRIVATE_H
 #define DRCTL_RESTORE_POSTGRES_PRIVATE_H
@@ -37,6 +41,9 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 #define LOAD_AHEAD_MAX (64u << 20)        /* read ahead of a busy loader at most this */
 #define LOAD_AHEAD_LOW (16u << 20)        /* a loader with less queued is running dry */
 
+/* --- restore_common.c ------------------------------------------------- */
+
+/* Write all of buf to fd (a pipe); 0, or -1 with errno. */
 int postgres_write_all(int fd, const void *buf, size_t len);
 
 /* pg_restore's command line for one pass (section, list and file may be
@@ -57,12 +64,14 @@ void postgres_explain_early_exit(const struct pg_load *l, struct pg_tool *t, str
 int postgres_route_dump(json_t *toc, const unsigned char *head, size_t head_len, struct source *dump,
 			pg_block_route_fn route, void *arg, struct drctl_error *err);
 
+/* --- restore_spread.c ------------------------------------------------- */
+
 /* Whether dir has room for the spools of a dump of dump_size bytes (the
  * worst case, with a margin); *free_bytes gets what it has. */
 int postgres_spool_room(const char *dir, uint64_t dump_size, uint64_t *free_bytes);
 
 /* The data and then the post-data section with up to l->jobs loaders
- * (postgres_spread.c), after the pre-data pass.  1: done; 0: nothing done
+ * (restore_spread.c), after the pre-data pass.  1: done; 0: nothing done
  * (one table, or no room for the spools), load the plain way; -1: failed. */
 int postgres_load_spread(const struct pg_load *l, const char *tocfile, json_t *toc, const unsigned char *head,
 			 size_t head_len, struct source *dump, json_t *report, struct drctl_error *err);

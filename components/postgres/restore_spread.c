@@ -16,7 +16,7 @@
  * The split is safe because the entries of the data section do not depend
  * on one another: foreign keys and indexes come after, in post-data.
  */
-#include "restore_private.h"
+#include "components/postgres/restore_private.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -115,9 +115,11 @@ static int take_read_line(struct redis_take *t, char *line, size_t cap, struct d
 	}
 }
 
-/* One piece of the RDB: validate and store. */
-static int take_emit(struct redis_take *t, const uint8_t *data, size_t len, struct drctl_error *err)
+/* One piece of the RDB (a struct redis_take in arg): validate and store. */
+static int take_emit(void *arg, const void *data, size_t len, struct drctl_error *err)
 {
+	struct redis_take *t = arg;
+
 	if (len == 0)
 		return 0;
 	if (rdb_parser_feed(t->parser, data, len, err) != 0)
@@ -242,29 +244,20 @@ static const struct source_ops take_source_ops = { take_source_read, take_source
 static int take_payload(struct redis_take *t, struct take_source *ts, struct drctl_error *err)
 {
 	struct source *src = thread_source_new(&ts->base, err);
-	uint8_t *buf = malloc(REDIS_READ_SIZE);
 	int rc = -1;
 
-	if (!src || !buf) {
+	if (!src) {
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto done;
 	}
-	for (;;) {
-		size_t got;
-		if (source_read(src, buf, REDIS_READ_SIZE, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		if (take_emit(t, buf, got, err) != 0)
-			goto done;
-	}
+	if (stream_pump(src, REDIS_READ_SIZE, take_emit, t, NULL, err) != 0)
+		goto done;
 	rc = 0;
 done:
 	/* A worker blocked in a read must not wait out the timeout. */
 	if (rc != 0)
 		redis_conn_shutdown(t->conn);
 	source_close(src);
-	free(buf);
 	return rc;
 }
 

@@ -38,12 +38,29 @@ static void redis_check_free(struct check_ctx *ctx)
 	ctx->state = NULL;
 }
 
+/* One part's bytes into the parser; a failure names the part. */
+struct part_feed {
+	struct rdb_parser *parser;
+	const char *member;
+};
+
+static int feed_part(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct part_feed *f = arg;
+
+	if (rdb_parser_feed(f->parser, buf, len, err) != 0) {
+		err_prefix(err, "RDB in %s", f->member);
+		return -1;
+	}
+	return 0;
+}
+
 int redis_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
 		       struct drctl_error *err)
 {
 	struct redis_check *st = ctx->state;
 	char want[ARCHIVE_MEMBER_NAME_MAX + 1];
-	uint8_t *buf = NULL;
+	struct part_feed feed = { .member = m->name };
 	int rc = -1;
 
 	if (strncmp(m->name, REDIS_RDB_STREAM ".part-", strlen(REDIS_RDB_STREAM ".part-")) != 0)
@@ -63,25 +80,11 @@ int redis_check_member(struct check_ctx *ctx, const struct archive_member *m, st
 		goto done;
 	}
 	st->next_part++;
-	buf = malloc(256 * 1024);
-	if (!buf) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	feed.parser = st->parser;
+	if (stream_pump(data, 256 * 1024, feed_part, &feed, NULL, err) != 0)
 		goto done;
-	}
-	for (;;) {
-		size_t got;
-		if (source_read(data, buf, 256 * 1024, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		if (rdb_parser_feed(st->parser, buf, got, err) != 0) {
-			err_prefix(err, "RDB in %s", m->name);
-			goto done;
-		}
-	}
 	rc = 0;
 done:
-	free(buf);
 	if (rc != 0)
 		redis_check_free(ctx);
 	return rc;

@@ -33,7 +33,7 @@
  * to PATH, checked (CRC64, counts, stream SHA-256), fsync'd and renamed
  * into place; an existing file is replaced only with --force.
  */
-#include "restore_private.h"
+#include "components/redis/restore_private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -101,6 +101,7 @@ struct redis_put {
 	int64_t started_ms;
 	struct progress progress;
 	uint64_t fed;
+	int touched; /* something was written to the target (a flush, a key) */
 };
 
 static int64_t now_ms(void)
@@ -561,7 +562,64 @@ done:
 	return rc;
 }
 
-static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_error *err)
+/* Refuse, before anything is written, a target too old to load the RDB
+ * and one holding keys without --flush. */
+static int put_refuse_unsafe(const struct redis_put *t, const struct put_target *tg, int flush,
+			     struct drctl_error *err)
+{
+	const struct restore_ctx *ctx = t->ctx;
+
+	if (tg->rdb_version < t->rdb_version)
+		return err_set(err, EXIT_USAGE, redis_conn_display(t->conn),
+			       "restore into a Redis at least as new as the backup's source, or use --rdb-file with a newer redis-server",
+			       "the target %s runs Redis %s, which loads RDB version %d at most; the backup is RDB version %d (from Redis %s). Nothing was changed",
+			       redis_conn_display(t->conn), tg->redis_version, tg->rdb_version, t->rdb_version,
+			       json_string_value(json_object_get(json_object_get(ctx->section, "source"), "redis_version")) ?: "?");
+	if (tg->keys > 0 && !flush)
+		return err_set(err, EXIT_USAGE, redis_conn_display(t->conn),
+			       "restore into an empty server, or add --flush to replace everything there (the backup is proven before the flush)",
+			       "the target %s is not empty: it holds %" PRIu64 " keys (%s). Nothing was changed",
+			       redis_conn_display(t->conn), tg->keys, tg->keyspace);
+	return 0;
+}
+
+static void put_report_dry_run(const struct redis_put *t, const struct put_target *tg)
+{
+	const struct restore_ctx *ctx = t->ctx;
+
+	log_info("dry run: would restore %lld keys (RDB version %d) from %s into %s (Redis %s)%s",
+		 (long long)json_integer_value(json_object_get(json_object_get(ctx->section, "rdb"), "keys")),
+		 t->rdb_version, ctx->backup_id, redis_conn_display(t->conn), tg->redis_version,
+		 tg->keys ? ", after FLUSHALL" : "");
+	json_object_set_new(ctx->report, "dry_run", json_true());
+	json_object_set_new(ctx->report, "would_flush_keys", json_integer((json_int_t)tg->keys));
+}
+
+/* A target holding keys: prove the backup with a pass of its own, and only
+ * then FLUSHALL, on a fresh connection. */
+static int put_prove_and_flush(struct redis_put *t, const struct put_target *tg, struct drctl_error *err)
+{
+	struct restore_ctx *ctx = t->ctx;
+	redisReply *r = NULL;
+
+	/* Proving takes a while; do not hold a connection idle through it. */
+	redis_conn_close(t->conn);
+	t->conn = NULL;
+	if (redis_prove_backup(ctx, err) != 0)
+		return -1;
+	if (redis_conn_open(&t->conn, ctx->cfg, ctx->opts->target, REDIS_ROLE_RESTORE, err) != 0)
+		return -1;
+	log_info("flushing %s (%" PRIu64 " keys: %s)", redis_conn_display(t->conn), tg->keys, tg->keyspace);
+	t->touched = 1;
+	if (redis_conn_call(t->conn, &r, err, "FLUSHALL", NULL) != 0)
+		return -1;
+	freeReplyObject(r);
+	json_object_set_new(ctx->report, "flushed_keys", json_integer((json_int_t)tg->keys));
+	return 0;
+}
+
+/* The RDB through the parser into the pipeline, then the last answers. */
+static int put_stream_keys(struct redis_put *t, const struct put_target *tg, struct drctl_error *err)
 {
 	static const struct rdb_callbacks cb = {
 		.on_key_begin = put_on_key_begin,
@@ -570,105 +628,91 @@ static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_erro
 		.on_function_bytes = put_on_function_bytes,
 		.on_function_end = put_on_function_end,
 	};
+	struct restore_ctx *ctx = t->ctx;
 	json_t *rdb = json_object_get(ctx->section, "rdb");
-	struct redis_put t = { .ctx = ctx, .cur_db = -1 };
-	struct put_target tg;
-	struct rdb_parser *parser = NULL;
-	const char *target = ctx->opts->target;
-	redisReply *r = NULL;
-	int rc = -1, touched = 0;
-	double t0 = now_seconds();
+	struct rdb_parser *parser;
+	int rc = -1;
 
-	t.rdb_version = (int)json_integer_value(json_object_get(rdb, "version"));
-	if (t.rdb_version <= 0)
-		return err_set(err, EXIT_INTEGRITY, ctx->backup_id, NULL, "the manifest of %s has no RDB version", ctx->backup_id);
-	if (redis_conn_open(&t.conn, ctx->cfg, target, REDIS_ROLE_RESTORE, err) != 0)
-		goto done;
-	json_object_set_new(ctx->report, "target", json_string(redis_conn_display(t.conn)));
-	if (put_inspect_target(t.conn, &tg, err) != 0)
-		goto done;
-	if (tg.rdb_version < t.rdb_version) {
-		err_set(err, EXIT_USAGE, redis_conn_display(t.conn),
-			"restore into a Redis at least as new as the backup's source, or use --rdb-file with a newer redis-server",
-			"the target %s runs Redis %s, which loads RDB version %d at most; the backup is RDB version %d (from Redis %s). Nothing was changed",
-			redis_conn_display(t.conn), tg.redis_version, tg.rdb_version, t.rdb_version,
-			json_string_value(json_object_get(json_object_get(ctx->section, "source"), "redis_version")) ?: "?");
-		goto done;
-	}
-	if (tg.keys > 0 && !flush) {
-		err_set(err, EXIT_USAGE, redis_conn_display(t.conn),
-			"restore into an empty server, or add --flush to replace everything there (the backup is proven before the flush)",
-			"the target %s is not empty: it holds %" PRIu64 " keys (%s). Nothing was changed",
-			redis_conn_display(t.conn), tg.keys, tg.keyspace);
-		goto done;
-	}
-	if (ctx->opts->dry_run) {
-		log_info("dry run: would restore %lld keys (RDB version %d) from %s into %s (Redis %s)%s",
-			 (long long)json_integer_value(json_object_get(rdb, "keys")), t.rdb_version, ctx->backup_id,
-			 redis_conn_display(t.conn), tg.redis_version, tg.keys ? ", after FLUSHALL" : "");
-		json_object_set_new(ctx->report, "dry_run", json_true());
-		json_object_set_new(ctx->report, "would_flush_keys", json_integer((json_int_t)tg.keys));
-		rc = 0;
-		goto done;
-	}
-	if (tg.keys > 0) {
-		/* Proving takes a while; do not hold a connection idle through it. */
-		redis_conn_close(t.conn);
-		t.conn = NULL;
-		if (redis_prove_backup(ctx, err) != 0)
-			goto done;
-		if (redis_conn_open(&t.conn, ctx->cfg, target, REDIS_ROLE_RESTORE, err) != 0)
-			goto done;
-		log_info("flushing %s (%" PRIu64 " keys: %s)", redis_conn_display(t.conn), tg.keys, tg.keyspace);
-		touched = 1;
-		if (redis_conn_call(t.conn, &r, err, "FLUSHALL", NULL) != 0)
-			goto done;
-		freeReplyObject(r);
-		json_object_set_new(ctx->report, "flushed_keys", json_integer((json_int_t)tg.keys));
-	}
-	t.replace_functions = flush;
-	t.obuf = malloc(PUT_OBUF_SIZE);
-	t.ring = calloc(PUT_WINDOW, sizeof(*t.ring));
-	parser = rdb_parser_new(&cb, &t);
-	if (!t.obuf || !t.ring || !parser) {
+	t->obuf = malloc(PUT_OBUF_SIZE);
+	t->ring = calloc(PUT_WINDOW, sizeof(*t->ring));
+	parser = rdb_parser_new(&cb, t);
+	if (!t->obuf || !t->ring || !parser) {
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto done;
 	}
-	t.started_ms = now_ms();
+	t->started_ms = now_ms();
 	log_info("restoring %lld keys from %s into %s (Redis %s)", (long long)json_integer_value(json_object_get(rdb, "keys")),
-		 ctx->backup_id, redis_conn_display(t.conn), tg.redis_version);
-	touched = 1;
-	progress_start(&t.progress, "redis", (uint64_t)json_integer_value(json_object_get(rdb, "bytes")));
-	if (redis_read_rdb(ctx->archive, ctx->section, parser, -1, NULL, &t.progress, err) != 0)
+		 ctx->backup_id, redis_conn_display(t->conn), tg->redis_version);
+	t->touched = 1;
+	progress_start(&t->progress, "redis", (uint64_t)json_integer_value(json_object_get(rdb, "bytes")));
+	if (redis_read_rdb(ctx->archive, ctx->section, parser, -1, NULL, &t->progress, err) != 0)
 		goto done;
-	if (put_write_out(&t, err) != 0 || put_collect(&t, 0, err) != 0)
+	if (put_write_out(t, err) != 0 || put_collect(t, 0, err) != 0)
 		goto done;
-	progress_end(&t.progress);
-	if (put_compare_counts(&t, ctx->report, err) != 0)
-		goto done;
-	json_object_set_new(ctx->report, "keys_restored", json_integer((json_int_t)t.restored));
-	json_object_set_new(ctx->report, "keys_expired_before_restore", json_integer((json_int_t)t.skipped));
-	json_object_set_new(ctx->report, "functions_restored", json_integer((json_int_t)t.functions));
-	json_object_set_new(ctx->report, "rdb_version", json_integer(t.rdb_version));
-	json_object_set_new(ctx->report, "target_redis_version", json_string(tg.redis_version));
-	json_object_set_new(ctx->report, "seconds", json_real(now_seconds() - t0));
-	log_info("restored %" PRIu64 " keys and %" PRIu64 " function libraries into %s in %.1f s (%" PRIu64 " already expired, not created); key counts match the manifest",
-		 t.restored, t.functions, redis_conn_display(t.conn), now_seconds() - t0, t.skipped);
 	rc = 0;
 done:
-	progress_end(&t.progress);
-	if (rc != 0 && touched && t.conn)
+	progress_end(&t->progress);
+	rdb_parser_free(parser);
+	return rc;
+}
+
+static void put_report(const struct redis_put *t, const struct put_target *tg, double t0)
+{
+	json_t *report = t->ctx->report;
+
+	json_object_set_new(report, "keys_restored", json_integer((json_int_t)t->restored));
+	json_object_set_new(report, "keys_expired_before_restore", json_integer((json_int_t)t->skipped));
+	json_object_set_new(report, "functions_restored", json_integer((json_int_t)t->functions));
+	json_object_set_new(report, "rdb_version", json_integer(t->rdb_version));
+	json_object_set_new(report, "target_redis_version", json_string(tg->redis_version));
+	json_object_set_new(report, "seconds", json_real(now_seconds() - t0));
+	log_info("restored %" PRIu64 " keys and %" PRIu64 " function libraries into %s in %.1f s (%" PRIu64 " already expired, not created); key counts match the manifest",
+		 t->restored, t->functions, redis_conn_display(t->conn), now_seconds() - t0, t->skipped);
+}
+
+static void put_free(struct redis_put *t)
+{
+	redis_conn_close(t->conn);
+	for (size_t i = 0; i < t->ndbs; i++)
+		free(t->dbs[i].hist);
+	free(t->dbs);
+	free(t->obuf);
+	free(t->ring);
+	free(t->key);
+	free(t->val);
+}
+
+static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_error *err)
+{
+	struct redis_put t = { .ctx = ctx, .cur_db = -1, .replace_functions = flush };
+	struct put_target tg;
+	int rc = -1;
+	double t0 = now_seconds();
+
+	t.rdb_version = (int)json_integer_value(json_object_get(json_object_get(ctx->section, "rdb"), "version"));
+	if (t.rdb_version <= 0)
+		return err_set(err, EXIT_INTEGRITY, ctx->backup_id, NULL, "the manifest of %s has no RDB version", ctx->backup_id);
+	if (redis_conn_open(&t.conn, ctx->cfg, ctx->opts->target, REDIS_ROLE_RESTORE, err) != 0)
+		goto done;
+	json_object_set_new(ctx->report, "target", json_string(redis_conn_display(t.conn)));
+	if (put_inspect_target(t.conn, &tg, err) != 0 || put_refuse_unsafe(&t, &tg, flush, err) != 0)
+		goto done;
+	if (ctx->opts->dry_run) {
+		put_report_dry_run(&t, &tg);
+		rc = 0;
+		goto done;
+	}
+	if (tg.keys > 0 && put_prove_and_flush(&t, &tg, err) != 0)
+		goto done;
+	if (put_stream_keys(&t, &tg, err) != 0 || put_compare_counts(&t, ctx->report, err) != 0)
+		goto done;
+	put_report(&t, &tg, t0);
+	rc = 0;
+done:
+	if (rc != 0 && t.touched && t.conn)
 		err_hint(err, "the target %s now holds a partial restore (%" PRIu64 " keys sent); fix the cause and run `drctl restore redis --backup %s --target %s --flush`",
 			 redis_conn_display(t.conn), t.restored, ctx->backup_id, redis_conn_display(t.conn));
-	rdb_parser_free(parser);
-	redis_conn_close(t.conn);
-	for (size_t i = 0; i < t.ndbs; i++)
-		free(t.dbs[i].hist);
-	free(t.dbs);
-	free(t.obuf);
-	free(t.ring);
-	free(t.key);
-	free(t.val);
+	put_free(&t);
 	return rc;
 }
 

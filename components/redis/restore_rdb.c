@@ -6,7 +6,7 @@
  * next to PATH, fsyncs it and renames it into place (an existing file is
  * replaced only with --force).  restore.c is the way into a server.
  */
-#include "restore_private.h"
+#include "components/redis/restore_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +49,35 @@ static int check_summary(const struct rdb_summary *s, json_t *rdb, struct drctl_
 	return 0;
 }
 
+/* Where each chunk of the RDB goes: the parser, the file, the progress line. */
+struct rdb_out {
+	struct rdb_parser *parser;
+	int fd;
+	const char *fd_name;
+	struct progress *progress;
+	uint64_t total;
+};
+
+static int rdb_out_feed(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct rdb_out *o = arg;
+
+	if (rdb_parser_feed(o->parser, buf, len, err) != 0)
+		return -1;
+	for (size_t off = 0; o->fd >= 0 && off < len;) {
+		ssize_t w = write(o->fd, (const uint8_t *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return err_set_errno(err, EXIT_IO, errno, o->fd_name, NULL, "cannot write %s", o->fd_name);
+		off += (size_t)w;
+	}
+	o->total += len;
+	if (o->progress)
+		progress_update(o->progress, o->total);
+	return 0;
+}
+
 /* Read the whole RDB stream of an archive through `parser`, also into fd
  * when fd >= 0, and check CRC and counts.  The stream source checks the
  * parts and the stream's SHA-256 against the signed manifest at its end. */
@@ -58,14 +87,9 @@ int redis_read_rdb(struct archive_in *ai, json_t *section, struct rdb_parser *pa
 	json_t *expect = json_object_get(json_object_get(section, "streams"), REDIS_RDB_STREAM);
 	struct archive_member m;
 	struct source *src = NULL;
-	uint8_t *buf = malloc(RDB_READ_SIZE);
-	uint64_t total = 0;
+	struct rdb_out out = { .parser = parser, .fd = fd, .fd_name = fd_name, .progress = progress };
 	int rc = -1, more;
 
-	if (!buf) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
 	more = archive_in_next(ai, &m, err);
 	if (more < 0)
 		goto done;
@@ -77,30 +101,8 @@ int redis_read_rdb(struct archive_in *ai, json_t *section, struct rdb_parser *pa
 	src = archive_in_stream_source(ai, REDIS_RDB_STREAM, expect, err);
 	if (!src)
 		goto done;
-	for (;;) {
-		size_t got;
-		if (source_read(src, buf, RDB_READ_SIZE, &got, err) != 0)
-			goto done;
-		if (got == 0)
-			break;
-		if (rdb_parser_feed(parser, buf, got, err) != 0)
-			goto done;
-		if (fd >= 0) {
-			for (size_t off = 0; off < got;) {
-				ssize_t w = write(fd, buf + off, got - off);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0) {
-					err_set_errno(err, EXIT_IO, errno, fd_name, NULL, "cannot write %s", fd_name);
-					goto done;
-				}
-				off += (size_t)w;
-			}
-		}
-		total += got;
-		if (progress)
-			progress_update(progress, total);
-	}
+	if (stream_pump(src, RDB_READ_SIZE, rdb_out_feed, &out, NULL, err) != 0)
+		goto done;
 	if (rdb_parser_finish(parser, err) != 0)
 		goto done;
 	if (check_summary(rdb_parser_summary(parser), json_object_get(section, "rdb"), err) != 0)
@@ -108,7 +110,6 @@ int redis_read_rdb(struct archive_in *ai, json_t *section, struct rdb_parser *pa
 	rc = 0;
 done:
 	source_close(src);
-	free(buf);
 	return rc;
 }
 

@@ -58,21 +58,14 @@ static int vault_verify_kv_end(struct check_ctx *ctx, struct vault_verify_state 
 	return 0;
 }
 
-static int vault_verify_feed(struct check_ctx *ctx, struct vault_verify_state *st, int is_snap, struct source *data,
-			     struct drctl_error *err)
+static int feed_snapshot(void *arg, const void *buf, size_t len, struct drctl_error *err)
 {
-	char buf[64 * 1024];
-	(void)ctx;
-	for (;;) {
-		size_t got = 0;
-		if (source_read(data, buf, sizeof(buf), &got, err) != 0)
-			return -1;
-		if (got == 0)
-			return 0;
-		if (is_snap ? vault_snapshot_check_feed(st->snap, buf, got, err) != 0
-			    : vault_kv_lines_feed(st->kv, buf, got, err) != 0)
-			return -1;
-	}
+	return vault_snapshot_check_feed(arg, buf, len, err);
+}
+
+static int feed_kv_lines(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	return vault_kv_lines_feed(arg, buf, len, err);
 }
 
 int vault_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
@@ -100,7 +93,8 @@ int vault_check_member(struct check_ctx *ctx, const struct archive_member *m, st
 		if (!(st->kv = vault_kv_lines_new(err)))
 			goto fail;
 	}
-	if (vault_verify_feed(ctx, st, is_snap, data, err) != 0) {
+	if (is_snap ? stream_pump(data, 64 * 1024, feed_snapshot, st->snap, NULL, err) != 0
+		    : stream_pump(data, 64 * 1024, feed_kv_lines, st->kv, NULL, err) != 0) {
 		err_prefix(err, "%s", is_snap ? "vault snapshot" : stream);
 		goto fail;
 	}

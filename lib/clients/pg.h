@@ -15,6 +15,9 @@
  * privilege checks, the exported snapshot, fingerprints (exact row counts and
  * sequence values), and the database-level actions a restore needs (create,
  * rename, terminate sessions, drop).
+ *
+ * Its files: pg.c (connections, statements, checks, the snapshot),
+ * pg_fingerprint.c, pg_database.c and pg_tool.c (the child tools).
  */
 #ifndef DRCTL_PG_H
 #define DRCTL_PG_H
@@ -135,9 +138,9 @@ int pg_tool_start(struct pg_tool *t, char *const argv[], const struct pg_child_e
 		  int want_stdout, const char *dir, struct drctl_error *err);
 /* Wait; 0 if it exited 0, else -1 with its last stderr line in the error. */
 int pg_tool_finish(struct pg_tool *t, const char *what, const char *subject, struct drctl_error *err);
-/* Stop it (SIGTERM, then wait) after a failure elsewhere. */
 /* 1 when the tool has exited (it is not reaped: pg_tool_finish does that). */
 int pg_tool_exited(const struct pg_tool *t);
+/* Stop it (SIGTERM, then wait) after a failure elsewhere. */
 void pg_tool_kill(struct pg_tool *t);
 
 #endif

@@ -41,7 +41,7 @@
 
 #include "lib/core/keyfile.h"
 #include "lib/core/log.h"
-#include "config_private.h"
+#include "lib/core/config_private.h"
 
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_FILE_MAX (1024 * 1024)

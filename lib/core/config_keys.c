@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_private.h"
+#include "lib/core/config_private.h"
 
 #define K(sec, nm, ty, df, dc) { .section = sec, .name = nm, .type = ty, .def = df, .doc = dc }
 #define KX(sec, nm, ty, ex, dc) { .section = sec, .name = nm, .type = ty, .example = ex, .doc = dc }

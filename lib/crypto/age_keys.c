@@ -1,7 +1,8 @@
 /*
  * age_keys: age's keys and identity files.  Recipients are Bech32 "age1..."
  * (lower case) and identities "AGE-SECRET-KEY-1..." (upper case, BIP173
- * checksum), as age-keygen writes them; the format itself is in age.c.
+ * checksum), as age-keygen writes them; the format itself is in age.c and
+ * the files it names.
  * Secrets never reach an error message and are wiped after use.
  */
 #include "lib/crypto/age.h"
@@ -14,7 +15,7 @@
 
 #include "lib/core/keyfile.h"
 #include "lib/crypto/bech32.h"
-#include "age_private.h"
+#include "lib/crypto/age_private.h"
 
 /* --- keys ------------------------------------------------------------------- */
 

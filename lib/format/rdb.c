@@ -42,7 +42,7 @@
 #include <string.h>
 
 #include "lib/format/crc64.h"
-#include "rdb_private.h"
+#include "lib/format/rdb_private.h"
 
 /* Opcodes (Redis rdb.h). */
 #define OP_SLOT_INFO 0xF4

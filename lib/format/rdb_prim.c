@@ -15,7 +15,7 @@
  * (string encodings), rdbLoadDoubleValue (legacy scores); LZF per liblzf's
  * format.  Written from those descriptions, not copied.
  */
-#include "rdb_private.h"
+#include "lib/format/rdb_private.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

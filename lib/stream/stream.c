@@ -43,31 +43,44 @@ int source_read_exact(struct source *s, void *buf, size_t len, const char *what,
 	return 0;
 }
 
-int stream_copy(struct source *from, struct sink *to, uint64_t *copied, struct drctl_error *err)
+int stream_pump(struct source *from, size_t chunk, stream_feed_fn feed, void *arg, uint64_t *total,
+		struct drctl_error *err)
 {
-	enum { CHUNK = 256 * 1024 };
-	char *buf = malloc(CHUNK);
-	uint64_t total = 0;
+	char *buf = chunk ? malloc(chunk) : NULL;
+	uint64_t fed = 0;
 	int rc = -1;
 
 	if (!buf)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	for (;;) {
 		size_t got = 0;
-		if (source_read(from, buf, CHUNK, &got, err) != 0)
+		if (source_read(from, buf, chunk, &got, err) != 0)
 			goto done;
 		if (got == 0)
 			break;
-		if (sink_write(to, buf, got, err) != 0)
+		if (feed && feed(arg, buf, got, err) != 0) {
+			/* A feed that failed without saying why still fails. */
+			err_set(err, EXIT_FAILED, NULL, NULL, "a stream consumer failed");
 			goto done;
-		total += got;
+		}
+		fed += got;
 	}
 	rc = 0;
 done:
-	if (copied)
-		*copied = total;
+	if (total)
+		*total = fed;
 	free(buf);
 	return rc;
+}
+
+static int feed_sink(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	return sink_write(arg, buf, len, err);
+}
+
+int stream_copy(struct source *from, struct sink *to, uint64_t *copied, struct drctl_error *err)
+{
+	return stream_pump(from, 256 * 1024, feed_sink, to, copied, err);
 }
 
 /* --- digest sink ---------------------------------------------------------- */

@@ -66,6 +66,15 @@ static inline void source_close(struct source *s)
 
 /* Read exactly `len` bytes; a short stream is an error naming `what`. */
 int source_read_exact(struct source *s, void *buf, size_t len, const char *what, struct drctl_error *err);
+/* What stream_pump hands each chunk to: 0, or -1 with err set. */
+typedef int (*stream_feed_fn)(void *arg, const void *buf, size_t len, struct drctl_error *err);
+/* Read a whole source in chunks of at most `chunk` bytes and hand each to
+ * feed(arg, ...); a NULL feed drops the bytes (reading to the end is what
+ * counts, e.g. for a digest stage upstream).  Stops at the first failed read
+ * or feed and returns -1 with its error.  *total (may be NULL) gets the bytes
+ * fed, also on failure.  Does not close the source. */
+int stream_pump(struct source *from, size_t chunk, stream_feed_fn feed, void *arg, uint64_t *total,
+		struct drctl_error *err);
 /* Copy a whole source into a sink (does not close either). */
 int stream_copy(struct source *from, struct sink *to, uint64_t *copied, struct drctl_error *err);
 

@@ -2,7 +2,8 @@
  * Stream stages: zstd compression round trip and its refusal of truncated or
  * trailing data; the threaded hand-off stages (data intact across the ring,
  * a worker's error handed back to the caller, abort cascading); digest and
- * progress pass-throughs.
+ * progress pass-throughs; stream_pump (chunks, end of stream, byte count, a
+ * failing read or feed stopping it with its error).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,146 @@ static void test_digest_and_progress_pass_bytes_through(void **state)
 	free(out);
 }
 
+/* What a stream_pump feed saw; it fails on call number `fail_at` (from 1). */
+struct pump_log {
+	unsigned char *seen;
+	size_t len, calls, max_chunk, fail_at;
+	int fail_silently; /* fail without setting the error */
+};
+static int pump_record(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	struct pump_log *l = arg;
+	l->calls++;
+	if (l->fail_at && l->calls == l->fail_at)
+		return l->fail_silently ? -1 : err_set(err, EXIT_INTEGRITY, "chunk", NULL, "feed refused chunk %zu", l->calls);
+	l->seen = realloc(l->seen, l->len + len);
+	memcpy(l->seen + l->len, buf, len);
+	l->len += len;
+	if (len > l->max_chunk)
+		l->max_chunk = len;
+	return 0;
+}
+
+static void test_pump_feeds_every_byte_in_chunks(void **state)
+{
+	size_t n = 10 * 1000 + 7;
+	unsigned char *data = pattern(n);
+	struct pump_log log = { 0 };
+	struct drctl_error err;
+	struct source *src;
+	uint64_t total = 0;
+	(void)state;
+	err_clear(&err);
+	src = memory_source_new(data, n, &err);
+	assert_int_equal(stream_pump(src, 1000, pump_record, &log, &total, &err), 0);
+	assert_int_equal(total, n);
+	assert_int_equal(log.len, n);
+	assert_memory_equal(log.seen, data, n);
+	assert_int_equal(log.calls, 11); /* ten full chunks and the 7 bytes left: no empty call at the end */
+	assert_int_equal(log.max_chunk, 1000);
+	assert_false(err_is_set(&err));
+	source_close(src);
+	free(log.seen);
+	free(data);
+}
+
+static void test_pump_of_an_empty_source_feeds_nothing(void **state)
+{
+	struct pump_log log = { 0 };
+	struct drctl_error err;
+	struct source *src;
+	uint64_t total = 99;
+	(void)state;
+	err_clear(&err);
+	src = memory_source_new("", 0, &err);
+	assert_int_equal(stream_pump(src, 4096, pump_record, &log, &total, &err), 0);
+	assert_int_equal(total, 0);
+	assert_int_equal(log.calls, 0);
+	source_close(src);
+}
+
+static void test_pump_stops_at_the_feed_error(void **state)
+{
+	unsigned char *data = pattern(5000);
+	struct pump_log log = { .fail_at = 3 };
+	struct drctl_error err;
+	struct source *src;
+	uint64_t total = 0;
+	size_t left = 0;
+	char rest[5000];
+	(void)state;
+	err_clear(&err);
+	src = memory_source_new(data, 5000, &err);
+	assert_int_equal(stream_pump(src, 1000, pump_record, &log, &total, &err), -1);
+	assert_int_equal(err.code, EXIT_INTEGRITY);
+	assert_string_equal(err.message, "feed refused chunk 3");
+	assert_int_equal(log.calls, 3);
+	assert_int_equal(total, 2000); /* the chunks fed before the failure */
+	/* nothing past the failing chunk was read */
+	assert_int_equal(source_read(src, rest, sizeof(rest), &left, &err), 0);
+	assert_int_equal(left, 2000);
+	source_close(src);
+
+	/* A feed that fails without a word still fails the pump, with an error. */
+	free(log.seen);
+	log = (struct pump_log){ .fail_at = 1, .fail_silently = 1 };
+	err_clear(&err);
+	src = memory_source_new(data, 5000, &err);
+	assert_int_equal(stream_pump(src, 1000, pump_record, &log, NULL, &err), -1);
+	assert_int_equal(err.code, EXIT_FAILED);
+	source_close(src);
+	free(log.seen);
+	free(data);
+}
+
+/* A source that hands out `good` bytes, then fails like a cut connection. */
+struct broken_source {
+	struct source base;
+	size_t good;
+};
+static int broken_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct broken_source *b = (struct broken_source *)s;
+	if (!b->good)
+		return err_set(err, EXIT_IO, "peer", NULL, "connection reset (test)");
+	*got = cap < b->good ? cap : b->good;
+	memset(buf, 'x', *got);
+	b->good -= *got;
+	return 0;
+}
+static void broken_close(struct source *s)
+{
+	(void)s;
+}
+static const struct source_ops broken_ops = { broken_read, broken_close };
+
+static void test_pump_stops_at_the_read_error_and_drains_with_no_feed(void **state)
+{
+	struct broken_source b = { .base.ops = &broken_ops, .good = 2500 };
+	struct pump_log log = { 0 };
+	struct drctl_error err;
+	struct digest d;
+	struct source *src;
+	uint64_t total = 0;
+	(void)state;
+	err_clear(&err);
+	assert_int_equal(stream_pump(&b.base, 1000, pump_record, &log, &total, &err), -1);
+	assert_int_equal(err.code, EXIT_IO);
+	assert_string_equal(err.subject, "peer");
+	assert_int_equal(log.calls, 3);
+	assert_int_equal(total, 2500);
+	free(log.seen);
+
+	/* No feed: read to the end, so the digest upstream sees every byte. */
+	err_clear(&err);
+	src = digest_source_new(memory_source_new("abc", 3, &err), &d, &err);
+	assert_int_equal(stream_pump(src, 2, NULL, NULL, &total, &err), 0);
+	assert_int_equal(total, 3);
+	assert_int_equal(d.bytes, 3);
+	assert_string_equal(d.sha256_hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	source_close(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +343,10 @@ int main(void)
 		cmocka_unit_test(test_thread_stages_keep_the_bytes_in_order),
 		cmocka_unit_test(test_thread_sink_hands_back_the_worker_error),
 		cmocka_unit_test(test_digest_and_progress_pass_bytes_through),
+		cmocka_unit_test(test_pump_feeds_every_byte_in_chunks),
+		cmocka_unit_test(test_pump_of_an_empty_source_feeds_nothing),
+		cmocka_unit_test(test_pump_stops_at_the_feed_error),
+		cmocka_unit_test(test_pump_stops_at_the_read_error_and_drains_with_no_feed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
