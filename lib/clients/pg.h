@@ -97,7 +97,7 @@ int pg_database_create(PGconn *c, const char *name, json_t *props, struct drctl_
 int pg_database_rename(PGconn *c, const char *from, const char *to, struct drctl_error *err);
 int pg_database_drop(PGconn *c, const char *name, struct drctl_error *err);
 /* `target` becomes `kept_as` and `replacement` becomes `target` in one
- * transaction (lib/clients/pg_swap.c), after terminating the sessions on
+ * transaction, after terminating the sessions on
  * both; *terminated counts them. */
 int pg_database_swap(PGconn *c, const char *target, const char *replacement, const char *kept_as, int *terminated,
 		     struct drctl_error *err);

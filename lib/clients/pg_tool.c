@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/clients/pg_private.h"
+#include "lib/core/process.h"
 
 extern char **environ;
 
@@ -271,6 +272,8 @@ int pg_tool_start(struct pg_tool *t, char *const argv[], const struct pg_child_e
 			      "cannot run %s", argv[0]);
 		goto done;
 	}
+	/* SIGINT/SIGTERM of a scenario run are passed on to it. */
+	process_track(t->pid);
 	if (want_stdin) {
 		t->in_fd = in[1];
 		in[1] = -1;
@@ -344,6 +347,7 @@ int pg_tool_finish(struct pg_tool *t, const char *what, const char *subject, str
 	if (t->pid > 0) {
 		while (waitpid(t->pid, &status, 0) < 0 && errno == EINTR)
 			;
+		process_untrack(t->pid);
 		t->pid = -1;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			last_error_line(t->errfile, line, sizeof(line));
