@@ -95,10 +95,15 @@ const struct config_key config_keys[] = {
 	KX("vault", "kv_mounts", CONFIG_LIST, "secret", "KV mounts also exported key by key, comma-separated"),
 	KINT("vault", "timeout_seconds", "300", 1, 86400, "request timeout (a raft snapshot can be slow)"),
 
-	KX("kubernetes", "api_server", CONFIG_STRING, "https://kubernetes.default.svc", "API server (in-cluster service account when unset)"),
-	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agents"),
-	K("kubernetes", "token_file", CONFIG_PATH, NULL, "bearer token file (the in-cluster one when unset)"),
-	K("kubernetes", "ca_file", CONFIG_PATH, NULL, "CA bundle of the API server (the in-cluster one when unset)"),
+	/* Unset, all three come from the pod's service account (docs/kubernetes.md). */
+	KX("kubernetes", "api_url", CONFIG_STRING, "https://k8s.example:6443",
+	   "Kubernetes API server URL (unset: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, inside a pod)"),
+	KX("kubernetes", "token_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/token",
+	   "bearer token file, read again for every request (unset: the pod's service account token)"),
+	KX("kubernetes", "ca_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+	   "CA bundle of the API server (unset: the service account's ca.crt, else the system's)"),
+	KINT("kubernetes", "timeout_seconds", "30", 1, 3600, "how long one request to the Kubernetes API may take"),
+	KINT("kubernetes", "chunk_size", "500", 1, 100000, "objects per page of a list (kubectl's --chunk-size)"),
 
 	KENUM("agents", "control", "kubernetes, command", "kubernetes", "how agents are stopped and started around a restore"),
 	K("agents", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agent workloads (control = kubernetes)"),
