@@ -580,8 +580,19 @@ int engine_status(const struct config *cfg, const char *id, json_t **out, struct
 	if (rc == 0)
 		rc = run_replay(&r, err);
 	if (rc == 0) {
+		char report[PATH_MAX + 16];
 		*out = run_state_summary(r.s, r.id, r.records);
 		json_object_set_new(*out, "facts", json_deep_copy(r.facts));
+		snprintf(report, sizeof(report), "%s/report.md", r.dir);
+		if (access(report, R_OK) == 0) {
+			json_t *paths = json_object();
+			json_object_set_new(paths, "markdown", json_string(report));
+			snprintf(report, sizeof(report), "%s/report.json", r.dir);
+			json_object_set_new(paths, "json", json_string(report));
+			snprintf(report, sizeof(report), "%s/report.html", r.dir);
+			json_object_set_new(paths, "html", json_string(report));
+			json_object_set_new(*out, "report", paths);
+		}
 	}
 	run_free(&r);
 	return rc;
