@@ -444,24 +444,40 @@ done:
 	return rc;
 }
 
+/* Take the platform lock and open run `id`; *state is its state now
+ * (borrowed from *status, which the caller frees). */
+static int open_locked(const struct config *cfg, const char *id, const struct engine_options *o,
+		       struct engine_lock *lock, struct run *r, json_t **status, struct drctl_error *err)
+{
+	*status = NULL;
+	if (engine_lock_take(lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	if (run_open(r, cfg, id, err) != 0)
+		return -1;
+	*status = run_state_summary(r->s, r->id, r->records);
+	return 0;
+}
+
+static const char *state_of(json_t *status)
+{
+	return json_string_value(json_object_get(status, "state"));
+}
+
 int engine_resume(const struct config *cfg, const char *id, const struct engine_options *o, json_t **out,
 		  struct drctl_error *err)
 {
 	struct run r;
 	struct engine_lock lock = { .fd = -1 };
 	json_t *status;
-	const char *state;
 	int rc = -1;
 
 	*out = NULL;
-	if (engine_lock_take(&lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0)
-		return -1;
-	if (run_open(&r, cfg, id, err) != 0)
+	if (open_locked(cfg, id, o, &lock, &r, &status, err) != 0)
 		goto done;
-	status = run_state_summary(r.s, r.id, r.records);
-	state = json_string_value(json_object_get(status, "state"));
-	if (!strcmp(state, "done") || !strcmp(state, "aborted")) {
-		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state);
+	if (!strcmp(state_of(status), "done") || !strcmp(state_of(status), "aborted")) {
+		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state_of(status));
 		err_hint(err, "its report: %s/report.md; start a new run with `drctl scenario run %s`", r.dir, r.s->name);
 		*out = status;
 		goto done;
@@ -484,12 +500,9 @@ int engine_abort(const struct config *cfg, const char *id, const struct engine_o
 	int rc = -1;
 
 	*out = NULL;
-	if (engine_lock_take(&lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0)
-		return -1;
-	if (run_open(&r, cfg, id, err) != 0)
+	if (open_locked(cfg, id, o, &lock, &r, &status, err) != 0)
 		goto done;
-	status = run_state_summary(r.s, r.id, r.records);
-	if (!strcmp(json_string_value(json_object_get(status, "state")), "done")) {
+	if (!strcmp(state_of(status), "done")) {
 		err_set(err, EXIT_USAGE, id, NULL, "run %s is done; there is nothing to abort", id);
 		*out = status;
 		goto done;
