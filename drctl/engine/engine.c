@@ -479,7 +479,10 @@ int engine_resume(const struct config *cfg, const char *id, const struct engine_
 	if (!strcmp(state_of(status), "done") || !strcmp(state_of(status), "aborted")) {
 		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state_of(status));
 		err_hint(err, "its report: %s/report.md; start a new run with `drctl scenario run %s`", r.dir, r.s->name);
-		*out = status;
+		json_decref(status);
+		/* The report is the journal rendered: written again, in case the
+		 * run was killed between its last record and its report. */
+		*out = finish(&r);
 		goto done;
 	}
 	json_decref(status);

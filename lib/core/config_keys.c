@@ -139,8 +139,17 @@ const struct config_key config_keys[] = {
 	KDUR("retention", "incomplete_grace", "24h",
 	     "an incomplete set (no signed manifest) younger than this may be a backup in progress and is kept; older ones are removed"),
 
-	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091", "Prometheus Pushgateway to push run metrics to"),
-	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector", "node_exporter textfile collector folder to write metrics to"),
+	/* Metrics of batch jobs (docs/monitoring.md); neither destination set:
+	 * nothing is published.  A destination that fails is a warning. */
+	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091",
+	   "Prometheus Pushgateway that backup, verify, prune, drill and scenario runs push their metrics to (POST)"),
+	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector",
+	   "node_exporter textfile collector folder to write the same metrics to (drctl_<job>.prom files, replaced atomically)"),
+	K("metrics", "job", CONFIG_STRING, "drctl", "the job label of the Pushgateway grouping key"),
+	KX("metrics", "instance", CONFIG_STRING, "backup-host-1",
+	   "the instance label of the Pushgateway grouping key (default: this machine's host name)"),
+	KINT("metrics", "timeout_seconds", "10", 1, 300, "how long one push to the Pushgateway may take"),
+	K("metrics", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies an https Pushgateway (the system's when unset)"),
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
