@@ -256,6 +256,15 @@ printf '123456789' >"$T/nine"
 put "$T/nine" /plain/crc -H 'x-amz-checksum-crc32: y/Q5Jg==' -H 'x-amz-checksum-crc32c: 4waSgw=='
 eq "CRC32 and CRC32C of \"123456789\" (the check values cbf43926, e3069283): 200" 200 "$ST"
 
+for k in d1 d2; do put "$T/hello" "/plain/del/$k"; done
+printf '<Delete><Object><Key>del/d1</Key></Object><Object><Key>del/d2</Key></Object></Delete>' >"$T/delete.xml"
+put "$T/delete.xml" "/plain?delete=" -X POST
+eq "DeleteObjects without Content-MD5: 400 InvalidRequest" "400 InvalidRequest" "$ST $(xv Code)"
+put "$T/delete.xml" "/plain?delete=" -X POST -H "Content-MD5: $(md5b64 "$T/delete.xml")"
+eq "DeleteObjects: both Deleted" "200 del/d1 del/d2" "$ST $(xv Deleted/Key | paste -sd' ')"
+s3 HEAD /plain/del/d2
+eq "and gone" 404 "$ST"
+
 echo "== ListObjectsV2 (prefix, delimiter, max-keys, continuation-token, start-after, encoding-type)"
 for k in a/1 a/2 a/b/3 b/1 c "sp ace"; do put "$T/hello" "/plain/l/${k// /%20}"; done
 s3 GET "/plain?delimiter=%2F&list-type=2&prefix=l%2F"
@@ -267,6 +276,10 @@ tok=$(xv NextContinuationToken)
 s3 GET "/plain?continuation-token=$(jq -rn --arg t "$tok" '$t|@uri')&list-type=2&max-keys=2&prefix=l%2F"
 eq "the token continues after them" "l/a/b/3 l/b/1 true" "$(xv Contents/Key | paste -sd' ') $(xv IsTruncated)"
 eq "ContinuationToken echoed" "$tok" "$(xv ContinuationToken)"
+s3 GET "/plain?delimiter=%2F&list-type=2&max-keys=1&prefix=l%2F"
+eq "delimiter with max-keys=1: one common prefix" "l/a/ true" "$(xv CommonPrefixes/Prefix) $(xv IsTruncated)"
+s3 GET "/plain?continuation-token=$(jq -rn --arg t "$(xv NextContinuationToken)" '$t|@uri')&delimiter=%2F&list-type=2&max-keys=1&prefix=l%2F"
+eq "its token goes on after every key under that prefix" "l/b/" "$(xv CommonPrefixes/Prefix)"
 s3 GET "/plain?continuation-token=bm90LWEtdG9rZW4&list-type=2"
 eq "a bad token: 400 InvalidArgument" "400 InvalidArgument" "$ST $(xv Code)"
 s3 GET "/plain?list-type=2&prefix=l%2F&start-after=l%2Fb%2F1"
@@ -399,6 +412,12 @@ s3 GET "/locked/doc?versionId=$dm"
 eq "GET of the delete marker's version: 405 MethodNotAllowed" "405 MethodNotAllowed true" "$ST $(xv Code) $(hdr x-amz-delete-marker)"
 s3 GET "/locked?prefix=doc&versions="
 eq "ListObjectVersions: two Versions and the DeleteMarker, latest" "$v2 $v1|$dm true" "$(xv Version/VersionId | paste -sd' ')|$(xv DeleteMarker/VersionId) $(xv DeleteMarker/IsLatest)"
+s3 GET "/locked?max-keys=1&prefix=doc&versions="
+eq "ListObjectVersions max-keys=1: the delete marker, truncated, the markers" "$dm true doc $dm" "$(xv DeleteMarker/VersionId) $(xv IsTruncated) $(xv NextKeyMarker) $(xv NextVersionIdMarker)"
+s3 GET "/locked?key-marker=doc&max-keys=1&prefix=doc&version-id-marker=$dm&versions="
+eq "the next page: the newer version" "$v2 true" "$(xv Version/VersionId) $(xv IsTruncated)"
+s3 GET "/locked?key-marker=doc&max-keys=1&prefix=doc&version-id-marker=$v2&versions="
+eq "the last page: the older version" "$v1 false" "$(xv Version/VersionId) $(xv IsTruncated)"
 s3 DELETE "/locked/doc?versionId=$v1"
 eq "DELETE of a COMPLIANCE version under retention: 403 AccessDenied" "403 AccessDenied" "$ST $(xv Code)"
 s3 DELETE "/locked/doc?versionId=$v1" -H 'x-amz-bypass-governance-retention: true'
