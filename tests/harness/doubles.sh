@@ -253,3 +253,123 @@ stop_vault_double() {
 	local pid=${1:-${VAULT_DOUBLE_PID:-}}
 	[ -z "$pid" ] || stop_double "$pid"
 }
+
+# ---------------------------------------------------------------- the S3 double and s3rver
+#
+#   start_s3_double [OPTS]         start_double s3 with SigV4 required: unless
+#                                  OPTS give --access-key, a fresh key id and a
+#                                  secret (in a 0600 file, passed as
+#                                  --secret-key-file) are made; exports what
+#                                  drctl and AWS tools read: AWS_ENDPOINT_URL
+#                                  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+#                                  AWS_REGION (AWS_SESSION_TOKEN with
+#                                  --session-token, AWS_CA_BUNDLE with --tls),
+#                                  and S3_DOUBLE_BUCKET (the first --bucket or
+#                                  --lock-bucket), S3_DOUBLE_SECRET_FILE
+#   (start_double s3 ... does the same exports through _double_env_s3.)
+#   s3_double_env                  export the AWS_* variables for the last S3
+#                                  double again (after s3rver_env)
+#   start_s3rver [BUCKET]          s3rver (npm package, tests/doubles/package.json)
+#                                  on a free port with a data folder in
+#                                  $HARNESS_DIR, with BUCKET (default
+#                                  drctl-test) made at start; stopped at
+#                                  cleanup.  Exports S3RVER_URL S3RVER_PORT
+#                                  S3RVER_PID S3RVER_DIR S3RVER_LOG
+#                                  S3RVER_BUCKET and its fixed credentials
+#                                  S3RVER_ACCESS_KEY S3RVER_SECRET_KEY (S3RVER)
+#   s3rver_env                     export AWS_ENDPOINT_URL ... for s3rver
+#   stop_s3rver
+
+_double_env_s3() {
+	local prev='' a key='' secret='' secret_file='' region=us-east-1 token='' token_file='' bucket=''
+	for a in "$@"; do
+		case $prev in
+		--access-key) key=$a ;;
+		--secret-key) secret=$a ;;
+		--secret-key-file) secret_file=$a ;;
+		--region) region=$a ;;
+		--session-token) token=$a ;;
+		--session-token-file) token_file=$a ;;
+		--bucket | --lock-bucket) [ -n "$bucket" ] || bucket=$a ;;
+		esac
+		prev=$a
+	done
+	[ -z "$secret_file" ] || secret=$(cat "$secret_file")
+	[ -z "$token_file" ] || token=$(cat "$token_file")
+	# A double that verifies no signature still gets signed requests.
+	[ -n "$key" ] || { key=S3DOUBLEANYKEY; secret=s3-double-accepts-any-signature; }
+	S3_DOUBLE_ACCESS_KEY=$key S3_DOUBLE_SECRET_KEY=$secret S3_DOUBLE_REGION=$region S3_DOUBLE_SESSION_TOKEN=$token
+	S3_DOUBLE_BUCKET=$bucket
+	export S3_DOUBLE_ACCESS_KEY S3_DOUBLE_SECRET_KEY S3_DOUBLE_REGION S3_DOUBLE_SESSION_TOKEN S3_DOUBLE_BUCKET
+	s3_double_env
+}
+
+s3_double_env() {
+	export AWS_ENDPOINT_URL=$S3_DOUBLE_URL AWS_ACCESS_KEY_ID=$S3_DOUBLE_ACCESS_KEY \
+		AWS_SECRET_ACCESS_KEY=$S3_DOUBLE_SECRET_KEY AWS_REGION=$S3_DOUBLE_REGION
+	if [ -n "${S3_DOUBLE_SESSION_TOKEN:-}" ]; then export AWS_SESSION_TOKEN=$S3_DOUBLE_SESSION_TOKEN; else unset AWS_SESSION_TOKEN; fi
+	if [ "$S3_DOUBLE_SCHEME" = https ]; then export AWS_CA_BUNDLE=$S3_DOUBLE_CACERT; else unset AWS_CA_BUNDLE; fi
+}
+
+start_s3_double() {
+	local a tls=() args=()
+	case ${1:-} in --tls | --mtls) tls=("$1"); shift ;; esac
+	for a in "$@"; do [ "$a" != --access-key ] || { start_double s3 "${tls[@]}" "$@"; return; }; done
+	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_s3_double: call harness_init first"; return 1; }
+	S3_DOUBLE_SECRET_FILE=$(mktemp "$HARNESS_DIR/s3-secret.XXXXXX")
+	chmod 600 "$S3_DOUBLE_SECRET_FILE"
+	head -c 30 /dev/urandom | base64 | tr -d '\n/+=' >"$S3_DOUBLE_SECRET_FILE"
+	export S3_DOUBLE_SECRET_FILE
+	args=(--access-key "AKIA$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" --secret-key-file "$S3_DOUBLE_SECRET_FILE")
+	start_double s3 "${tls[@]}" "${args[@]}" "$@"
+}
+
+start_s3rver() {
+	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_s3rver: call harness_init first"; return 1; }
+	local bucket=${1:-drctl-test} js="$_DOUBLES_DIR/node_modules/s3rver/bin/s3rver.js" attempt port pid dir log n code
+	[ -f "$js" ] || { _harness_die "s3rver is not installed in $_DOUBLES_DIR/node_modules (run scripts/install-deps.sh)"; return 1; }
+	for attempt in 1 2 3; do
+		port=$(harness_free_port) || return 1
+		dir="$HARNESS_DIR/s3rver-$port" log="$HARNESS_DIR/s3rver-$port.log"
+		mkdir -p "$dir"
+		node "$js" -d "$dir" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" </dev/null >"$log" 2>&1 &
+		pid=$!
+		harness_track_pid "$pid"
+		for ((n = 0; n < 100; n++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null) || true
+			[ "$code" != 200 ] || break
+			sleep 0.1
+		done
+		if [ "$code" = 200 ]; then
+			S3RVER_URL="http://127.0.0.1:$port" S3RVER_PORT=$port S3RVER_PID=$pid S3RVER_DIR=$dir S3RVER_LOG=$log
+			S3RVER_BUCKET=$bucket S3RVER_ACCESS_KEY=S3RVER S3RVER_SECRET_KEY=S3RVER # s3rver's built-in account
+			export S3RVER_URL S3RVER_PORT S3RVER_PID S3RVER_DIR S3RVER_LOG S3RVER_BUCKET S3RVER_ACCESS_KEY S3RVER_SECRET_KEY
+			_harness_log "s3rver on $S3RVER_URL (pid $pid, bucket $bucket, log $log)"
+			return 0
+		fi
+		_harness_stop_pid "$pid" TERM
+		wait "$pid" 2>/dev/null || true
+		_harness_release_port "$port"
+		if [ "$attempt" = 3 ] || ! grep -q EADDRINUSE "$log" 2>/dev/null; then
+			cat "$log" >&2
+			_harness_die "s3rver did not start"
+			return 1
+		fi
+		_harness_log "port $port was taken; trying another"
+	done
+}
+
+s3rver_env() {
+	export AWS_ENDPOINT_URL=$S3RVER_URL AWS_ACCESS_KEY_ID=$S3RVER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3RVER_SECRET_KEY AWS_REGION=us-east-1
+	unset AWS_SESSION_TOKEN AWS_CA_BUNDLE
+}
+
+stop_s3rver() {
+	[ -n "${S3RVER_PID:-}" ] || return 0
+	_harness_stop_pid "$S3RVER_PID" TERM
+	wait "$S3RVER_PID" 2>/dev/null || true
+	sed -i "/^$S3RVER_PID\$/d" "$HARNESS_DIR/.pids"
+	_harness_release_port "$S3RVER_PORT"
+	unset S3RVER_PID
+}
