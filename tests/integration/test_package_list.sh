@@ -30,14 +30,15 @@ while read -r pkg rest; do
 done <"$LIST"
 
 # The package that owns a file; Debian 12 has merged /usr, so /bin/x is
-# known to dpkg under either name.
+# known to dpkg under either name.  dpkg -S also names diversions ("diversion by
+# dash from: /bin/sh"), which are not owners.
 pkg_of() {
 	local p=$1 real alt c
 	real=$(readlink -f "$p" 2>/dev/null || echo "$p")
 	case $p in /usr/bin/* | /usr/sbin/*) alt=${p#/usr} ;; /bin/* | /sbin/*) alt=/usr$p ;; *) alt= ;; esac
 	for c in "$p" "$alt" "$real"; do
 		[ -n "$c" ] || continue
-		dpkg -S "$c" 2>/dev/null | awk -F': ' -v f="$c" '$2 == f { sub(/:.*/, "", $1); print $1; exit }' | grep . && return 0
+		dpkg -S "$c" 2>/dev/null | grep -v '^diversion by ' | awk -F': ' -v f="$c" '$2 == f { sub(/:.*/, "", $1); print $1; exit }' | grep . && return 0
 	done
 	return 1
 }
