@@ -119,6 +119,12 @@ const struct config_key config_keys[] = {
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
+	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password",
+	   "file holding the scratch PostgreSQL's password (mode 0600)"),
+	KX("scratch", "redis_password_file", CONFIG_PATH, "/run/secrets/scratch-redis-password",
+	   "file holding the scratch Redis's password (mode 0600)"),
+	KX("scratch", "vault_token_file", CONFIG_PATH, "/run/secrets/scratch-vault-token",
+	   "file holding a token of the scratch Vault (mode 0600)"),
 
 	/* Retention (drctl prune): every rule is off by default, and with no rule
 	 * set prune removes no complete set; see README "Retention". */
@@ -154,8 +160,23 @@ const struct config_key config_keys[] = {
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
 
+size_t config_key_info_count(void)
+{
+	return config_key_count;
+}
+
+void config_key_info_at(size_t i, struct config_key_info *out)
+{
+	const struct config_key *k = &config_keys[i];
+
+	out->section = k->section;
+	out->name = k->name;
+	out->is_path = k->type == CONFIG_PATH;
+	out->is_secret = k->sensitive || k->type == CONFIG_SECRET;
+}
+
 /* key = value, quoted when reading it back would otherwise change it. */
-static int config_write_value(FILE *f, const char *key, const char *value)
+int config_write_entry(FILE *f, const char *key, const char *value)
 {
 	size_t len = strlen(value);
 
@@ -218,7 +239,7 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 		}
 		fprintf(f, "# %s\n", k->doc);
 		if (value) {
-			if (config_write_value(f, k->name, value) != 0)
+			if (config_write_entry(f, k->name, value) != 0)
 				goto fail;
 		} else if (shown) {
 			fprintf(f, "# %s = %s\n", k->name, shown);

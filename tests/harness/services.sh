@@ -21,7 +21,10 @@
 #   start_double NAME [--tls|--mtls] [ARGS] / stop_double NAME|PID
 #       an HTTP test double (tests/doubles/NAME) on a free port; exports
 #       NAME_DOUBLE_URL, _PORT, _PID, _ADMIN ... (see doubles.sh), and for
-#       the Vault double VAULT_ADDR, VAULT_TOKEN (start_vault_double, ...)
+#       the Vault double VAULT_ADDR, VAULT_TOKEN (start_vault_double, ...),
+#       for the S3 double AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ... (start_s3_double)
+#   start_s3rver [BUCKET] / stop_s3rver
+#       s3rver (npm, an independent S3 implementation); exports S3RVER_URL ...
 #
 # Cleanup runs on exit, also on failure or a signal; a watchdog started by
 # harness_init does it too if the owning shell is killed with SIGKILL.
