@@ -11,7 +11,7 @@
  *    file (the nightly backup never gets the age identity) do not get it;
  *  - [state] dir is the pod's state volume;
  *  - the Kubernetes API and its credentials are the pod's service account,
- *    so [kubernetes] api_server, token_file, ca_file and [vault]
+ *    so [kubernetes] api_url, token_file, ca_file and [vault]
  *    kubernetes_token_file are left out;
  *  - [metrics] textfile_dir is left out (no node_exporter reads a pod's
  *    folder: pods push to [metrics] pushgateway_url);
@@ -57,7 +57,7 @@ static const struct {
 
 /* Keys the pod's own service account replaces. */
 static const struct { const char *section, *key; } in_cluster_keys[] = {
-	{ "kubernetes", "api_server" },
+	{ "kubernetes", "api_url" },
 	{ "kubernetes", "token_file" },
 	{ "kubernetes", "ca_file" },
 	{ "vault", "kubernetes_token_file" },

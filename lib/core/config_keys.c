@@ -102,6 +102,7 @@ const struct config_key config_keys[] = {
 	   "bearer token file, read again for every request (unset: the pod's service account token)"),
 	KX("kubernetes", "ca_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
 	   "CA bundle of the API server (unset: the service account's ca.crt, else the system's)"),
+	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace drctl's own jobs run in (schedules/); the agents' is [agents] namespace"),
 	KINT("kubernetes", "timeout_seconds", "30", 1, 3600, "how long one request to the Kubernetes API may take"),
 	KINT("kubernetes", "chunk_size", "500", 1, 100000, "objects per page of a list (kubectl's --chunk-size)"),
 
