@@ -36,6 +36,8 @@ const struct config_key config_keys[] = {
 	K("repository", "force_path_style", CONFIG_BOOL, "false",
 	  "address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY (MinIO and Ceph RGW usually need true)"),
 	K("repository", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies the S3 endpoint's certificate (the system's when unset)"),
+	KINT("repository", "timeout_seconds", "60", 1, 86400,
+	     "S3: time limit of a small request, and how long a transfer may stall, before the attempt fails and is retried"),
 	KX("repository", "access_key_id_file", CONFIG_PATH, "/run/secrets/s3-access-key-id",
 	   "file holding the S3 access key id (mode 0600); else AWS_ACCESS_KEY_ID, else ~/.aws/credentials"),
 	KX("repository", "secret_access_key_file", CONFIG_PATH, "/run/secrets/s3-secret-access-key",
