@@ -629,6 +629,46 @@ static void list_is_sorted_and_hides_temporaries(void **state)
 	expect_list(t, "l/a", none, 0, "for the name of an object (not a folder)");
 }
 
+/* More children than one page of an S3 listing (1000 keys), objects and
+ * folders mixed: every one listed once, in order; remove_dir takes them all. */
+static void list_and_remove_dir_go_past_one_page(void **state)
+{
+	struct conformance *t = *state;
+	static const char *const none[] = { NULL };
+	enum { OBJECTS = 1150, FOLDERS = 30 };
+	const char **want = calloc(OBJECTS + FOLDERS, sizeof(*want));
+	char (*names)[32] = calloc(OBJECTS + FOLDERS, sizeof(*names));
+	char name[64];
+	size_t n = 0;
+
+	assert_non_null(want);
+	assert_non_null(names);
+	for (int i = 0; i < OBJECTS; i++) {
+		snprintf(names[n], sizeof(names[n]), "o%05d", i);
+		snprintf(name, sizeof(name), "many/%s", names[n]);
+		put_text(t, name, names[n]);
+		want[n] = names[n];
+		n++;
+	}
+	for (int i = 0; i < FOLDERS; i++) {
+		snprintf(names[n], sizeof(names[n]), "p%03d", i);
+		snprintf(name, sizeof(name), "many/%s/inside", names[n]);
+		put_text(t, name, "x");
+		want[n] = names[n];
+		n++;
+	}
+	expect_list(t, "many", want, n, "with 1150 objects and 30 folders in the folder");
+	{
+		struct drctl_error err;
+		err_clear(&err);
+		ok(t, repo_remove_dir(t->repo, "many", &err), &err, "remove_dir", "many");
+	}
+	expect_list(t, "many", none, 0, "after remove_dir of the folder of 1180 children");
+	expect_missing(t, "many/o01149", "after remove_dir of its folder");
+	free(want);
+	free(names);
+}
+
 static void stat_gives_the_size(void **state)
 {
 	struct conformance *t = *state;
@@ -961,6 +1001,7 @@ int main(void)
 		CASE(abort_leaves_nothing),
 		CASE(dead_writer_leaves_nothing_visible),
 		CASE(list_is_sorted_and_hides_temporaries),
+		CASE(list_and_remove_dir_go_past_one_page),
 		CASE(stat_gives_the_size),
 		CASE(remove_dir_removes_a_set_and_nothing_else),
 		CASE(odd_names_round_trip),
