@@ -177,6 +177,15 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 			     const char *public_key_file, const char *identity_file,
 			     const char *repository_path, const char *state_dir)
 {
+	return config_render_template_with(recipient, secret_key_file, public_key_file, identity_file, repository_path,
+					   state_dir, NULL, 0);
+}
+
+char *config_render_template_with(const char *recipient, const char *secret_key_file,
+				  const char *public_key_file, const char *identity_file,
+				  const char *repository_path, const char *state_dir,
+				  const struct config_fill *more, size_t n_more)
+{
 	const struct { const char *section, *name, *value; } filled[] = {
 		{ "encryption", "recipients", recipient },
 		{ "signing", "secret_key_file", secret_key_file },
@@ -200,6 +209,9 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 		for (size_t j = 0; j < sizeof(filled) / sizeof(filled[0]); j++)
 			if (!strcmp(filled[j].section, k->section) && !strcmp(filled[j].name, k->name))
 				value = filled[j].value;
+		for (size_t j = 0; j < n_more; j++)
+			if (!strcmp(more[j].section, k->section) && !strcmp(more[j].key, k->name) && more[j].value)
+				value = more[j].value;
 		if (strcmp(section, k->section)) {
 			fprintf(f, "\n[%s]\n", k->section);
 			section = k->section;
