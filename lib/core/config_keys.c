@@ -44,7 +44,7 @@ const struct config_key config_keys[] = {
 	   "file holding the S3 secret access key (mode 0600), with access_key_id_file"),
 	KX("repository", "session_token_file", CONFIG_PATH, "/run/secrets/s3-session-token",
 	   "file holding the session token of temporary S3 credentials (mode 0600), with access_key_id_file"),
-	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of archive objects"),
+	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of the objects drctl writes (unset: the store's default)"),
 	KINT("repository", "part_size", "16777216", 5242880, 5368709120L,
 	     "bytes per part of an S3 multipart upload (16 MiB; S3 takes 5 MiB to 5 GiB)"),
 	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),

@@ -437,7 +437,7 @@ static int s3_lock_read(struct repo_s3 *r, const char *key, struct s3_lock_note 
 	size_t len = 0;
 	int rc;
 
-	rc = s3_get_range(r->conn, key, 0, LOCK_NOTE_MAX, NULL, &text, &len, &info, err);
+	rc = s3_get_first(r->conn, key, LOCK_NOTE_MAX, &text, &len, &info, err);
 	if (rc == 1)
 		s3_lock_parse(text ? text : "", len, h);
 	free(text);
@@ -639,6 +639,7 @@ static int s3_open(struct repo **out, const struct config *cfg, enum repo_open_m
 	if (s3_list_objects(r->conn, r->prefix, "/", NULL, 1, &page, err) != 0)
 		goto fail;
 	s3_list_page_free(&page);
+	log_debug("%s: credentials from %s", r->base.description, s3_client_credentials_source(r->client));
 	*out = &r->base;
 	return 0;
 fail:
