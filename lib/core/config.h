@@ -93,5 +93,15 @@ int config_write_entry(FILE *f, const char *key, const char *value);
 char *config_render_template(const char *recipient, const char *secret_key_file,
 			     const char *public_key_file, const char *identity_file,
 			     const char *repository_path, const char *state_dir);
+/* A key's value for config_render_template_with. */
+struct config_fill {
+	const char *section, *key, *value;
+};
+/* The same, with more keys filled in (an S3 repository's type, bucket,
+ * endpoint, ...); a NULL value leaves its key commented. */
+char *config_render_template_with(const char *recipient, const char *secret_key_file,
+				  const char *public_key_file, const char *identity_file,
+				  const char *repository_path, const char *state_dir,
+				  const struct config_fill *more, size_t n_more);
 
 #endif

@@ -36,13 +36,15 @@ const struct config_key config_keys[] = {
 	K("repository", "force_path_style", CONFIG_BOOL, "false",
 	  "address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY (MinIO and Ceph RGW usually need true)"),
 	K("repository", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies the S3 endpoint's certificate (the system's when unset)"),
+	KINT("repository", "timeout_seconds", "60", 1, 86400,
+	     "S3: time limit of a small request, and how long a transfer may stall, before the attempt fails and is retried"),
 	KX("repository", "access_key_id_file", CONFIG_PATH, "/run/secrets/s3-access-key-id",
 	   "file holding the S3 access key id (mode 0600); else AWS_ACCESS_KEY_ID, else ~/.aws/credentials"),
 	KX("repository", "secret_access_key_file", CONFIG_PATH, "/run/secrets/s3-secret-access-key",
 	   "file holding the S3 secret access key (mode 0600), with access_key_id_file"),
 	KX("repository", "session_token_file", CONFIG_PATH, "/run/secrets/s3-session-token",
 	   "file holding the session token of temporary S3 credentials (mode 0600), with access_key_id_file"),
-	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of archive objects"),
+	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of the objects drctl writes (unset: the store's default)"),
 	KINT("repository", "part_size", "16777216", 5242880, 5368709120L,
 	     "bytes per part of an S3 multipart upload (16 MiB; S3 takes 5 MiB to 5 GiB)"),
 	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),
@@ -211,6 +213,15 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 			     const char *public_key_file, const char *identity_file,
 			     const char *repository_path, const char *state_dir)
 {
+	return config_render_template_with(recipient, secret_key_file, public_key_file, identity_file, repository_path,
+					   state_dir, NULL, 0);
+}
+
+char *config_render_template_with(const char *recipient, const char *secret_key_file,
+				  const char *public_key_file, const char *identity_file,
+				  const char *repository_path, const char *state_dir,
+				  const struct config_fill *more, size_t n_more)
+{
 	const struct { const char *section, *name, *value; } filled[] = {
 		{ "encryption", "recipients", recipient },
 		{ "signing", "secret_key_file", secret_key_file },
@@ -234,6 +245,9 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 		for (size_t j = 0; j < sizeof(filled) / sizeof(filled[0]); j++)
 			if (!strcmp(filled[j].section, k->section) && !strcmp(filled[j].name, k->name))
 				value = filled[j].value;
+		for (size_t j = 0; j < n_more; j++)
+			if (!strcmp(more[j].section, k->section) && !strcmp(more[j].key, k->name) && more[j].value)
+				value = more[j].value;
 		if (strcmp(section, k->section)) {
 			fprintf(f, "\n[%s]\n", k->section);
 			section = k->section;
