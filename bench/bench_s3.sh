@@ -25,7 +25,6 @@ MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"
 harness_init
-# s3rver's continuation tokens are DES: OpenSSL 3 has it in the legacy provider.
 start_postgres
 start_s3rver drctl-bench
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets"
