@@ -71,6 +71,10 @@ int cli_usage(struct cli *cli, const char *usage, const char *fmt, ...) __attrib
 /* Split "a,b,c" into up to max items in place. */
 size_t cli_split_commas(char *s, const char **items, size_t max);
 
+/* A scenario run's status for people: each step, the report, the next
+ * command (drctl/cmd_scenario.c; the drill prints it too). */
+void cli_print_run_status(json_t *status);
+
 /* The commands (drctl/cmd_*.c). */
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
@@ -82,5 +86,6 @@ int cmd_prune(struct cli *cli, int argc, char **argv);
 int cmd_export_signing_key(struct cli *cli, int argc, char **argv);
 int cmd_scenario(struct cli *cli, int argc, char **argv);
 int cmd_health(struct cli *cli, int argc, char **argv);
+int cmd_drill(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -38,7 +38,7 @@ static const struct opt_spec scenario_options[] = {
 static const char USAGE[] = "drctl scenario list | plan NAME | run NAME [--backup ID] [--yes] | "
 			    "resume RUN [--confirm STEP] | status [RUN] | abort RUN";
 
-static void print_status(json_t *st)
+void cli_print_run_status(json_t *st)
 {
 	size_t i;
 	json_t *step;
@@ -75,7 +75,7 @@ static int show(struct cli *cli, json_t *doc)
 	if (cli->g.json)
 		cli_print_json(doc);
 	else
-		print_status(doc);
+		cli_print_run_status(doc);
 	return 0;
 }
 

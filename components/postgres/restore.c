@@ -47,6 +47,7 @@ struct pg_restore_plan {
 	const char *database, *target_option;
 	long jobs;
 	int globals, globals_only;
+	const struct pg_server *server;
 	/* derived */
 	json_t *entry; /* the database's manifest entry */
 	char target[PG_NAME_MAX + 1], staging[PG_NAME_MAX + 1], replaced[PG_NAME_MAX + 1];
@@ -88,6 +89,7 @@ static int parse_options(struct pg_restore_plan *p, struct drctl_error *err)
 	p->target_option = po->target_database ? po->target_database : o->target;
 	p->globals = po->globals || po->globals_only;
 	p->globals_only = po->globals_only;
+	p->server = po->server;
 	return 0;
 }
 
@@ -212,13 +214,13 @@ static int connect_control(struct pg_restore_plan *p, struct drctl_error *err)
 	struct drctl_error first;
 
 	err_clear(&first);
-	if ((p->control = pg_connect(p->ctx->cfg, maint, &first)) != NULL)
+	if ((p->control = pg_connect_to(p->ctx->cfg, p->server, maint, &first)) != NULL)
 		return 0;
 	if (first.code != EXIT_NOT_FOUND) {
 		*err = first;
 		return -1;
 	}
-	return (p->control = pg_connect(p->ctx->cfg, "template1", err)) ? 0 : -1;
+	return (p->control = pg_connect_to(p->ctx->cfg, p->server, "template1", err)) ? 0 : -1;
 }
 
 /* --- globals ----------------------------------------------------------------- */
@@ -354,12 +356,12 @@ done:
 
 /* --- the database ---------------------------------------------------------------- */
 
-int postgres_check_fingerprints(const struct config *cfg, json_t *want, const char *database, json_t *report,
-				struct drctl_error *err)
+int postgres_check_fingerprints(const struct config *cfg, const struct pg_server *server, json_t *want,
+				const char *database, json_t *report, struct drctl_error *err)
 {
 	json_t *got = NULL, *diffs = json_array();
 	double t0 = now_seconds();
-	PGconn *c = pg_connect(cfg, database, err), *helper = NULL;
+	PGconn *c = pg_connect_to(cfg, server, database, err), *helper = NULL;
 	size_t n;
 	int rc = -1;
 
@@ -370,7 +372,7 @@ int postgres_check_fingerprints(const struct config *cfg, json_t *want, const ch
 		 * they still run, on one. */
 		struct drctl_error ignored;
 		err_clear(&ignored);
-		helper = pg_connect(cfg, database, &ignored);
+		helper = pg_connect_to(cfg, server, database, &ignored);
 	}
 	if (pg_fingerprint_take(c, helper, &got, err) != 0)
 		goto done;
@@ -414,7 +416,7 @@ done:
 
 static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *err)
 {
-	return postgres_check_fingerprints(p->ctx->cfg, json_object_get(p->entry, "fingerprints"), p->staging,
+	return postgres_check_fingerprints(p->ctx->cfg, p->server, json_object_get(p->entry, "fingerprints"), p->staging,
 					   p->ctx->report, err);
 }
 

@@ -112,6 +112,7 @@ const struct config_key config_keys[] = {
 	KINT("health", "timeout_seconds", "10", 1, 3600, "how long each health check may take"),
 
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
+	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password", "file holding the scratch PostgreSQL's password (mode 0600)"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
 
