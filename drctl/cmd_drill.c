@@ -101,7 +101,7 @@ static void print_drill(json_t *status)
 	print_seconds(", redis", json_object_get(rto, "redis"), "not restored");
 	print_seconds(", vault", json_object_get(rto, "vault"), "not restored");
 	printf("\n");
-	if (json_object_get(d, "record"))
+	if (json_is_string(json_object_get(d, "record")))
 		printf("record: %s (signed)\n", json_string_value(json_object_get(d, "record")));
 }
 

@@ -482,8 +482,14 @@ static int drop_act(struct run *r, struct drctl_error *err)
 	size_t n = 0;
 
 	if (keep(r)) {
-		run_note(r, "--keep: the scratch copies stay (databases %s; the scratch Redis)",
-			 json_object_size(names) ? "listed in the facts" : "none");
+		char list[1024] = "";
+		size_t used = 0;
+		json_object_foreach(names, db, e) {
+			int k = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", json_string_value(e));
+			used = k > 0 && (size_t)k < sizeof(list) - used ? used + (size_t)k : used;
+		}
+		run_note(r, "--keep: the scratch copies stay: database(s) %s%s", used ? list : "none",
+			 json_is_true(run_fact(r, "redis_written")) ? " and the keys in the scratch Redis" : "");
 		return run_set_fact(r, "kept", json_true(), err);
 	}
 	if (json_object_size(names) && drill_guard_postgres(r, 0, err) != 0)

@@ -178,7 +178,7 @@ static char *drill_markdown(json_t *d, json_t *history, const char *why)
 												: "not dropped yet");
 	json_object_foreach(json_object_get(d, "databases"), db, name)
 		report_put(&b, "  - %s -> %s\n", db, json_string_value(name));
-	if (json_object_get(d, "record"))
+	if (json_is_string(json_object_get(d, "record")))
 		report_put(&b, "- record: `%s` (signed with the backup signing key; `minisign -Vm record.json -p signing.pub`)\n",
 			   json_string_value(json_object_get(d, "record")));
 	report_put(&b, "\n## Drill history (the records in the repository)\n\n");
@@ -233,7 +233,7 @@ static char *drill_html(json_t *d, json_t *history, const char *why)
 		   json_is_true(json_object_get(d, "kept")) ? "kept (--keep)"
 		   : json_is_true(json_object_get(d, "dropped")) ? "dropped"
 								 : "not dropped yet");
-	if (json_object_get(d, "record")) {
+	if (json_is_string(json_object_get(d, "record"))) {
 		report_put(&b, "<tr><th>record</th><td><code>");
 		report_put_escaped(&b, json_string_value(json_object_get(d, "record")));
 		report_put(&b, "</code> (signed)</td></tr>\n");
