@@ -298,7 +298,7 @@ static int restore_one(struct run *r, const char *db, const char *name, int glob
 	if (restore_run(run_config(r), "postgres", &o, report, err) != 0)
 		goto out;
 	fp = json_object_get(report, "fingerprints");
-	done = json_deep_copy(run_fact(r, "restored_databases") ?: json_object());
+	done = run_fact(r, "restored_databases") ? json_deep_copy(run_fact(r, "restored_databases")) : json_object();
 	json_object_set_new(done, db, json_pack("{s:s, s:O?, s:O?, s:O?}", "copy", name, "tables",
 						json_object_get(fp, "tables"), "sequences", json_object_get(fp, "sequences"),
 						"seconds", json_object_get(report, "seconds")));
