@@ -382,7 +382,7 @@ static int redis_check(struct run *r, struct drctl_error *err)
 
 static int redis_act(struct run *r, struct drctl_error *err)
 {
-	struct redis_restore_options ro = { 0 };
+	struct redis_restore_options ro = { .password = &drill_scratch_redis_password };
 	struct restore_options o = { .backup = run_fact_string(r, "backup_id"), .component = &ro };
 	json_t *report, *dbs;
 	int rc;
@@ -428,7 +428,7 @@ static int vault_check(struct run *r, struct drctl_error *err)
 
 static int vault_act(struct run *r, struct drctl_error *err)
 {
-	struct vault_restore_options vo = { .force_new_cluster = 1, .wait_seconds = 120 };
+	struct vault_restore_options vo = { .force_new_cluster = 1, .wait_seconds = 120, .token = &drill_scratch_vault_token };
 	struct restore_options o = { .backup = run_fact_string(r, "backup_id"), .component = &vo };
 	const char *address = config_get(run_config(r), "scratch", "vault_address");
 	json_t *report, *snap;

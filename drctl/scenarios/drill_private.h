@@ -26,6 +26,10 @@
 
 /* --- drill_scratch.c ------------------------------------------------------ */
 
+/* The scratch servers' own secrets: production's are never sent to them. */
+extern const struct config_secret_ref drill_scratch_redis_password; /* [scratch] redis_password_file */
+extern const struct config_secret_ref drill_scratch_vault_token;    /* [scratch] vault_token_file */
+
 /* Each compares the scratch target with the production one and fails with
  * EXIT_USAGE, naming both and what proved it, when they are the same server;
  * `first` (preflight) also records both identities as facts.  PostgreSQL:

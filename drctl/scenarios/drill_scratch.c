@@ -28,6 +28,9 @@
 #include "lib/clients/vault.h"
 #include "lib/core/log.h"
 
+const struct config_secret_ref drill_scratch_redis_password = { "scratch", "redis_password" };
+const struct config_secret_ref drill_scratch_vault_token = { "scratch", "vault_token" };
+
 /* --- comparing ------------------------------------------------------------ */
 
 static json_t *resolve(const char *host, const char *port)
@@ -201,7 +204,9 @@ static json_t *redis_identity(struct run *r, const char *url, struct drctl_error
 	char run_id[64];
 	json_t *id = redis_endpoint(url ? url : config_get(run_config(r), "redis", "url"));
 
-	if (redis_conn_open(&c, run_config(r), url, REDIS_ROLE_RESTORE, err) != 0) {
+	/* url NULL: production, with [redis]'s password; else the scratch's own. */
+	if (redis_conn_open_auth(&c, run_config(r), url, url ? &drill_scratch_redis_password : NULL, REDIS_ROLE_RESTORE,
+				 err) != 0) {
 		json_decref(id);
 		return NULL;
 	}
@@ -256,8 +261,8 @@ int drill_scratch_redis_keys(struct run *r, unsigned long long *keys, struct drc
 	int rc = -1;
 
 	*keys = 0;
-	if (redis_conn_open(&c, run_config(r), config_get(run_config(r), "scratch", "redis_url"), REDIS_ROLE_RESTORE,
-			    err) != 0)
+	if (redis_conn_open_auth(&c, run_config(r), config_get(run_config(r), "scratch", "redis_url"),
+				 &drill_scratch_redis_password, REDIS_ROLE_RESTORE, err) != 0)
 		return -1;
 	if (redis_conn_call(c, &rep, err, "INFO", "keyspace", NULL) != 0)
 		goto done;
@@ -284,8 +289,8 @@ int drill_scratch_redis_flush(struct run *r, json_t *dbs, struct drctl_error *er
 	size_t i;
 	int rc = -1;
 
-	if (redis_conn_open(&c, run_config(r), config_get(run_config(r), "scratch", "redis_url"), REDIS_ROLE_RESTORE,
-			    err) != 0)
+	if (redis_conn_open_auth(&c, run_config(r), config_get(run_config(r), "scratch", "redis_url"),
+				 &drill_scratch_redis_password, REDIS_ROLE_RESTORE, err) != 0)
 		return -1;
 	json_array_foreach(dbs, i, d) {
 		char db[16];
@@ -394,6 +399,11 @@ int drill_scratch_vault_ready(struct run *r, struct drctl_error *err)
 	struct vault_health h;
 	int rc = -1;
 
+	if (!config_get(run_config(r), "scratch", "vault_token_file"))
+		return err_set(err, EXIT_USAGE, "[scratch] vault_token_file",
+			       "set [scratch] vault_token_file to a file (mode 0600) holding a token of the scratch Vault",
+			       "the scratch Vault %s has no token configured (production's is never sent to it); nothing was touched",
+			       address);
 	if (vault_client_open(&vc, run_config(r), address, 0, err) != 0 || vault_health(vc, &h, err) != 0)
 		goto done;
 	if (h.state != VAULT_ACTIVE) {

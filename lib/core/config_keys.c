@@ -114,7 +114,9 @@ const struct config_key config_keys[] = {
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
 	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password", "file holding the scratch PostgreSQL's password (mode 0600)"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
+	KX("scratch", "redis_password_file", CONFIG_PATH, "/run/secrets/scratch-redis-password", "file holding the scratch Redis's password (mode 0600); [redis]'s is never sent to it"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
+	KX("scratch", "vault_token_file", CONFIG_PATH, "/run/secrets/scratch-vault-token", "file holding a token of the scratch Vault (mode 0600); [vault]'s is never sent to it"),
 
 	/* Retention (drctl prune): every rule is off by default, and with no rule
 	 * set prune removes no complete set; see README "Retention". */

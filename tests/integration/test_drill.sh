@@ -31,22 +31,24 @@ unset PG_PID
 start_postgres
 S_PORT=$PGPORT S_PW=$PG_ADMIN_PASSWORD_FILE
 export PGPORT=$P_PORT # psql and createdb below: production
-start_redis --bind 127.0.0.1 127.0.0.2 # production answers on a second address too
+P_RPW=prod-redis-secret
+start_redis --bind 127.0.0.1 127.0.0.2 --requirepass "$P_RPW" # a second address; a password the scratch must never get
 P_R=$REDIS_PORT
 unset REDIS_PID
 start_redis
 S_R=$REDIS_PORT
 start_vault_double
 P_V=$VAULT_ADDR
-start_vault_double --cluster-seed drill-scratch
-S_V=$VAULT_ADDR S_VADMIN=$VAULT_DOUBLE_ADMIN
-export VAULT_ADDR=$P_V
+start_vault_double --cluster-seed drill-scratch --root-token scratch-root # its own token
+S_V=$VAULT_ADDR S_VADMIN=$VAULT_DOUBLE_ADMIN S_VLOG=$VAULT_DOUBLE_ADMIN/log
+export VAULT_ADDR=$P_V VAULT_TOKEN=root # production's
 
 psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sums() { psql_ -p "$1" -At -d "$2" -f "$DATA/table-checksums.sql"; }
 drill_dbs() { psql_ -p "$S_PORT" -At -d postgres -c "select datname from pg_database where datname like '%\\_drill\\_%' order by 1" | tr '\n' ' '; }
 prod_dbs() { psql_ -At -d postgres -c "select datname from pg_database order by 1" | tr '\n' ' '; }
 rcli() { redis-cli --no-auth-warning -p "$@"; }
+prcli() { redis-cli --no-auth-warning -a "$P_RPW" -p "$P_R" "$@"; }
 scratch_vault_fresh() { curl -sf -X POST -H 'Content-Type: application/json' --data-binary '{"reinitialize":{"cluster_seed":"drill-scratch-'"$1"'"}}' "$S_VADMIN/state" >/dev/null; }
 
 psql_ -f "$DATA/roles.sql"
@@ -56,21 +58,24 @@ psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
 psql_ -d agents_audit -c "create table events (id bigint primary key, at timestamptz not null default now(), what text not null);
   insert into events (id, what) select g, repeat('event ', 8) || g from generate_series(1, 200000) g;
   create sequence audit_seq; select setval('audit_seq', 4242);" >/dev/null
-for i in $(seq 1 300); do echo "SET key:$i value-$i"; done | rcli "$P_R" >/dev/null
-rcli "$P_R" -n 3 SET sessions:1 alice >/dev/null
-rcli "$P_R" HSET limits:planner rpm 60 >/dev/null
-P_KEYS=$(rcli "$P_R" DBSIZE)
-P_ALL=$((P_KEYS + $(rcli "$P_R" -n 3 DBSIZE)))
+for i in $(seq 1 300); do echo "SET key:$i value-$i"; done | prcli >/dev/null
+prcli -n 3 SET sessions:1 alice >/dev/null
+prcli HSET limits:planner rpm 60 >/dev/null
+P_KEYS=$(prcli DBSIZE)
+P_ALL=$((P_KEYS + $(prcli -n 3 DBSIZE)))
 curl -sf -H "X-Vault-Token: root" -X POST --data-binary '{"data":{"api_key":"drill-secret-1"}}' "$P_V/v1/secret/data/agents/planner" >/dev/null
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
 export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$P_PORT user=$PG_ADMIN_USER dbname=postgres"
 export DRCTL_POSTGRES_PASSWORD_FILE=$P_PW DRCTL_POSTGRES_DATABASES=agents_db,agents_audit
-export DRCTL_REDIS_URL="redis://127.0.0.1:$P_R" DRCTL_VAULT_ADDRESS=$P_V
+(umask 077 && echo "$P_RPW" >"$T/prod-redis-password")
+export DRCTL_REDIS_URL="redis://127.0.0.1:$P_R" DRCTL_REDIS_PASSWORD_FILE="$T/prod-redis-password" DRCTL_VAULT_ADDRESS=$P_V
 export DRCTL_SCRATCH_POSTGRES_CONNINFO="host=127.0.0.1 port=$S_PORT user=$PG_ADMIN_USER dbname=postgres"
 export DRCTL_SCRATCH_POSTGRES_PASSWORD_FILE=$S_PW
 export DRCTL_SCRATCH_REDIS_URL="redis://127.0.0.1:$S_R" DRCTL_SCRATCH_VAULT_ADDRESS=$S_V
+(umask 077 && echo scratch-root >"$T/scratch-vault-token")
+export DRCTL_SCRATCH_VAULT_TOKEN_FILE="$T/scratch-vault-token"
 
 run "$DRCTL" backup
 expect_rc 0 "backup of PostgreSQL, Redis and Vault"
@@ -112,7 +117,7 @@ expect_rc 2 "--when takes last-friday only"
 untouched() { # label
   [ "$(prod_dbs)" = "$PROD_DBS" ] || fail "$1: production's databases changed: $(prod_dbs)"
   [ "$(sums "$P_PORT" agents_db)" = "$GOOD_DB" ] || fail "$1: production's agents_db changed"
-  [ "$(rcli "$P_R" DBSIZE)" = "$P_KEYS" ] || fail "$1: production's Redis changed"
+  [ "$(prcli DBSIZE)" = "$P_KEYS" ] || fail "$1: production's Redis changed"
   [ -z "$(drill_dbs)" ] || fail "$1: the scratch server has drill databases: $(drill_dbs)"
   [ "$(rcli "$S_R" DBSIZE)" = 0 ] || fail "$1: the scratch Redis was written"
   [ "$(records)" = 0 ] || fail "$1: a drill record was published"
@@ -126,7 +131,7 @@ run env DRCTL_SCRATCH_POSTGRES_CONNINFO="host=localhost port=$P_PORT user=$PG_AD
 expect_rc 2 "scratch PostgreSQL = production by another name and database"
 expect_err 'is the production PostgreSQL' "refused"
 untouched "PostgreSQL refusal (localhost, another database)"
-run env DRCTL_SCRATCH_REDIS_URL="redis://127.0.0.2:$P_R" "$DRCTL" drill
+run env DRCTL_SCRATCH_REDIS_URL="redis://127.0.0.2:$P_R" DRCTL_SCRATCH_REDIS_PASSWORD_FILE="$T/prod-redis-password" "$DRCTL" drill
 expect_rc 2 "scratch Redis = production on another address"
 expect_err "redis_url is the production Redis: redis://127.0.0.2:$P_R and production's redis://127.0.0.1:$P_R are one server \\(the same run_id [0-9a-f]{40}\\)" "refused by the run_id"
 untouched "Redis refusal"
@@ -168,9 +173,9 @@ pass_note "the globals (roles) and sequences came along"
 pass_note "--keep: the scratch Redis holds the set's keys (db 0 and db 3)"
 curl -sf "$S_VADMIN/state" | jq -e '.restore.last.ok == true and .restore.last.force == true' >/dev/null || fail "the scratch Vault did not take the snapshot (forced)"
 pass_note "the scratch Vault took the snapshot (snapshot-force)"
-[ "$(prod_dbs)" = "$PROD_DBS" ] && [ "$(sums "$P_PORT" agents_db)" = "$GOOD_DB" ] && [ "$(rcli "$P_R" DBSIZE)" = "$P_KEYS" ] || fail "production changed during the drill"
+[ "$(prod_dbs)" = "$PROD_DBS" ] && [ "$(sums "$P_PORT" agents_db)" = "$GOOD_DB" ] && [ "$(prcli DBSIZE)" = "$P_KEYS" ] || fail "production changed during the drill"
 pass_note "production is as it was"
-for pw in "$P_PW" "$S_PW"; do
+for pw in "$P_PW" "$S_PW" "$T/prod-redis-password" "$T/scratch-vault-token"; do
   if grep -rqF "$(cat "$pw")" "$T/state/runs" "$T/repo/drills"; then fail "a database password is in a journal, report or record"; fi
 done
 pass_note "no password in the journal, the report or the record"
