@@ -257,6 +257,49 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 	return 0;
 }
 
+static int restores_plan(struct run *r, json_t *touches, struct drctl_error *err)
+{
+	(void)r;
+	(void)err;
+	json_array_append_new(touches, json_string("scratch PostgreSQL: the globals (roles), then a new database "
+						   "<database>_drill_<run time> for every database of the set"));
+	return 0;
+}
+
+static int redis_plan(struct run *r, json_t *touches, struct drctl_error *err)
+{
+	(void)err;
+	json_array_append_new(touches, json_sprintf("scratch Redis %s (it must be empty): the set's keys",
+						   config_get(run_config(r), "scratch", "redis_url") ?: "(not configured)"));
+	return 0;
+}
+
+static int vault_plan(struct run *r, json_t *touches, struct drctl_error *err)
+{
+	const char *address = config_get(run_config(r), "scratch", "vault_address");
+	(void)err;
+	json_array_append_new(touches, address ? json_sprintf("scratch Vault %s: the snapshot, forced; it is sealed afterwards", address)
+					       : json_string("nothing: no [scratch] vault_address"));
+	return 0;
+}
+
+static int drop_plan(struct run *r, json_t *touches, struct drctl_error *err)
+{
+	(void)r;
+	(void)err;
+	json_array_append_new(touches, json_string("drops the scratch databases this drill created and runs FLUSHDB in the "
+						   "scratch Redis databases it wrote (nothing with --keep)"));
+	return 0;
+}
+
+static int record_plan(struct run *r, json_t *touches, struct drctl_error *err)
+{
+	(void)r;
+	(void)err;
+	json_array_append_new(touches, json_string("writes drills/<run id>/record.json and record.json.minisig in the repository, once"));
+	return 0;
+}
+
 /* --- verify ----------------------------------------------------------------- */
 
 static int verify_check(struct run *r, struct drctl_error *err)
@@ -590,15 +633,15 @@ static const struct step steps[] = {
 	{ "verify-set", "signatures, hashes and every member of the set (deep verify)", STEP_ACTION, NULL, verify_check,
 	  verify_act, NULL, NULL },
 	{ "restore-postgres", "globals and every database into new databases of the scratch PostgreSQL; fingerprints compared",
-	  STEP_ACTION, NULL, postgres_check, postgres_act, NULL, NULL },
-	{ "restore-redis", "the RDB into the empty scratch Redis; key counts compared", STEP_ACTION, NULL, redis_check,
+	  STEP_ACTION, restores_plan, postgres_check, postgres_act, NULL, NULL },
+	{ "restore-redis", "the RDB into the empty scratch Redis; key counts compared", STEP_ACTION, redis_plan, redis_check,
 	  redis_act, NULL, NULL },
 	{ "restore-vault", "the raft snapshot into the scratch Vault (force, a cluster of its own), if one is configured",
-	  STEP_ACTION, NULL, vault_check, vault_act, NULL, NULL },
+	  STEP_ACTION, vault_plan, vault_check, vault_act, NULL, NULL },
 	{ "drop-scratch", "drop the scratch databases and flush the Redis databases the drill wrote (not with --keep)",
-	  STEP_ACTION, NULL, drop_check, drop_act, drop_verify, NULL },
-	{ "record", "publish the drill's signed record in the repository", STEP_ACTION, NULL, NULL, record_act, NULL,
-	  NULL },
+	  STEP_ACTION, drop_plan, drop_check, drop_act, drop_verify, NULL },
+	{ "record", "publish the drill's signed record in the repository", STEP_ACTION, record_plan, NULL, record_act,
+	  NULL, NULL },
 };
 
 const struct scenario drill_scenario = {

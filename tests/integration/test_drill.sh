@@ -87,6 +87,15 @@ runs() { ls "$T/state/runs" 2>/dev/null | wc -l; }
 run_of_out() { grep -Eo 'run [0-9TZ]+-drill-[0-9a-f]+ \(drill\)' <<<"$OUT" | head -1 | cut -d' ' -f2; }
 records() { find "$T/repo/drills" -name record.json 2>/dev/null | wc -l; }
 
+# --- the drill is a scenario: listed, planned ----------------------------------------
+run "$DRCTL" scenario list
+expect_out '^drill +the monthly DR drill' "scenario list shows the drill"
+run "$DRCTL" scenario plan drill
+expect_rc 0 "scenario plan drill"
+expect_out 'scratch PostgreSQL: the globals \(roles\), then a new database <database>_drill_<run time>' "the plan says what the drill creates"
+expect_out "scratch Redis redis://127.0.0.1:$S_R \(it must be empty\)" "and where"
+[ -z "$(drill_dbs)" ] && [ "$(runs)" = 0 ] || fail "planning touched something"
+
 # --- --when last-friday on a day that is not one ----------------------------------
 # Some zone has today's date on a day that is not its month's last Friday
 # (the zones span 26 hours, so the last Friday is not everywhere at once).
