@@ -273,10 +273,16 @@ for n in $(seq 1 600); do
   sleep 0.05
 done
 [ -n "$(drill_dbs)" ] || { cat "$T/killed.out" >&2; fail "the drill never created its scratch database"; }
-sleep 0.5
+# While it restores: a second drill waits its turn; a disaster scenario does not.
+run "$DRCTL" drill
+expect_rc 5 "a second drill while one runs"
+expect_err 'is running: only one drill run at a time' "names the drill lock"
+run "$DRCTL" scenario run db-corruption --yes
+[ "$RC" != 5 ] && ! grep -q 'only one' <<<"$ERR" || fail "a drill kept a disaster scenario waiting: $ERR"
+pass_note "a running drill does not hold the platform's scenario lock"
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
-RUN4=$(ls -t "$T/state/runs" | head -1)
+RUN4=$(ls -t "$T/state/runs" | grep -- -drill- | head -1)
 [ "$RUN4" != "$RUN3" ] || fail "the killed drill has no run"
 run "$DRCTL" scenario status "$RUN4" --json
 jq -e '.state == "running" and .at_step == "restore-postgres"' <<<"$OUT" >/dev/null || fail "the killed run is not in restore-postgres: $OUT"
