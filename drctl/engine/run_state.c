@@ -276,7 +276,8 @@ struct series_panel {
 
 static double panel_x(const struct series_panel *p, size_t i)
 {
-	return p->n > 1 ? p->left + p->width * (double)i / (double)(p->n - 1) : p->left + p->width / 2;
+	const double inset = 24; /* keeps the first and last points off the axes */
+	return p->n > 1 ? p->left + inset + (p->width - 2 * inset) * (double)i / (double)(p->n - 1) : p->left + p->width / 2;
 }
 
 static double panel_y(const struct series_panel *p, double v)
