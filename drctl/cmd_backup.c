@@ -1,6 +1,8 @@
 /*
  * drctl backup [--component C,...] [--tag T]
  * One backup set; prints its id on stdout (or the manifest with --json).
+ * Its metrics (status, duration, each component's size and success time)
+ * are published when [metrics] names a destination.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -8,6 +10,8 @@
 
 #include "backup/backup.h"
 #include "drctl/cli.h"
+#include "lib/core/log.h"
+#include "lib/report/metrics.h"
 
 struct backup_args {
 	const char *components;
@@ -29,6 +33,28 @@ static const struct cli_command_line backup_command_line = {
 	.args_message = "backup takes no arguments",
 };
 
+/* Status and duration always; each component's size and success time only
+ * when the set was published (metrics.h: success only). */
+static void publish_metrics(const struct config *cfg, const struct backup_result *res, int ok, double started)
+{
+	json_t *samples = metrics_samples_new(), *section;
+	double finished = now_seconds();
+	const char *component;
+
+	metrics_sample(samples, "drctl_backup_last_status", ok);
+	metrics_sample(samples, "drctl_backup_duration_seconds", finished - started);
+	if (ok) {
+		json_object_foreach(json_object_get(res->manifest, "components"), component, section) {
+			metrics_sample_labelled(samples, "drctl_backup_size_bytes", "component", component,
+						(double)json_integer_value(json_object_get(section, "object_size")));
+			metrics_sample_labelled(samples, "drctl_backup_last_success_timestamp_seconds", "component",
+						component, finished);
+		}
+	}
+	metrics_publish(cfg, "backup", samples);
+	json_decref(samples);
+}
+
 int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	struct backup_args args = { 0 };
@@ -39,6 +65,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	const char *positional[1];
 	size_t n_positional;
 	struct cli_command_line cl = backup_command_line;
+	double started;
 	int rc;
 
 	cl.target = &args;
@@ -51,7 +78,10 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	req.tag = args.tag;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
-	if (backup_run(cfg, &req, &res, &cli->err) != 0)
+	started = now_seconds();
+	rc = backup_run(cfg, &req, &res, &cli->err);
+	publish_metrics(cfg, &res, rc == 0, started);
+	if (rc != 0)
 		return cli->err.code;
 	if (cli->g.json)
 		cli_print_json(res.manifest);

@@ -17,6 +17,7 @@
 #include "drctl/engine/engine.h"
 #include "lib/core/calendar.h"
 #include "lib/core/log.h"
+#include "lib/report/metrics.h"
 
 struct drill_args {
 	const char *backup;
@@ -105,6 +106,28 @@ static void print_drill(json_t *status)
 		printf("record: %s (signed)\n", json_string_value(json_object_get(d, "record")));
 }
 
+void cli_publish_drill_metrics(const struct config *cfg, json_t *status)
+{
+	const char *state = json_string_value(json_object_get(status, "state"));
+	json_t *d = json_object_get(status, "drill"), *samples;
+	int ok = state && !strcmp(state, "done");
+
+	/* Still going (a resumable stop is a failure; a wait is not possible). */
+	if (!state || !strcmp(state, "running") || !strcmp(state, "pending") || !strcmp(state, "aborted"))
+		return;
+	samples = metrics_samples_new();
+	metrics_sample(samples, "drctl_drill_last_status", ok);
+	metrics_sample(samples, "drctl_drill_duration_seconds", json_number_value(json_object_get(status, "seconds")));
+	if (ok) { /* the module leaves these out of a failure's push anyway */
+		metrics_sample(samples, "drctl_drill_last_success_timestamp_seconds", now_seconds());
+		metrics_sample(samples, "drctl_drill_rto_seconds",
+			       json_number_value(json_object_get(json_object_get(d, "rto_seconds"), "total")));
+		metrics_sample(samples, "drctl_drill_rpo_seconds", json_number_value(json_object_get(d, "rpo_seconds")));
+	}
+	metrics_publish(cfg, "drill", samples);
+	json_decref(samples);
+}
+
 int cmd_drill(struct cli *cli, int argc, char **argv)
 {
 	struct drill_args a = { 0 };
@@ -145,6 +168,8 @@ int cmd_drill(struct cli *cli, int argc, char **argv)
 		cli_print_run_status(doc);
 		print_drill(doc);
 	}
+	if (doc)
+		cli_publish_drill_metrics(cfg, doc);
 	state = json_string_value(json_object_get(doc, "state"));
 	rc = rc != 0 ? (cli->err.code ? cli->err.code : EXIT_FAILED) : state && !strcmp(state, "done") ? EXIT_OK : EXIT_FAILED;
 	json_decref(doc);

@@ -5,13 +5,16 @@
  * are in lib/set/retention.h, the run in schedules/prune.h) and removes what
  * the decision says, under the repository's writer lock.  --dry-run lists
  * every set with keep or remove and the rules that decided, and removes
- * nothing.
+ * nothing.  A prune (not a dry run) publishes its metrics when [metrics]
+ * names a destination.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "drctl/cli.h"
+#include "lib/core/log.h"
+#include "lib/report/metrics.h"
 #include "schedules/prune.h"
 
 struct prune_args {
@@ -111,6 +114,31 @@ static void print_json(const struct prune_plan *plan, int dry_run)
 	json_decref(doc);
 }
 
+/* Status, duration and the sets removed always; the success time and the
+ * sets left by state only after a prune that finished (metrics.h). */
+static void publish_metrics(const struct config *cfg, const struct prune_plan *plan, int ok, double started)
+{
+	json_t *samples = metrics_samples_new();
+	double finished = now_seconds();
+	size_t left[3] = { 0 };
+	const enum backup_set_state states[] = { SET_COMPLETE, SET_INCOMPLETE, SET_INVALID };
+
+	metrics_sample(samples, "drctl_prune_last_status", ok);
+	metrics_sample(samples, "drctl_prune_duration_seconds", finished - started);
+	metrics_sample(samples, "drctl_prune_removed_sets", (double)plan->n_removed);
+	if (ok) {
+		metrics_sample(samples, "drctl_prune_last_success_timestamp_seconds", finished);
+		for (size_t i = 0; i < plan->n; i++)
+			for (size_t s = 0; s < 3; s++)
+				left[s] += !plan->decisions[i].remove && plan->sets[i].state == states[s];
+		for (size_t s = 0; s < 3; s++)
+			metrics_sample_labelled(samples, "drctl_repository_sets", "state",
+						backup_set_state_name(states[s]), (double)left[s]);
+	}
+	metrics_publish(cfg, "prune", samples);
+	json_decref(samples);
+}
+
 int cmd_prune(struct cli *cli, int argc, char **argv)
 {
 	struct prune_args args = { 0 };
@@ -118,14 +146,16 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	struct prune_plan plan = { 0 };
 	const char *positional[1];
 	size_t n_positional;
-	struct config *cfg;
+	struct config *cfg = NULL;
+	double started = now_seconds();
 	int rc;
 
 	cl.target = &args;
 	if ((rc = cli_parse(cli, argc, argv, &cl, positional, &n_positional)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	if (cli_config(cli, &cfg) != 0 || prune_open(&plan, cfg, &cli->err) != 0 ||
-	    prune_decide(&plan, &cli->err) != 0)
+	if (cli_config(cli, &cfg) != 0)
+		return cli->err.code;
+	if (prune_open(&plan, cfg, &cli->err) != 0 || prune_decide(&plan, &cli->err) != 0)
 		goto done;
 	if (!cli->g.json)
 		print_policy(&plan);
@@ -142,6 +172,8 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (cli->g.json)
 		print_json(&plan, args.dry_run);
 done:
+	if (!args.dry_run)
+		publish_metrics(cfg, &plan, !err_is_set(&cli->err), started);
 	prune_close(&plan);
 	return err_is_set(&cli->err) ? cli->err.code : EXIT_OK;
 }

@@ -15,6 +15,8 @@
 
 #include "drctl/cli.h"
 #include "drctl/engine/engine.h"
+#include "lib/core/log.h"
+#include "lib/report/metrics.h"
 
 struct scenario_args {
 	const char *backup;
@@ -142,13 +144,41 @@ static const struct scenario *find(struct cli *cli, const char *name)
 	return s;
 }
 
+/* What monitoring hears of a run that ended or failed (a run waiting at a
+ * gate has neither succeeded nor failed yet). */
+static void publish_metrics(const struct config *cfg, json_t *status)
+{
+	const char *state = json_string_value(json_object_get(status, "state"));
+	const char *scenario = json_string_value(json_object_get(status, "scenario"));
+	double seconds = json_number_value(json_object_get(status, "seconds"));
+	int ok = state && !strcmp(state, "done");
+	json_t *samples;
+
+	if (!state || !scenario || !strcmp(state, "waiting") || !strcmp(state, "aborted"))
+		return;
+	if (!strcmp(scenario, "drill")) { /* a drill's metrics are the drill's own */
+		cli_publish_drill_metrics(cfg, status);
+		return;
+	}
+	samples = metrics_samples_new();
+	metrics_sample_labelled(samples, "drctl_scenario_last_status", "scenario", scenario, ok);
+	metrics_sample_labelled(samples, "drctl_scenario_duration_seconds", "scenario", scenario, seconds);
+	metrics_sample_labelled(samples, "drctl_scenario_rto_seconds", "scenario", scenario, seconds);
+	metrics_sample_labelled(samples, "drctl_scenario_last_success_timestamp_seconds", "scenario", scenario,
+				now_seconds());
+	metrics_publish(cfg, "scenario", samples);
+	json_decref(samples);
+}
+
 /* The exit status of a run that stopped: done 0, waiting at a gate 7, the
  * error's code otherwise. */
 static int outcome(struct cli *cli, int rc, json_t *status)
 {
 	const char *state = json_string_value(json_object_get(status, "state"));
-	if (status)
+	if (status) {
 		show(cli, status);
+		publish_metrics(cli->cfg, status);
+	}
 	if (rc != 0)
 		return cli->err.code ? cli->err.code : EXIT_FAILED;
 	return state && !strcmp(state, "waiting") ? EXIT_WAITING : EXIT_OK;

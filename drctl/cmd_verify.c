@@ -1,10 +1,14 @@
 /*
  * drctl verify ID|latest [--deep]
+ * Its metrics (status, duration, success time) are published when
+ * [metrics] names a destination.
  */
 #include <stddef.h>
 #include <stdio.h>
 
 #include "drctl/cli.h"
+#include "lib/core/log.h"
+#include "lib/report/metrics.h"
 #include "verify/verify.h"
 
 struct verify_args {
@@ -26,6 +30,18 @@ static const struct cli_command_line verify_command_line = {
 	.args_message = "verify takes one backup set: an id from `drctl list`, or latest",
 };
 
+static void publish_metrics(const struct config *cfg, int ok, double started)
+{
+	json_t *samples = metrics_samples_new();
+	double finished = now_seconds();
+
+	metrics_sample(samples, "drctl_verify_last_status", ok);
+	metrics_sample(samples, "drctl_verify_duration_seconds", finished - started);
+	metrics_sample(samples, "drctl_verify_last_success_timestamp_seconds", finished);
+	metrics_publish(cfg, "verify", samples);
+	json_decref(samples);
+}
+
 int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	struct verify_args args = { 0 };
@@ -34,6 +50,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	size_t n_ref;
 	struct config *cfg;
 	json_t *report;
+	double started;
 	int rc, deep;
 
 	cl.target = &args;
@@ -43,7 +60,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	report = json_object();
+	started = now_seconds();
 	rc = verify_run(cfg, ref[0], deep, report, &cli->err);
+	publish_metrics(cfg, rc == 0, started);
 	if (cli->g.json) {
 		cli_print_json(report);
 	} else if (rc == 0) {

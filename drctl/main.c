@@ -26,10 +26,12 @@ static const struct command {
 	{ "verify", cmd_verify, "check signatures and hashes of a set (--deep: every member too)" },
 	{ "restore", cmd_restore, "restore one component from a set" },
 	{ "prune", cmd_prune, "remove the sets the [retention] policy does not keep, and old incomplete ones" },
+	{ "check", cmd_check, "is the newest complete set of each component young enough? (exit 0 ok, 1 stale, 2 error)" },
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
 	{ "scenario", cmd_scenario, "the disaster scenarios: list, plan, run, resume, status, abort" },
 	{ "health", cmd_health, "check PostgreSQL, Redis, Vault and the agents" },
 	{ "drill", cmd_drill, "the monthly DR drill: restore a set into scratch servers, report RTO and RPO" },
+	{ "schedule", cmd_schedule, "render the unattended schedules (render --kind cronjob|crontab|systemd)" },
 };
 
 static void usage(FILE *out)

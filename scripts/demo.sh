@@ -145,6 +145,29 @@ if [ "$VAULT_DEMO" = 1 ]; then
 	[ "$(vault_get agents/anthropic .data.data.api_key)" = demo-key-1 ] || { echo "demo: the secret did not come back" >&2; exit 1; }
 fi
 
+step "disaster: agents_db is corrupted; the db-corruption scenario, with agents run by commands"
+# Three agents with their own replica counts, run by a stand-in controller
+# ([agents] control = command): the scenario records 3, 1 and 2 and brings
+# them back at those counts, not at a fixed 2.
+export AGENTCTL_DIR="$W/agents"
+mkdir -p "$AGENTCTL_DIR"
+echo 3 >"$AGENTCTL_DIR/planner"; echo 1 >"$AGENTCTL_DIR/support"; echo 2 >"$AGENTCTL_DIR/research"
+AGENTCTL="$ROOT/tests/tools/agentctl.sh"
+run export DRCTL_AGENTS_CONTROL=command
+run export DRCTL_AGENTS_STATUS_COMMAND="$AGENTCTL status"
+run export DRCTL_AGENTS_STOP_COMMAND="$AGENTCTL stop {name}"
+run export DRCTL_AGENTS_START_COMMAND="$AGENTCTL start {name} {replicas}"
+export DRCTL_REDIS_URL="redis://127.0.0.1:$REDIS_SRC_PORT" # the platform's Redis for the health checks
+psql_ -d agents_db -c "update requests set status = 0 where id % 3 = 0" >/dev/null
+echo "agents_db damaged: $(psql_ -At -d agents_db -c 'select count(*) from requests where status = 0') requests overwritten"
+run drctl health
+run drctl scenario plan db-corruption
+run drctl scenario run db-corruption --yes
+echo "agents now: $("$AGENTCTL" status | tr '\n' ' ')"
+echo "databases: $(psql_ -At -d postgres -c "select string_agg(datname, ' ' order by datname) from pg_database where datname like 'agents_db%'")"
+[ "$(psql_ -At -d agents_db -c 'select count(*) from requests where status = 0')" = 0 ] || { echo "demo: agents_db was not restored" >&2; exit 1; }
+run drctl scenario status
+
 step "done"
-echo "demo OK: backed up every component, verified the set (deep), and restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault")"
+echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), and ran the db-corruption scenario"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"

@@ -476,29 +476,47 @@ static int lock_of_run(const struct config *cfg, const char *id, const char **lo
 	return 0;
 }
 
+/* Take the lock of run `id`'s scenario and open the run; *status is its
+ * state now (the caller frees it). */
+static int open_locked(const struct config *cfg, const char *id, const struct engine_options *o,
+		       struct engine_lock *lock, struct run *r, json_t **status, struct drctl_error *err)
+{
+	const char *lock_name;
+
+	*status = NULL;
+	memset(r, 0, sizeof(*r));
+	if (lock_of_run(cfg, id, &lock_name, err) != 0 ||
+	    engine_lock_take(lock, state_dir(cfg), lock_name, id, o ? o->steal : 0, err) != 0)
+		return -1;
+	if (run_open(r, cfg, id, err) != 0)
+		return -1;
+	*status = run_state_summary(r->s, r->id, r->records);
+	return 0;
+}
+
+static const char *state_of(json_t *status)
+{
+	return json_string_value(json_object_get(status, "state"));
+}
+
 int engine_resume(const struct config *cfg, const char *id, const struct engine_options *o, json_t **out,
 		  struct drctl_error *err)
 {
 	struct run r;
 	struct engine_lock lock = { .fd = -1 };
 	json_t *status;
-	const char *state, *lock_name;
 	int rc = -1;
 
 	*out = NULL;
-	memset(&r, 0, sizeof(r));
-	if (lock_of_run(cfg, id, &lock_name, err) != 0)
-		return -1;
-	if (engine_lock_take(&lock, state_dir(cfg), lock_name, id, o ? o->steal : 0, err) != 0)
-		return -1;
-	if (run_open(&r, cfg, id, err) != 0)
+	if (open_locked(cfg, id, o, &lock, &r, &status, err) != 0)
 		goto done;
-	status = run_state_summary(r.s, r.id, r.records);
-	state = json_string_value(json_object_get(status, "state"));
-	if (!strcmp(state, "done") || !strcmp(state, "aborted")) {
-		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state);
+	if (!strcmp(state_of(status), "done") || !strcmp(state_of(status), "aborted")) {
+		err_set(err, EXIT_USAGE, id, NULL, "run %s is %s; there is nothing to resume", id, state_of(status));
 		err_hint(err, "its report: %s/report.md; start a new run with `drctl scenario run %s`", r.dir, r.s->name);
-		*out = status;
+		json_decref(status);
+		/* The report is the journal rendered: written again, in case the
+		 * run was killed between its last record and its report. */
+		*out = finish(&r);
 		goto done;
 	}
 	json_decref(status);
@@ -516,19 +534,12 @@ int engine_abort(const struct config *cfg, const char *id, const struct engine_o
 	struct run r;
 	struct engine_lock lock = { .fd = -1 };
 	json_t *status;
-	const char *lock_name;
 	int rc = -1;
 
 	*out = NULL;
-	memset(&r, 0, sizeof(r));
-	if (lock_of_run(cfg, id, &lock_name, err) != 0)
-		return -1;
-	if (engine_lock_take(&lock, state_dir(cfg), lock_name, id, o ? o->steal : 0, err) != 0)
-		return -1;
-	if (run_open(&r, cfg, id, err) != 0)
+	if (open_locked(cfg, id, o, &lock, &r, &status, err) != 0)
 		goto done;
-	status = run_state_summary(r.s, r.id, r.records);
-	if (!strcmp(json_string_value(json_object_get(status, "state")), "done")) {
+	if (!strcmp(state_of(status), "done")) {
 		err_set(err, EXIT_USAGE, id, NULL, "run %s is done; there is nothing to abort", id);
 		*out = status;
 		goto done;
@@ -619,8 +630,19 @@ int engine_status(const struct config *cfg, const char *id, json_t **out, struct
 	if (rc == 0)
 		rc = run_replay(&r, err);
 	if (rc == 0) {
+		char report[PATH_MAX + 16];
 		*out = run_state_summary(r.s, r.id, r.records);
 		json_object_set_new(*out, "facts", json_deep_copy(r.facts));
+		snprintf(report, sizeof(report), "%s/report.md", r.dir);
+		if (access(report, R_OK) == 0) {
+			json_t *paths = json_object();
+			json_object_set_new(paths, "markdown", json_string(report));
+			snprintf(report, sizeof(report), "%s/report.json", r.dir);
+			json_object_set_new(paths, "json", json_string(report));
+			snprintf(report, sizeof(report), "%s/report.html", r.dir);
+			json_object_set_new(paths, "html", json_string(report));
+			json_object_set_new(*out, "report", paths);
+		}
 	}
 	run_free(&r);
 	return rc;

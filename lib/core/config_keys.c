@@ -95,10 +95,16 @@ const struct config_key config_keys[] = {
 	KX("vault", "kv_mounts", CONFIG_LIST, "secret", "KV mounts also exported key by key, comma-separated"),
 	KINT("vault", "timeout_seconds", "300", 1, 86400, "request timeout (a raft snapshot can be slow)"),
 
-	KX("kubernetes", "api_server", CONFIG_STRING, "https://kubernetes.default.svc", "API server (in-cluster service account when unset)"),
-	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agents"),
-	K("kubernetes", "token_file", CONFIG_PATH, NULL, "bearer token file (the in-cluster one when unset)"),
-	K("kubernetes", "ca_file", CONFIG_PATH, NULL, "CA bundle of the API server (the in-cluster one when unset)"),
+	/* Unset, all three come from the pod's service account (docs/kubernetes.md). */
+	KX("kubernetes", "api_url", CONFIG_STRING, "https://k8s.example:6443",
+	   "Kubernetes API server URL (unset: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, inside a pod)"),
+	KX("kubernetes", "token_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/token",
+	   "bearer token file, read again for every request (unset: the pod's service account token)"),
+	KX("kubernetes", "ca_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+	   "CA bundle of the API server (unset: the service account's ca.crt, else the system's)"),
+	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace drctl's own jobs run in (schedules/); the agents' is [agents] namespace"),
+	KINT("kubernetes", "timeout_seconds", "30", 1, 3600, "how long one request to the Kubernetes API may take"),
+	KINT("kubernetes", "chunk_size", "500", 1, 100000, "objects per page of a list (kubectl's --chunk-size)"),
 
 	KENUM("agents", "control", "kubernetes, command", "kubernetes", "how agents are stopped and started around a restore"),
 	K("agents", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agent workloads (control = kubernetes)"),
@@ -112,11 +118,14 @@ const struct config_key config_keys[] = {
 	KINT("health", "timeout_seconds", "10", 1, 3600, "how long each health check may take"),
 
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
-	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password", "file holding the scratch PostgreSQL's password (mode 0600)"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
-	KX("scratch", "redis_password_file", CONFIG_PATH, "/run/secrets/scratch-redis-password", "file holding the scratch Redis's password (mode 0600); [redis]'s is never sent to it"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
-	KX("scratch", "vault_token_file", CONFIG_PATH, "/run/secrets/scratch-vault-token", "file holding a token of the scratch Vault (mode 0600); [vault]'s is never sent to it"),
+	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password",
+	   "file holding the scratch PostgreSQL's password (mode 0600)"),
+	KX("scratch", "redis_password_file", CONFIG_PATH, "/run/secrets/scratch-redis-password",
+	   "file holding the scratch Redis's password (mode 0600)"),
+	KX("scratch", "vault_token_file", CONFIG_PATH, "/run/secrets/scratch-vault-token",
+	   "file holding a token of the scratch Vault (mode 0600)"),
 
 	/* Retention (drctl prune): every rule is off by default, and with no rule
 	 * set prune removes no complete set; see README "Retention". */
@@ -137,14 +146,38 @@ const struct config_key config_keys[] = {
 	KDUR("retention", "incomplete_grace", "24h",
 	     "an incomplete set (no signed manifest) younger than this may be a backup in progress and is kept; older ones are removed"),
 
-	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091", "Prometheus Pushgateway to push run metrics to"),
-	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector", "node_exporter textfile collector folder to write metrics to"),
+	/* Metrics of batch jobs (docs/monitoring.md); neither destination set:
+	 * nothing is published.  A destination that fails is a warning. */
+	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091",
+	   "Prometheus Pushgateway that backup, verify, prune, drill and scenario runs push their metrics to (POST)"),
+	KX("metrics", "textfile_dir", CONFIG_PATH, "/var/lib/node_exporter/textfile_collector",
+	   "node_exporter textfile collector folder to write the same metrics to (drctl_<job>.prom files, replaced atomically)"),
+	K("metrics", "job", CONFIG_STRING, "drctl", "the job label of the Pushgateway grouping key"),
+	KX("metrics", "instance", CONFIG_STRING, "backup-host-1",
+	   "the instance label of the Pushgateway grouping key (default: this machine's host name)"),
+	KINT("metrics", "timeout_seconds", "10", 1, 300, "how long one push to the Pushgateway may take"),
+	K("metrics", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies an https Pushgateway (the system's when unset)"),
 };
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
 
+size_t config_key_info_count(void)
+{
+	return config_key_count;
+}
+
+void config_key_info_at(size_t i, struct config_key_info *out)
+{
+	const struct config_key *k = &config_keys[i];
+
+	out->section = k->section;
+	out->name = k->name;
+	out->is_path = k->type == CONFIG_PATH;
+	out->is_secret = k->sensitive || k->type == CONFIG_SECRET;
+}
+
 /* key = value, quoted when reading it back would otherwise change it. */
-static int config_write_value(FILE *f, const char *key, const char *value)
+int config_write_entry(FILE *f, const char *key, const char *value)
 {
 	size_t len = strlen(value);
 
@@ -207,7 +240,7 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 		}
 		fprintf(f, "# %s\n", k->doc);
 		if (value) {
-			if (config_write_value(f, k->name, value) != 0)
+			if (config_write_entry(f, k->name, value) != 0)
 				goto fail;
 		} else if (shown) {
 			fprintf(f, "# %s = %s\n", k->name, shown);

@@ -16,11 +16,18 @@
 #       harness stops both at the end.
 #   start_redis [ARGS] / stop_redis
 #       exports REDIS_PORT REDIS_URL REDIS_PID
+#   start_pushgateway / stop_pushgateway
+#       a Prometheus Pushgateway (Debian's prometheus-pushgateway); exports
+#       PUSHGATEWAY_URL PUSHGATEWAY_PORT PUSHGATEWAY_PID PUSHGATEWAY_DIR
+#       (its persistence file and log are in that folder)
 #   harness_track_pid PID        stop PID (TERM, then KILL) at cleanup
 #   start_double NAME [--tls|--mtls] [ARGS] / stop_double NAME|PID
 #       an HTTP test double (tests/doubles/NAME) on a free port; exports
 #       NAME_DOUBLE_URL, _PORT, _PID, _ADMIN ... (see doubles.sh), and for
-#       the Vault double VAULT_ADDR, VAULT_TOKEN (start_vault_double, ...)
+#       the Vault double VAULT_ADDR, VAULT_TOKEN (start_vault_double, ...),
+#       for the S3 double AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ... (start_s3_double)
+#   start_s3rver [BUCKET] / stop_s3rver
+#       s3rver (npm, an independent S3 implementation); exports S3RVER_URL ...
 #
 # Cleanup runs on exit, also on failure or a signal; a watchdog started by
 # harness_init does it too if the owning shell is killed with SIGKILL.
@@ -403,6 +410,54 @@ stop_redis() {
 	sed -i "/^$REDIS_PID\$/d" "$HARNESS_DIR/.pids"
 	_harness_release_port "$REDIS_PORT"
 	unset REDIS_PID REDIS_PORT REDIS_URL
+}
+
+# ---------------------------------------------------------------- Pushgateway
+
+start_pushgateway() {
+	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_pushgateway: call harness_init first"; return 1; }
+	[ -z "${PUSHGATEWAY_PID:-}" ] || { _harness_die "start_pushgateway: already running (pid $PUSHGATEWAY_PID)"; return 1; }
+	command -v prometheus-pushgateway >/dev/null ||
+		{ _harness_die "prometheus-pushgateway not found (run scripts/install-deps.sh)"; return 1; }
+	local dir="$HARNESS_DIR/pushgateway" attempt port pid n code
+	mkdir -p "$dir"
+	for attempt in 1 2 3; do
+		port=$(harness_free_port) || return 1
+		prometheus-pushgateway --web.listen-address="127.0.0.1:$port" --persistence.file="$dir/metrics.data" \
+			--log.level=info </dev/null >"$dir/pushgateway.log" 2>&1 &
+		pid=$!
+		harness_track_pid "$pid"
+		for ((n = 0; n < 100; n++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/-/ready" 2>/dev/null) || true
+			[ "$code" != 200 ] || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null && [ "$code" = 200 ]; then
+			PUSHGATEWAY_PID=$pid
+			export PUSHGATEWAY_PID PUSHGATEWAY_PORT=$port PUSHGATEWAY_URL="http://127.0.0.1:$port" PUSHGATEWAY_DIR=$dir
+			_harness_log "Pushgateway $(prometheus-pushgateway --version 2>&1 | awk 'NR == 1 {print $3}') on 127.0.0.1:$port (pid $pid)"
+			return 0
+		fi
+		_harness_stop_pid "$pid" KILL
+		wait "$pid" 2>/dev/null || true
+		_harness_release_port "$port"
+		if [ "$attempt" = 3 ] || ! grep -q 'address already in use' "$dir/pushgateway.log" 2>/dev/null; then
+			cat "$dir/pushgateway.log" >&2 2>/dev/null
+			_harness_die "the Pushgateway did not start"
+			return 1
+		fi
+		_harness_log "port $port was taken; trying another"
+	done
+}
+
+stop_pushgateway() {
+	[ -n "${PUSHGATEWAY_PID:-}" ] || return 0
+	_harness_stop_pid "$PUSHGATEWAY_PID" TERM
+	wait "$PUSHGATEWAY_PID" 2>/dev/null || true
+	sed -i "/^$PUSHGATEWAY_PID\$/d" "$HARNESS_DIR/.pids"
+	_harness_release_port "$PUSHGATEWAY_PORT"
+	unset PUSHGATEWAY_PID PUSHGATEWAY_PORT PUSHGATEWAY_URL
 }
 
 # ---------------------------------------------------------------- HTTP doubles

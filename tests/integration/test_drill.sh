@@ -75,6 +75,10 @@ export DRCTL_SCRATCH_POSTGRES_CONNINFO="host=127.0.0.1 port=$S_PORT user=$PG_ADM
 export DRCTL_SCRATCH_POSTGRES_PASSWORD_FILE=$S_PW
 export DRCTL_SCRATCH_REDIS_URL="redis://127.0.0.1:$S_R" DRCTL_SCRATCH_VAULT_ADDRESS=$S_V
 (umask 077 && echo scratch-root >"$T/scratch-vault-token")
+mkdir -p "$T/metrics"
+export DRCTL_METRICS_TEXTFILE_DIR="$T/metrics" # node_exporter's textfile collector
+PROM="$T/metrics/drctl_drill.prom"
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$PROM"; }
 export DRCTL_SCRATCH_VAULT_TOKEN_FILE="$T/scratch-vault-token"
 
 run "$DRCTL" backup
@@ -189,6 +193,15 @@ for pw in "$P_PW" "$S_PW" "$T/prod-redis-password" "$T/scratch-vault-token"; do
 done
 pass_note "no password in the journal, the report or the record"
 
+# The metrics monitoring scrapes.
+[ "$(metric drctl_drill_last_status)" = 1 ] || fail "drctl_drill.prom does not say the drill succeeded: $(cat "$PROM" 2>&1)"
+awk -v rto="$(metric drctl_drill_rto_seconds)" -v want="$(jq '.drill.rto_seconds.total' "$R1/report.json")" \
+  -v rpo="$(metric drctl_drill_rpo_seconds)" -v wrpo="$(jq '.drill.rpo_seconds' "$R1/report.json")" -v ts="$(metric drctl_drill_last_success_timestamp_seconds)" -v now="$(date +%s)" \
+  'BEGIN { exit !(rto > 0 && rto >= want - 0.01 && rpo == wrpo && ts > now - 600 && ts <= now + 1) }' ||
+  fail "the drill's metrics do not match its report: $(cat "$PROM")"
+pass_note "drctl_drill_last_status 1, and the RTO, RPO and last success of the report, in the textfile collector"
+RTO1=$(metric drctl_drill_rto_seconds)
+
 # The record: signed, verified by stock minisign.
 REC="$T/repo/drills/$RUN1/record.json"
 [ -s "$REC" ] && [ -s "$REC.minisig" ] || fail "no record in the repository"
@@ -222,6 +235,9 @@ expect_rc 2 "a drill into a scratch Redis that holds keys"
 expect_err "the scratch Redis redis://127.0.0.1:$S_R holds $P_ALL keys; the drill restores only into an empty one" "says why"
 [ "$(rcli "$S_R" DBSIZE)" = "$P_KEYS" ] || fail "the refused drill changed the scratch Redis"
 pass_note "the scratch Redis was not flushed by the refused drill"
+[ "$(metric drctl_drill_last_status)" = 0 ] && [ "$(metric drctl_drill_rto_seconds)" = "$RTO1" ] ||
+  fail "a failed drill should publish status 0 and leave the last success's RTO: $(cat "$PROM")"
+pass_note "a failed drill publishes drctl_drill_last_status 0 and leaves the last success's RTO as it was"
 for db in $(drill_dbs); do "$PG_BIN/dropdb" -p "$S_PORT" "$db"; done
 rcli "$S_R" FLUSHALL >/dev/null
 scratch_vault_fresh 2
@@ -287,8 +303,12 @@ RUN4=$(ls -t "$T/state/runs" | grep -- -drill- | head -1)
 run "$DRCTL" scenario status "$RUN4" --json
 jq -e '.state == "running" and .at_step == "restore-postgres"' <<<"$OUT" >/dev/null || fail "the killed run is not in restore-postgres: $OUT"
 pass_note "SIGKILL in the middle of restore-postgres (a scratch database half made: $(drill_dbs))"
+echo 'drctl_drill_last_status 0' >"$PROM" # what the kill left unsaid; the resume says it
 run "$DRCTL" scenario resume "$RUN4"
 expect_rc 0 "scenario resume of the killed drill"
+[ "$(metric drctl_drill_last_status)" = 1 ] && [ ! -e "$T/metrics/drctl_scenario-drill.prom" ] ||
+  fail "a drill resumed with scenario resume publishes no drill metrics: $(ls "$T/metrics"; cat "$PROM")"
+pass_note "scenario resume of a drill publishes the drill's metrics (not a disaster scenario's)"
 [ -z "$(drill_dbs)" ] && [ "$(rcli "$S_R" DBSIZE)" = 0 ] || fail "after the resume, scratch copies are left: $(drill_dbs)"
 pass_note "after the resume the scratch copies are gone"
 [ "$(find "$T/repo/drills/$RUN4" -type f | wc -l)" = 2 ] || fail "the resumed drill's record is not one record and one signature: $(find "$T/repo/drills/$RUN4")"

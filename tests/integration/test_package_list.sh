@@ -30,15 +30,31 @@ while read -r pkg rest; do
 done <"$LIST"
 
 # The package that owns a file; Debian 12 has merged /usr, so /bin/x is
-# known to dpkg under either name.
+# known to dpkg under either name.  dpkg -S is slow (a second a call on a
+# busy machine), so the owners of every path asked about are looked up in
+# one pass over dpkg's file lists (learn_owners), then read from OWNER.
+declare -A OWNER
+path_forms() { # the names dpkg may know a path by
+	local p=$1
+	echo "$p"
+	case $p in /usr/bin/* | /usr/sbin/*) echo "${p#/usr}" ;; /bin/* | /sbin/*) echo "/usr$p" ;; esac
+	readlink -f "$p" 2>/dev/null || true
+}
+learn_owners() { # PATH...
+	local wanted line list path
+	wanted=$(for p in "$@"; do path_forms "$p"; done | sort -u)
+	[ -n "$wanted" ] || return 0
+	while IFS= read -r line; do
+		list=${line%%.list:*} path=${line#*.list:} # /var/lib/dpkg/info/PKG[:ARCH].list:PATH
+		list=${list##*/}
+		OWNER[$path]=${list%%:*}
+	done < <(grep -HxF -f <(printf '%s\n' "$wanted") /var/lib/dpkg/info/*.list 2>/dev/null || true)
+}
 pkg_of() {
-	local p=$1 real alt c
-	real=$(readlink -f "$p" 2>/dev/null || echo "$p")
-	case $p in /usr/bin/* | /usr/sbin/*) alt=${p#/usr} ;; /bin/* | /sbin/*) alt=/usr$p ;; *) alt= ;; esac
-	for c in "$p" "$alt" "$real"; do
-		[ -n "$c" ] || continue
-		dpkg -S "$c" 2>/dev/null | awk -F': ' -v f="$c" '$2 == f { sub(/:.*/, "", $1); print $1; exit }' | grep . && return 0
-	done
+	local c
+	while IFS= read -r c; do
+		[ -n "${OWNER[$c]:-}" ] && { echo "${OWNER[$c]}"; return 0; }
+	done < <(path_forms "$1")
 	return 1
 }
 is_base() { # Essential, or Priority required: in every minimal Debian
@@ -77,6 +93,9 @@ pass_note "checked $(wc -w <<<"$modules") pkg-config modules"
 functions=$(sources | grep '\.sh$' | xargs grep -hoE '^[[:space:]]*(function[[:space:]]+)?[A-Za-z_][A-Za-z0-9_]*\(\)' |
 	sed -E 's/^[[:space:]]*(function[[:space:]]+)?//; s/\(\)//' | sort -u)
 used=$(tests/tools/programs-used.sh)
+learn_owners $(for w in $used; do resolve "$w" || true; done) \
+	$(for prog in "${!prog_pkg[@]}"; do resolve "$prog" || true; [ -x "$PG_LIBDIR/${prog##*/}" ] && echo "$PG_LIBDIR/${prog##*/}"; done) \
+	$(for m in "${!pc_pkg[@]}"; do d=$(pkg-config --variable=pcfiledir "$m" 2>/dev/null) && echo "$d/$m.pc"; done)
 checked=0
 for w in $used; do
 	grep -qxF -- "$w" <<<"$functions" && continue

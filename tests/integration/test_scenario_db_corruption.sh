@@ -83,8 +83,13 @@ expect_err 'nobody is at a terminal to confirm it; nothing was done' "says why i
 expect_err 'add --yes' "says how"
 
 # --- the whole scenario, uninterrupted ------------------------------------------
-run "$DRCTL" scenario run db-corruption --yes
+mkdir -p "$T/metrics"
+run env DRCTL_METRICS_TEXTFILE_DIR="$T/metrics" "$DRCTL" scenario run db-corruption --yes
 expect_rc 0 "scenario run db-corruption"
+grep -hq '^drctl_scenario_last_status{scenario="db-corruption"} 1$' "$T"/metrics/*.prom ||
+  fail "no drctl_scenario_last_status 1 in the textfile folder: $(cat "$T"/metrics/*.prom 2>/dev/null)"
+grep -hq '^drctl_scenario_rto_seconds{scenario="db-corruption"} [0-9.]' "$T"/metrics/*.prom || fail "no scenario RTO metric"
+pass_note "the run's status and RTO are published for monitoring"
 RUN=$(jq -r '.run' "$T/state/runs"/*/report.json)
 expect_out "run $RUN \\(db-corruption\\): done" "status line says done"
 expect_end_state "uninterrupted run"

@@ -47,7 +47,7 @@ admin() { vault_double_admin "$1" || bad "admin call $1"; }
 save() { eval "$1_ADDR=\$VAULT_ADDR; $1_PID=\$VAULT_DOUBLE_PID; $1_ADMIN=\$VAULT_DOUBLE_ADMIN"; }
 use() { eval "VAULT_ADDR=\$$1_ADDR; VAULT_DOUBLE_PID=\$$1_PID; VAULT_DOUBLE_ADMIN=\$$1_ADMIN"; }
 wait_health() { # wait until sys/health answers $1
-  local _i; for _i in $(seq 1 100); do health; [ "$ST" = "$1" ] && return 0; sleep 0.05; done; return 1
+  local _i; for _i in $(seq 1 200); do health; [ "$ST" = "$1" ] && return 0; sleep 0.05; done; return 1
 }
 
 echo "== starting doubles"
@@ -209,9 +209,13 @@ if (cd "$T/x" && sha256sum -c --quiet SHA256SUMS); then ok; else bad "sha256sum 
 if [ -s "$T/x/SHA256SUMS.sealed" ]; then ok; else bad "SHA256SUMS.sealed non-empty"; fi
 req POST /v1/secret/data/restore/me -d '{"data":{"value":"new"}}'
 req GET /v1/secret/data/restore/me; eq "changed before restore" '"new"' "$(j .data.data.value)"
+# A restore long enough that the health request surely lands inside it,
+# however busy the machine.
+admin '{"restore_delay_ms":3000}'
 req POST /v1/sys/storage/raft/snapshot --data-binary "@$T/a.snap"; eq "restore 204" 204 "$ST"
 health; eq "during restore: standby 429" 429 "$ST"
 wait_health 200 || bad "health back to 200 after restore"
+admin '{"restore_delay_ms":300}'
 req GET /v1/secret/data/restore/me; eq "restored old value" '"old"' "$(j .data.data.value)"
 req POST /v1/sys/storage/raft/snapshot -H "Transfer-Encoding: chunked" --data-binary "@$T/a.snap"; eq "chunked upload restore 204" 204 "$ST"
 wait_health 200 || bad "health after chunked restore"
