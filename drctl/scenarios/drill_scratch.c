@@ -95,7 +95,7 @@ static int remember(struct run *r, int first, const char *what, json_t *prod, js
 		return 0;
 	}
 	if (!json_is_true(json_object_get(prod, "reachable")))
-		run_note(r, "production %s is not reachable from here: the scratch %s was told apart by its address only",
+		run_note(r, "production %s did not answer here (out of reach, or no credentials for it in this job): the scratch %s was told apart by its address only",
 			 what, what);
 	else
 		run_note(r, "scratch %s is not the production one (told apart by %s)", what, by);
