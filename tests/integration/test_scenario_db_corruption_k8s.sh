@@ -184,7 +184,7 @@ fresh_damage
 double_admin kubernetes POST /workloads/deployments/planner '{"stuck": true}' >/dev/null
 run env DRCTL_AGENTS_WAIT_SECONDS=4 "$DRCTL" scenario run db-corruption --yes
 expect_rc 1 "an agent whose pods never become ready"
-expect_err 'step start-agents: the agents did not reach their replicas within 4 s: Waiting for deployment "planner" rollout to finish: [0-9]+ of 3 updated replicas are available\.\.\.' "says what it waited for, in kubectl's words"
+expect_err 'step wait-rollout: the agents did not reach their replicas within 4 s: Waiting for deployment "planner" rollout to finish: [0-9]+ of 3 updated replicas are available\.\.\.' "says what it waited for, in kubectl's words"
 STUCK=$(latest_run)
 grep -q 'agents_db is the restored one; the damaged one is kept as agents_db_corrupt_' "$T/state/runs/$STUCK/report.md" ||
   fail "the report does not say the database was already swapped"
