@@ -71,6 +71,14 @@ int cli_usage(struct cli *cli, const char *usage, const char *fmt, ...) __attrib
 /* Split "a,b,c" into up to max items in place. */
 size_t cli_split_commas(char *s, const char **items, size_t max);
 
+/* A scenario run's status for people: each step, the report, the next
+ * command (drctl/cmd_scenario.c; the drill prints it too). */
+void cli_print_run_status(json_t *status);
+/* What monitoring hears of a drill run that ended or failed (drctl_drill_*;
+ * drctl/cmd_drill.c): after `drctl drill` and after `drctl scenario resume`
+ * of a drill run alike. */
+void cli_publish_drill_metrics(const struct config *cfg, json_t *status);
+
 /* The commands (drctl/cmd_*.c). */
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
@@ -83,6 +91,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_export_signing_key(struct cli *cli, int argc, char **argv);
 int cmd_scenario(struct cli *cli, int argc, char **argv);
 int cmd_health(struct cli *cli, int argc, char **argv);
+int cmd_drill(struct cli *cli, int argc, char **argv);
 int cmd_schedule(struct cli *cli, int argc, char **argv);
 
 #endif

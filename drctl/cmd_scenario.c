@@ -40,7 +40,7 @@ static const struct opt_spec scenario_options[] = {
 static const char USAGE[] = "drctl scenario list | plan NAME | run NAME [--backup ID] [--yes] | "
 			    "resume RUN [--confirm STEP] | status [RUN] | abort RUN";
 
-static void print_status(json_t *st)
+void cli_print_run_status(json_t *st)
 {
 	size_t i;
 	json_t *step;
@@ -77,7 +77,7 @@ static int show(struct cli *cli, json_t *doc)
 	if (cli->g.json)
 		cli_print_json(doc);
 	else
-		print_status(doc);
+		cli_print_run_status(doc);
 	return 0;
 }
 
@@ -156,6 +156,10 @@ static void publish_metrics(const struct config *cfg, json_t *status)
 
 	if (!state || !scenario || !strcmp(state, "waiting") || !strcmp(state, "aborted"))
 		return;
+	if (!strcmp(scenario, "drill")) { /* a drill's metrics are the drill's own */
+		cli_publish_drill_metrics(cfg, status);
+		return;
+	}
 	samples = metrics_samples_new();
 	metrics_sample_labelled(samples, "drctl_scenario_last_status", "scenario", scenario, ok);
 	metrics_sample_labelled(samples, "drctl_scenario_duration_seconds", "scenario", scenario, seconds);

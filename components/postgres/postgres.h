@@ -10,6 +10,8 @@
 
 #include "components/component.h"
 
+struct pg_server;
+
 /* drctl restore postgres [--database NAME] [--target-database NAME] [--jobs N]
  * [--globals | --globals-only]; all zero: the only database of the set,
  * restored under its own name, [postgres] jobs at once, no globals. */
@@ -19,18 +21,23 @@ struct postgres_restore_options {
 	long jobs;                   /* pg_restore processes at once, 1..64; 0: [postgres] jobs */
 	int globals;                 /* also restore the cluster globals (roles) first */
 	int globals_only;            /* only the globals */
+	/* The server to restore into (lib/clients/pg.h): NULL is the
+	 * platform's, [postgres] conninfo; the drill gives &pg_server_scratch.
+	 * Every connection of the restore, pg_restore's included, goes there. */
+	const struct pg_server *server;
 };
 extern const struct opt_spec postgres_restore_option_table[];
 
 int postgres_configured(const struct config *cfg);
 int postgres_capture(struct capture_ctx *ctx, struct drctl_error *err);
 int postgres_restore(struct restore_ctx *ctx, struct drctl_error *err);
-/* Take the fingerprints of `database` (exact row counts, sequence values)
- * and compare them with `want` (a manifest's); every difference is logged,
- * report gets {"fingerprints": {"tables", "sequences", "differences"}}, and
- * a difference is EXIT_INTEGRITY. */
-int postgres_check_fingerprints(const struct config *cfg, json_t *want, const char *database, json_t *report,
-				struct drctl_error *err);
+/* Take the fingerprints of `database` on `server` (NULL: the platform's)
+ * (exact row counts, sequence values) and compare them with `want` (a
+ * manifest's); every difference is logged, report gets {"fingerprints":
+ * {"tables", "sequences", "differences"}}, and a difference is
+ * EXIT_INTEGRITY. */
+int postgres_check_fingerprints(const struct config *cfg, const struct pg_server *server, json_t *want,
+				const char *database, json_t *report, struct drctl_error *err);
 int postgres_check_member(struct check_ctx *ctx, const struct archive_member *m, struct source *data,
 			  struct drctl_error *err);
 int postgres_check_finish(struct check_ctx *ctx, struct drctl_error *err);

@@ -47,6 +47,7 @@ struct pg_restore_plan {
 	const char *database, *target_option;
 	long jobs;
 	int globals, globals_only;
+	const struct pg_server *server;
 	/* derived */
 	json_t *entry; /* the database's manifest entry */
 	char target[PG_NAME_MAX + 1], staging[PG_NAME_MAX + 1], replaced[PG_NAME_MAX + 1];
@@ -88,6 +89,7 @@ static int parse_options(struct pg_restore_plan *p, struct drctl_error *err)
 	p->target_option = po->target_database ? po->target_database : o->target;
 	p->globals = po->globals || po->globals_only;
 	p->globals_only = po->globals_only;
+	p->server = po->server;
 	return 0;
 }
 
@@ -212,13 +214,13 @@ static int connect_control(struct pg_restore_plan *p, struct drctl_error *err)
 	struct drctl_error first;
 
 	err_clear(&first);
-	if ((p->control = pg_connect(p->ctx->cfg, maint, &first)) != NULL)
+	if ((p->control = pg_connect_to(p->ctx->cfg, p->server, maint, &first)) != NULL)
 		return 0;
 	if (first.code != EXIT_NOT_FOUND) {
 		*err = first;
 		return -1;
 	}
-	return (p->control = pg_connect(p->ctx->cfg, "template1", err)) ? 0 : -1;
+	return (p->control = pg_connect_to(p->ctx->cfg, p->server, "template1", err)) ? 0 : -1;
 }
 
 /* --- globals ----------------------------------------------------------------- */
@@ -267,9 +269,40 @@ static void sql_split(char *sql, void (*fn)(char *stmt, void *arg), void *arg)
 
 struct globals_run {
 	PGconn *conn;
-	int applied, existing, failed;
+	int applied, existing, failed, own_role;
 	char first_error[400];
 };
+
+/* Is stmt "ALTER ROLE <the role this session logged in as> ..."?  Its
+ * password and attributes are left as they are: restoring the backup's
+ * onto another server (a drill's scratch) would lock the restore's own
+ * connections out, or demote them, half way. */
+static int alters_own_role(PGconn *c, const char *stmt)
+{
+	const char *user = PQuser(c), *p = stmt + 10;
+	char name[PG_NAME_MAX + 1];
+	size_t n = 0;
+
+	if (strncasecmp(stmt, "ALTER ROLE", 10) != 0 || !user)
+		return 0;
+	p += strspn(p, " \t\r\n");
+	if (*p == '"') {
+		for (p++; *p && n < PG_NAME_MAX; p++) {
+			if (*p == '"' && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				break;
+			name[n++] = *p;
+		}
+	} else {
+		while (*p && !strchr(" \t\r\n;", *p) && n < PG_NAME_MAX) {
+			char ch = *p++;
+			name[n++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch; /* unquoted: folded */
+		}
+	}
+	name[n] = '\0';
+	return !strcmp(name, user);
+}
 
 /* Never logs a statement: ALTER ROLE lines hold password hashes. */
 static void globals_statement(char *stmt, void *arg)
@@ -289,6 +322,10 @@ static void globals_statement(char *stmt, void *arg)
 	if (!stmt[skip])
 		return;
 	snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(stmt + skip, " \t\r\n;"), stmt + skip);
+	if (alters_own_role(g->conn, stmt + skip)) {
+		g->own_role++;
+		return;
+	}
 	err_clear(&e);
 	if (pg_exec(g->conn, stmt + skip, "globals", state, &e) == 0) {
 		g->applied++;
@@ -331,8 +368,8 @@ static int restore_globals(struct pg_restore_plan *p, struct source *src, struct
 	}
 	sql_split(sql, globals_statement, &g);
 	json_object_set_new(p->ctx->report, "globals",
-			    json_pack("{s:i, s:i, s:i, s:b}", "statements_applied", g.applied, "roles_existing",
-				      g.existing, "failed", g.failed,
+			    json_pack("{s:i, s:i, s:i, s:i, s:b}", "statements_applied", g.applied, "roles_existing",
+				      g.existing, "failed", g.failed, "own_role_left_as_it_is", g.own_role,
 				      "role_passwords", json_is_true(json_object_get(json_object_get(p->ctx->section, "globals"), "role_passwords"))));
 	if (g.failed) {
 		err_set(err, EXIT_FAILED, "globals",
@@ -342,6 +379,9 @@ static int restore_globals(struct pg_restore_plan *p, struct source *src, struct
 	}
 	log_info("globals: %d statements applied, %d roles already existed (altered to the backup's attributes)", g.applied,
 		 g.existing);
+	if (g.own_role)
+		log_info("globals: role %s, which this restore connects as, keeps its password and attributes here",
+			 PQuser(p->control));
 	if (!json_is_true(json_object_get(json_object_get(p->ctx->section, "globals"), "role_passwords")))
 		log_warn("this backup's globals have no role passwords (taken by a non-superuser): set them with ALTER ROLE ... PASSWORD");
 	rc = 0;
@@ -354,12 +394,12 @@ done:
 
 /* --- the database ---------------------------------------------------------------- */
 
-int postgres_check_fingerprints(const struct config *cfg, json_t *want, const char *database, json_t *report,
-				struct drctl_error *err)
+int postgres_check_fingerprints(const struct config *cfg, const struct pg_server *server, json_t *want,
+				const char *database, json_t *report, struct drctl_error *err)
 {
 	json_t *got = NULL, *diffs = json_array();
 	double t0 = now_seconds();
-	PGconn *c = pg_connect(cfg, database, err), *helper = NULL;
+	PGconn *c = pg_connect_to(cfg, server, database, err), *helper = NULL;
 	size_t n;
 	int rc = -1;
 
@@ -370,7 +410,7 @@ int postgres_check_fingerprints(const struct config *cfg, json_t *want, const ch
 		 * they still run, on one. */
 		struct drctl_error ignored;
 		err_clear(&ignored);
-		helper = pg_connect(cfg, database, &ignored);
+		helper = pg_connect_to(cfg, server, database, &ignored);
 	}
 	if (pg_fingerprint_take(c, helper, &got, err) != 0)
 		goto done;
@@ -414,7 +454,7 @@ done:
 
 static int compare_fingerprints(struct pg_restore_plan *p, struct drctl_error *err)
 {
-	return postgres_check_fingerprints(p->ctx->cfg, json_object_get(p->entry, "fingerprints"), p->staging,
+	return postgres_check_fingerprints(p->ctx->cfg, p->server, json_object_get(p->entry, "fingerprints"), p->staging,
 					   p->ctx->report, err);
 }
 

@@ -13,6 +13,9 @@
 struct redis_restore_options {
 	const char *rdb_file; /* write the RDB to this file instead of a server */
 	int flush;            /* empty the target server first (after the backup was proven) */
+	/* The target's password when its URL has none: NULL is [redis]'s (the
+	 * platform's server); the drill gives its scratch server's. */
+	const struct config_secret_ref *password;
 };
 extern const struct opt_spec redis_restore_option_table[];
 

@@ -595,6 +595,12 @@ static void put_report_dry_run(const struct redis_put *t, const struct put_targe
 	json_object_set_new(ctx->report, "would_flush_keys", json_integer((json_int_t)tg->keys));
 }
 
+static const struct config_secret_ref *target_password(const struct restore_ctx *ctx)
+{
+	const struct redis_restore_options *ro = ctx->opts->component;
+	return ro ? ro->password : NULL;
+}
+
 /* A target holding keys: prove the backup with a pass of its own, and only
  * then FLUSHALL, on a fresh connection. */
 static int put_prove_and_flush(struct redis_put *t, const struct put_target *tg, struct drctl_error *err)
@@ -607,7 +613,7 @@ static int put_prove_and_flush(struct redis_put *t, const struct put_target *tg,
 	t->conn = NULL;
 	if (redis_prove_backup(ctx, err) != 0)
 		return -1;
-	if (redis_conn_open(&t->conn, ctx->cfg, ctx->opts->target, REDIS_ROLE_RESTORE, err) != 0)
+	if (redis_conn_open_auth(&t->conn, ctx->cfg, ctx->opts->target, target_password(ctx), REDIS_ROLE_RESTORE, err) != 0)
 		return -1;
 	log_info("flushing %s (%" PRIu64 " keys: %s)", redis_conn_display(t->conn), tg->keys, tg->keyspace);
 	t->touched = 1;
@@ -692,7 +698,7 @@ static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_erro
 	t.rdb_version = (int)json_integer_value(json_object_get(json_object_get(ctx->section, "rdb"), "version"));
 	if (t.rdb_version <= 0)
 		return err_set(err, EXIT_INTEGRITY, ctx->backup_id, NULL, "the manifest of %s has no RDB version", ctx->backup_id);
-	if (redis_conn_open(&t.conn, ctx->cfg, ctx->opts->target, REDIS_ROLE_RESTORE, err) != 0)
+	if (redis_conn_open_auth(&t.conn, ctx->cfg, ctx->opts->target, target_password(ctx), REDIS_ROLE_RESTORE, err) != 0)
 		goto done;
 	json_object_set_new(ctx->report, "target", json_string(redis_conn_display(t.conn)));
 	if (put_inspect_target(t.conn, &tg, err) != 0 || put_refuse_unsafe(&t, &tg, flush, err) != 0)

@@ -42,6 +42,7 @@ const struct opt_spec vault_restore_option_table[] = {
 struct vault_restore_args {
 	int force_new_cluster, kv_only;
 	double wait;
+	const struct config_secret_ref *token;
 };
 
 static void vault_restore_args_from(const struct restore_options *o, struct vault_restore_args *a)
@@ -52,6 +53,7 @@ static void vault_restore_args_from(const struct restore_options *o, struct vaul
 	a->force_new_cluster = vo->force_new_cluster;
 	a->kv_only = vo->kv_only;
 	a->wait = vo->wait_seconds > 0 ? (double)vo->wait_seconds : 300;
+	a->token = vo->token;
 }
 
 /* Bodies for the snapshot POST: the first attempt reads the set being
@@ -208,7 +210,8 @@ int vault_restore(struct restore_ctx *ctx, struct drctl_error *err)
 			 ctx->opts->target ? ctx->opts->target : "the configured Vault");
 		return 0;
 	}
-	if (vault_client_open(&vc, ctx->cfg, ctx->opts->target, 1, err) != 0)
+	if ((a.token ? vault_client_open_token(&vc, ctx->cfg, ctx->opts->target, a.token, err)
+		     : vault_client_open(&vc, ctx->cfg, ctx->opts->target, 1, err)) != 0)
 		goto done;
 	json_object_set_new(out, "address", json_string(vault_client_address(vc)));
 	if (vault_health(vc, &h, err) != 0)

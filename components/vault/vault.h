@@ -14,6 +14,9 @@ struct vault_restore_options {
 	int force_new_cluster; /* snapshot-force: the snapshot comes from another cluster */
 	int kv_only;           /* write the KV exports back, not the snapshot */
 	long wait_seconds;     /* for an active, unsealed node after the restore; 0: 300 */
+	/* The target's own token (the drill's scratch Vault), instead of
+	 * [vault]'s login; NULL: [vault]'s. */
+	const struct config_secret_ref *token;
 };
 extern const struct opt_spec vault_restore_option_table[];
 

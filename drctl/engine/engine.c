@@ -128,6 +128,11 @@ int run_set_fact(struct run *r, const char *key, json_t *value, struct drctl_err
 	return 0;
 }
 
+json_t *run_status_now(const struct run *r)
+{
+	return run_state_summary(r->s, r->id, r->records);
+}
+
 void run_note(struct run *r, const char *fmt, ...)
 {
 	char text[1024];
@@ -374,7 +379,7 @@ static json_t *finish(struct run *r)
 
 	snprintf(dir, sizeof(dir), "%s", r->dir);
 	err_clear(&e);
-	if (run_report_write(status, dir, &e) != 0)
+	if ((r->s->report ? r->s->report(r, status, dir, &e) : run_report_write(status, dir, &e)) != 0)
 		log_warn("could not write the report of run %s: %s", r->id, e.message);
 	return status;
 }
@@ -422,10 +427,12 @@ int engine_run(const struct config *cfg, const struct scenario *s, const struct 
 	r.facts = json_object();
 	r.records = json_array();
 	r.options = json_pack("{s:s}", "backup", o && o->backup ? o->backup : "latest");
+	if (o && json_is_object(o->extra))
+		json_object_update_missing(r.options, o->extra);
 	new_run_id(s->name, r.id);
 	if (run_dir(cfg, r.id, r.dir, sizeof(r.dir), err) != 0)
 		goto done;
-	if (engine_lock_take(&lock, state_dir(cfg), r.id, o ? o->steal : 0, err) != 0)
+	if (engine_lock_take(&lock, state_dir(cfg), s->lock, r.id, o ? o->steal : 0, err) != 0)
 		goto done;
 	if (fs_mkdir_p(r.dir, 0700, "check [state] dir", err) != 0)
 		goto done;
@@ -444,16 +451,43 @@ done:
 	return rc;
 }
 
-/* Take the platform lock and open run `id`; *state is its state now
- * (borrowed from *status, which the caller frees). */
+/* The lock a run's scenario takes, from its journal's first record, read
+ * before the lock is held (run_open then reads it under the lock). */
+static int lock_of_run(const struct config *cfg, const char *id, const char **lock, struct drctl_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	json_t *records = NULL;
+	const struct scenario *s;
+	int torn = 0;
+
+	*lock = NULL;
+	if (run_dir(cfg, id, dir, sizeof(dir), err) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	if (journal_read(path, &records, &torn, err) != 0) {
+		if (err->code == EXIT_NOT_FOUND)
+			err_hint(err, "`drctl scenario status` lists the runs; %s is not one of them", id);
+		return -1;
+	}
+	s = lookup_scenario(json_string_value(json_object_get(json_array_get(records, 0), "scenario")) ?: "");
+	if (s)
+		*lock = s->lock;
+	json_decref(records);
+	return 0;
+}
+
+/* Take the lock of run `id`'s scenario and open the run; *status is its
+ * state now (the caller frees it). */
 static int open_locked(const struct config *cfg, const char *id, const struct engine_options *o,
 		       struct engine_lock *lock, struct run *r, json_t **status, struct drctl_error *err)
 {
+	const char *lock_name;
+
 	*status = NULL;
-	if (engine_lock_take(lock, state_dir(cfg), id, o ? o->steal : 0, err) != 0) {
-		memset(r, 0, sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	if (lock_of_run(cfg, id, &lock_name, err) != 0 ||
+	    engine_lock_take(lock, state_dir(cfg), lock_name, id, o ? o->steal : 0, err) != 0)
 		return -1;
-	}
 	if (run_open(r, cfg, id, err) != 0)
 		return -1;
 	*status = run_state_summary(r->s, r->id, r->records);

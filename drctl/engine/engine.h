@@ -74,6 +74,16 @@ struct scenario {
 	 * lines for the report and the error (e.g. "agents are still at zero",
 	 * "the damaged database agents_db is untouched"); may be NULL. */
 	void (*describe_failure)(struct run *r, const char *step, json_t *lines);
+	/* Which engine lock its runs take (engine_lock.h): NULL is the
+	 * platform's, one run acting on the platform at a time; a scenario
+	 * that does not act on the platform (the drill) names its own, so it
+	 * never keeps a disaster run waiting. */
+	const char *lock;
+	/* Write the run's report into dir instead of run_report_write (the
+	 * drill adds its RTO, RPO and history); may be NULL.  Called at the end
+	 * of every run, resume and abort, with the run's facts (run_fact) but
+	 * maybe without open() having run. */
+	int (*report)(struct run *r, json_t *status, const char *dir, struct drctl_error *err);
 };
 
 /* --- what steps use ------------------------------------------------------ */
@@ -89,6 +99,9 @@ void *run_context(const struct run *r);
 void run_set_context(struct run *r, void *ctx);
 /* The options the run was started with ("backup": id or "latest"). */
 const char *run_option(const struct run *r, const char *key);
+/* The run's status as it stands now (run_state_summary of its records so
+ * far: each step's state and duration, the total); caller frees. */
+json_t *run_status_now(const struct run *r);
 /* A note in the journal and the report ("terminated 2 sessions"). */
 void run_note(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -97,6 +110,9 @@ struct engine_options {
 	const char *backup;  /* --backup ID|latest */
 	const char *confirm; /* resume --confirm STEP */
 	int steal;           /* --steal a stale lock */
+	/* More options of a new run, journaled with it and read back with
+	 * run_option (strings): the drill's {"keep": "yes"}.  Borrowed. */
+	json_t *extra;
 };
 
 /* The scenarios drctl knows (drctl/scenarios/scenarios.c). */

@@ -62,7 +62,7 @@ static int write_holder(int fd, const char *run, struct drctl_error *err, const 
 	return rc;
 }
 
-int engine_lock_take(struct engine_lock *l, const char *state_dir, const char *run, int steal,
+int engine_lock_take(struct engine_lock *l, const char *state_dir, const char *name, const char *run, int steal,
 		     struct drctl_error *err)
 {
 	json_t *holder = NULL;
@@ -71,7 +71,7 @@ int engine_lock_take(struct engine_lock *l, const char *state_dir, const char *r
 	l->fd = -1;
 	if (fs_mkdir_p(state_dir, 0700, "check [state] dir", err) != 0)
 		return -1;
-	snprintf(l->path, sizeof(l->path), "%s/scenario.lock", state_dir);
+	snprintf(l->path, sizeof(l->path), "%s/%s.lock", state_dir, name ? name : "scenario");
 	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (l->fd < 0)
 		return err_set_errno(err, EXIT_IO, errno, l->path, "check [state] dir", "cannot open the scenario lock %s",
@@ -82,8 +82,11 @@ int engine_lock_take(struct engine_lock *l, const char *state_dir, const char *r
 			describe(holder, who, sizeof(who));
 		else
 			snprintf(who, sizeof(who), "another drctl");
-		err_set(err, EXIT_LOCKED, l->path, NULL, "%s is acting on this platform: only one scenario run at a time",
-			who);
+		if (name)
+			err_set(err, EXIT_LOCKED, l->path, NULL, "%s is running: only one %s run at a time", who, name);
+		else
+			err_set(err, EXIT_LOCKED, l->path, NULL,
+				"%s is acting on this platform: only one scenario run at a time", who);
 		err_hint(err, "wait for it, or see it with `drctl scenario status %s`",
 			 holder ? json_string_value(json_object_get(holder, "run")) : "");
 		goto fail;

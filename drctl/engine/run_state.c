@@ -162,13 +162,7 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 
 /* --- reports ---------------------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
+void report_put(struct report_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -192,15 +186,15 @@ static void put(struct buf *b, const char *fmt, ...)
 }
 
 /* Text for HTML and SVG: & < > " escaped. */
-static void put_escaped(struct buf *b, const char *s)
+void report_put_escaped(struct report_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': put(b, "&amp;"); break;
-		case '<': put(b, "&lt;"); break;
-		case '>': put(b, "&gt;"); break;
-		case '"': put(b, "&quot;"); break;
-		default: put(b, "%c", *s);
+		case '&': report_put(b, "&amp;"); break;
+		case '<': report_put(b, "&lt;"); break;
+		case '>': report_put(b, "&gt;"); break;
+		case '"': report_put(b, "&quot;"); break;
+		default: report_put(b, "%c", *s);
 		}
 	}
 }
@@ -218,7 +212,7 @@ static const char *state_colour(const char *state)
 	return "#9e9e9e";
 }
 
-static void format_seconds(double s, char *out, size_t cap)
+void report_format_seconds(double s, char *out, size_t cap)
 {
 	if (s < 60)
 		snprintf(out, cap, "%.1f s", s);
@@ -230,13 +224,13 @@ static void format_seconds(double s, char *out, size_t cap)
 
 char *run_report_svg_timeline(json_t *bars, double total)
 {
-	struct buf b = { 0 };
+	struct report_buf b = { 0 };
 	const double width = 760, label = 200, row = 26;
 	size_t i, n = json_array_size(bars);
 	double scale = total > 0 ? (width - label - 70) / total : 0;
 	json_t *bar;
 
-	put(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%.0f\" height=\"%.0f\" "
+	report_put(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%.0f\" height=\"%.0f\" "
 		"viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"timeline of the steps\">\n",
 	    width, row * (double)n + 30, width, row * (double)n + 30);
 	json_array_foreach(bars, i, bar) {
@@ -244,32 +238,138 @@ char *run_report_svg_timeline(json_t *bars, double total)
 		double w = num(bar, "seconds") * scale;
 		char dur[32];
 		const char *state = str(bar, "state") ?: "pending";
-		format_seconds(num(bar, "seconds"), dur, sizeof(dur));
+		report_format_seconds(num(bar, "seconds"), dur, sizeof(dur));
 		if (w < 2)
 			w = 2;
-		put(&b, "<g class=\"step\" data-step=\"");
-		put_escaped(&b, str(bar, "name"));
-		put(&b, "\" data-state=\"%s\">", state);
-		put(&b, "<text x=\"0\" y=\"%.0f\" font-size=\"12\" font-family=\"sans-serif\">", y + 14);
-		put_escaped(&b, str(bar, "name"));
-		put(&b, "</text><rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"18\" rx=\"3\" fill=\"%s\"><title>", x, y, w,
+		report_put(&b, "<g class=\"step\" data-step=\"");
+		report_put_escaped(&b, str(bar, "name"));
+		report_put(&b, "\" data-state=\"%s\">", state);
+		report_put(&b, "<text x=\"0\" y=\"%.0f\" font-size=\"12\" font-family=\"sans-serif\">", y + 14);
+		report_put_escaped(&b, str(bar, "name"));
+		report_put(&b, "</text><rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"18\" rx=\"3\" fill=\"%s\"><title>", x, y, w,
 		    state_colour(state));
-		put_escaped(&b, str(bar, "name"));
-		put(&b, ": %s, %s</title></rect>", state, dur);
-		put(&b, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" fill=\"#333\">%s</text></g>\n",
+		report_put_escaped(&b, str(bar, "name"));
+		report_put(&b, ": %s, %s</title></rect>", state, dur);
+		report_put(&b, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" fill=\"#333\">%s</text></g>\n",
 		    x + w + 4, y + 14, json_object_get(bar, "seconds") ? dur : "");
 	}
-	put(&b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>\n", label, row * (double)n + 8,
+	report_put(&b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>\n", label, row * (double)n + 8,
 	    width - 70, row * (double)n + 8);
 	{
 		char tot[32];
-		format_seconds(total, tot, sizeof(tot));
-		put(&b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\">0</text>", label,
+		report_format_seconds(total, tot, sizeof(tot));
+		report_put(&b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\">0</text>", label,
 		    row * (double)n + 24);
-		put(&b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" text-anchor=\"end\">%s</text>\n",
+		report_put(&b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" text-anchor=\"end\">%s</text>\n",
 		    width - 70, row * (double)n + 24, tot);
 	}
-	put(&b, "</svg>\n");
+	report_put(&b, "</svg>\n");
+	return b.p;
+}
+
+/* One panel of the series chart: the valid points' values on a line, the
+ * others as crosses on the axis. */
+struct series_panel {
+	double top, height, left, width, max;
+	size_t n;
+};
+
+static double panel_x(const struct series_panel *p, size_t i)
+{
+	const double inset = 24; /* keeps the first and last points off the axes */
+	return p->n > 1 ? p->left + inset + (p->width - 2 * inset) * (double)i / (double)(p->n - 1) : p->left + p->width / 2;
+}
+
+static double panel_y(const struct series_panel *p, double v)
+{
+	return p->top + p->height - (p->max > 0 ? v / p->max * p->height : 0);
+}
+
+static void series_axes(struct report_buf *b, const struct series_panel *p, const char *title)
+{
+	char top[32];
+	report_format_seconds(p->max, top, sizeof(top));
+	report_put(b, "<text x=\"0\" y=\"%.0f\" font-size=\"12\" font-family=\"sans-serif\" font-weight=\"bold\">", p->top - 8);
+	report_put_escaped(b, title);
+	report_put(b, "</text>\n<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>"
+		      "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>\n",
+		   p->left, p->top, p->left, p->top + p->height, p->left, p->top + p->height, p->left + p->width,
+		   p->top + p->height);
+	report_put(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" text-anchor=\"end\">%s</text>"
+		      "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" font-family=\"sans-serif\" text-anchor=\"end\">0</text>\n",
+		   p->left - 6, p->top + 4, top, p->left - 6, p->top + p->height);
+}
+
+char *run_report_svg_series(json_t *points, json_t *series, const char *label)
+{
+	struct report_buf b = { 0 };
+	const double width = 760, panel_h = 130, gap = 60;
+	size_t i, k, n = json_array_size(points), ns = json_array_size(series);
+	struct series_panel *panels = calloc(ns ? ns : 1, sizeof(*panels));
+	json_t *pt, *se;
+	double height = (double)ns * (panel_h + gap) + 40;
+
+	if (!panels)
+		return NULL;
+	report_put(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"series\" width=\"%.0f\" height=\"%.0f\" "
+		       "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
+		   width, height, width, height);
+	report_put_escaped(&b, label);
+	report_put(&b, "\">\n");
+	json_array_foreach(series, k, se) {
+		struct series_panel *p = &panels[k];
+		*p = (struct series_panel){ .top = 30 + (double)k * (panel_h + gap), .height = panel_h, .left = 90,
+					    .width = width - 130, .n = n };
+		json_array_foreach(points, i, pt) {
+			double v = json_number_value(json_object_get(json_object_get(pt, "values"), str(se, "key")));
+			if (json_is_true(json_object_get(pt, "valid")) && v > p->max)
+				p->max = v;
+		}
+		p->max = p->max > 0 ? p->max * 1.1 : 1;
+		series_axes(&b, p, str(se, "title"));
+		/* the line through the valid points, in time order */
+		report_put(&b, "<polyline class=\"line\" data-series=\"%s\" fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"",
+			   str(se, "key"));
+		json_array_foreach(points, i, pt)
+			if (json_is_true(json_object_get(pt, "valid")))
+				report_put(&b, "%.1f,%.1f ", panel_x(p, i),
+					   panel_y(p, json_number_value(json_object_get(json_object_get(pt, "values"), str(se, "key")))));
+		report_put(&b, "\"/>\n");
+	}
+	json_array_foreach(points, i, pt) {
+		int valid = json_is_true(json_object_get(pt, "valid"));
+		report_put(&b, "<g class=\"point%s\" data-run=\"", valid ? "" : " invalid");
+		report_put_escaped(&b, str(pt, "run"));
+		report_put(&b, "\" data-valid=\"%s\">", valid ? "true" : "false");
+		json_array_foreach(series, k, se) {
+			const struct series_panel *p = &panels[k];
+			double x = panel_x(p, i), v = json_number_value(json_object_get(json_object_get(pt, "values"), str(se, "key")));
+			char txt[32];
+			if (valid) {
+				report_format_seconds(v, txt, sizeof(txt));
+				report_put(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#1565c0\" data-series=\"%s\" data-seconds=\"%.1f\"><title>",
+					   x, panel_y(p, v), str(se, "key"), v);
+				report_put_escaped(&b, str(pt, "label"));
+				report_put(&b, ": %s %s</title></circle>", str(se, "key"), txt);
+			} else {
+				report_put(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"16\" fill=\"#c62828\" text-anchor=\"middle\" data-series=\"%s\">&#x2717;<title>",
+					   x, p->top + p->height - 4, str(se, "key"));
+				report_put_escaped(&b, str(pt, "label"));
+				report_put(&b, ": not trusted: ");
+				report_put_escaped(&b, str(pt, "reason"));
+				report_put(&b, "</title></text>");
+			}
+			if (k + 1 == ns) {
+				report_put(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" font-family=\"sans-serif\" text-anchor=\"middle\"%s>",
+					   x, p->top + p->height + 16, valid ? "" : " fill=\"#c62828\"");
+				report_put_escaped(&b, str(pt, "label"));
+				report_put(&b, "</text>");
+			}
+		}
+		report_put(&b, "</g>\n");
+	}
+	report_put(&b, "</svg>\n");
+	free(panels);
 	return b.p;
 }
 
@@ -290,100 +390,100 @@ static json_t *timeline_bars(json_t *status)
 
 char *run_report_markdown(json_t *status)
 {
-	struct buf b = { 0 };
+	struct report_buf b = { 0 };
 	json_t *st, *line, *note;
 	size_t i, j;
 	char total[32];
 
-	format_seconds(num(status, "seconds"), total, sizeof(total));
-	put(&b, "# Scenario run %s\n\n", str(status, "run"));
-	put(&b, "- scenario: `%s` (%s)\n", str(status, "scenario"), str(status, "summary"));
-	put(&b, "- state: **%s**%s%s\n", str(status, "state"), str(status, "at_step") ? " at step " : "",
+	report_format_seconds(num(status, "seconds"), total, sizeof(total));
+	report_put(&b, "# Scenario run %s\n\n", str(status, "run"));
+	report_put(&b, "- scenario: `%s` (%s)\n", str(status, "scenario"), str(status, "summary"));
+	report_put(&b, "- state: **%s**%s%s\n", str(status, "state"), str(status, "at_step") ? " at step " : "",
 	    str(status, "at_step") ?: "");
-	put(&b, "- started: %s%s%s\n", str(status, "started"), str(status, "ended") ? ", ended: " : "",
+	report_put(&b, "- started: %s%s%s\n", str(status, "started"), str(status, "ended") ? ", ended: " : "",
 	    str(status, "ended") ?: "");
-	put(&b, "- total: %s (%.1f s)%s\n", total, num(status, "seconds"),
+	report_put(&b, "- total: %s (%.1f s)%s\n", total, num(status, "seconds"),
 	    !strcmp(str(status, "state"), "done") ? ": the measured RTO" : "");
 	if (str(json_object_get(status, "options"), "backup"))
-		put(&b, "- backup set asked for: %s\n", str(json_object_get(status, "options"), "backup"));
+		report_put(&b, "- backup set asked for: %s\n", str(json_object_get(status, "options"), "backup"));
 	if (str(status, "next"))
-		put(&b, "- next: `%s`\n", str(status, "next"));
-	put(&b, "\n| step | state | started | duration | attempts |\n| --- | --- | --- | --- | --- |\n");
+		report_put(&b, "- next: `%s`\n", str(status, "next"));
+	report_put(&b, "\n| step | state | started | duration | attempts |\n| --- | --- | --- | --- | --- |\n");
 	json_array_foreach(json_object_get(status, "steps"), i, st) {
 		char dur[32] = "";
 		json_t *a0 = json_array_get(json_object_get(st, "attempts"), 0);
 		if (json_object_get(st, "seconds"))
-			format_seconds(num(st, "seconds"), dur, sizeof(dur));
-		put(&b, "| %s | %s%s | %s | %s | %zu |\n", str(st, "name"), str(st, "state"),
+			report_format_seconds(num(st, "seconds"), dur, sizeof(dur));
+		report_put(&b, "| %s | %s%s | %s | %s | %zu |\n", str(st, "name"), str(st, "state"),
 		    json_is_true(json_object_get(st, "effect_was_present")) ? " (effect already there)" : "",
 		    a0 ? str(a0, "at") : "", dur, json_array_size(json_object_get(st, "attempts")));
 	}
 	json_array_foreach(json_object_get(status, "steps"), i, st) {
 		json_t *e = json_object_get(st, "error");
 		if (str(st, "do") && !strcmp(str(st, "state"), "waiting"))
-			put(&b, "\n## Waiting at %s\n\n%s\n", str(st, "name"), str(st, "do"));
+			report_put(&b, "\n## Waiting at %s\n\n%s\n", str(st, "name"), str(st, "do"));
 		if (!e)
 			continue;
-		put(&b, "\n## %s: %s\n\n%s\n", str(st, "name"), str(st, "state"), str(e, "message"));
+		report_put(&b, "\n## %s: %s\n\n%s\n", str(st, "name"), str(st, "state"), str(e, "message"));
 		if (str(e, "hint") && *str(e, "hint"))
-			put(&b, "\nhint: %s\n", str(e, "hint"));
+			report_put(&b, "\nhint: %s\n", str(e, "hint"));
 		if (json_array_size(json_object_get(st, "platform"))) {
-			put(&b, "\nWhere the platform stands:\n\n");
+			report_put(&b, "\nWhere the platform stands:\n\n");
 			json_array_foreach(json_object_get(st, "platform"), j, line)
-				put(&b, "- %s\n", json_string_value(line));
+				report_put(&b, "- %s\n", json_string_value(line));
 		}
 	}
 	if (json_array_size(json_object_get(status, "notes"))) {
-		put(&b, "\n## Notes\n\n");
+		report_put(&b, "\n## Notes\n\n");
 		json_array_foreach(json_object_get(status, "notes"), i, note)
-			put(&b, "- %s %s: %s\n", str(note, "at"), str(note, "step") ?: "", str(note, "text"));
+			report_put(&b, "- %s %s: %s\n", str(note, "at"), str(note, "step") ?: "", str(note, "text"));
 	}
 	return b.p;
 }
 
 char *run_report_html(json_t *status, const char *extra_html)
 {
-	struct buf b = { 0 };
+	struct report_buf b = { 0 };
 	json_t *bars = timeline_bars(status), *st;
 	char *svg = run_report_svg_timeline(bars, num(status, "seconds")), total[32];
 	size_t i;
 
-	format_seconds(num(status, "seconds"), total, sizeof(total));
-	put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>drctl run ");
-	put_escaped(&b, str(status, "run"));
-	put(&b, "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+	report_format_seconds(num(status, "seconds"), total, sizeof(total));
+	report_put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>drctl run ");
+	report_put_escaped(&b, str(status, "run"));
+	report_put(&b, "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
 		"td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.state-done{color:#2e7d32}"
 		".state-failed,.state-stopped{color:#c62828}.state-waiting{color:#f9a825}</style></head><body>\n");
-	put(&b, "<h1>Scenario run ");
-	put_escaped(&b, str(status, "run"));
-	put(&b, "</h1>\n<p>scenario <code>");
-	put_escaped(&b, str(status, "scenario"));
-	put(&b, "</code>: state <strong class=\"state-%s\" id=\"run-state\">%s</strong>, total <span id=\"total\">%s</span>%s</p>\n",
+	report_put(&b, "<h1>Scenario run ");
+	report_put_escaped(&b, str(status, "run"));
+	report_put(&b, "</h1>\n<p>scenario <code>");
+	report_put_escaped(&b, str(status, "scenario"));
+	report_put(&b, "</code>: state <strong class=\"state-%s\" id=\"run-state\">%s</strong>, total <span id=\"total\">%s</span>%s</p>\n",
 	    str(status, "state"), str(status, "state"), total,
 	    !strcmp(str(status, "state"), "done") ? " (the measured RTO)" : "");
 	if (str(status, "next")) {
-		put(&b, "<p>next: <code>");
-		put_escaped(&b, str(status, "next"));
-		put(&b, "</code></p>\n");
+		report_put(&b, "<p>next: <code>");
+		report_put_escaped(&b, str(status, "next"));
+		report_put(&b, "</code></p>\n");
 	}
-	put(&b, "<h2>Timeline</h2>\n%s", svg ? svg : "");
-	put(&b, "<h2>Steps</h2>\n<table><tr><th>step</th><th>state</th><th>duration</th><th>what happened</th></tr>\n");
+	report_put(&b, "<h2>Timeline</h2>\n%s", svg ? svg : "");
+	report_put(&b, "<h2>Steps</h2>\n<table><tr><th>step</th><th>state</th><th>duration</th><th>what happened</th></tr>\n");
 	json_array_foreach(json_object_get(status, "steps"), i, st) {
 		char dur[32] = "";
 		json_t *e = json_object_get(st, "error");
 		if (json_object_get(st, "seconds"))
-			format_seconds(num(st, "seconds"), dur, sizeof(dur));
-		put(&b, "<tr><td>");
-		put_escaped(&b, str(st, "name"));
-		put(&b, "</td><td class=\"state-%s\">%s</td><td>%s</td><td>", str(st, "state"), str(st, "state"), dur);
-		put_escaped(&b, e ? str(e, "message") : str(st, "summary"));
+			report_format_seconds(num(st, "seconds"), dur, sizeof(dur));
+		report_put(&b, "<tr><td>");
+		report_put_escaped(&b, str(st, "name"));
+		report_put(&b, "</td><td class=\"state-%s\">%s</td><td>%s</td><td>", str(st, "state"), str(st, "state"), dur);
+		report_put_escaped(&b, e ? str(e, "message") : str(st, "summary"));
 		if (e && str(e, "hint") && *str(e, "hint")) {
-			put(&b, "<br>hint: ");
-			put_escaped(&b, str(e, "hint"));
+			report_put(&b, "<br>hint: ");
+			report_put_escaped(&b, str(e, "hint"));
 		}
-		put(&b, "</td></tr>\n");
+		report_put(&b, "</td></tr>\n");
 	}
-	put(&b, "</table>\n%s</body></html>\n", extra_html ? extra_html : "");
+	report_put(&b, "</table>\n%s</body></html>\n", extra_html ? extra_html : "");
 	free(svg);
 	json_decref(bars);
 	return b.p;
@@ -391,9 +491,22 @@ char *run_report_html(json_t *status, const char *extra_html)
 
 int run_report_write(json_t *status, const char *dir, struct drctl_error *err)
 {
+	return run_report_write_with(status, dir, NULL, NULL, err);
+}
+
+int run_report_write_with(json_t *status, const char *dir, const char *extra_md, const char *extra_html,
+			  struct drctl_error *err)
+{
 	char path[PATH_MAX];
-	char *md = run_report_markdown(status), *html = run_report_html(status, NULL), *js;
+	char *md = run_report_markdown(status), *html = run_report_html(status, extra_html), *js;
 	int rc = 0;
+
+	if (md && extra_md) {
+		struct report_buf b = { 0 };
+		report_put(&b, "%s\n%s", md, extra_md);
+		free(md);
+		md = b.p;
+	}
 
 	json_object_set_new(status, "report", json_object());
 	snprintf(path, sizeof(path), "%s/report.md", dir);

@@ -26,10 +26,32 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 
 /* Writes <dir>/report.{md,json,html}; adds "report" paths to status. */
 int run_report_write(json_t *status, const char *dir, struct drctl_error *err);
+/* The same with a scenario's own sections after the common ones (the
+ * drill's RTO, RPO and history): Markdown and HTML, either may be NULL. */
+int run_report_write_with(json_t *status, const char *dir, const char *extra_md, const char *extra_html,
+			  struct drctl_error *err);
 /* The pieces, for the drill's report too. */
 char *run_report_markdown(json_t *status);
 char *run_report_html(json_t *status, const char *extra_html);
-/* An SVG timeline of [{"name","start","seconds","state"}] bars, total seconds wide. */
+/* An SVG timeline of [{"name","start","seconds","state"}] bars, total seconds wide:
+ * one <g class="step" data-step="NAME" data-state="STATE"> per bar. */
 char *run_report_svg_timeline(json_t *bars, double total);
+/* An SVG chart of values over runs, one panel per series:
+ * points [{"run", "label", "valid", "values": {series: seconds}, "reason"}]
+ * in time order, series [{"key", "title"}].  One <g class="point"
+ * data-run="RUN" data-valid="true|false"> per point; a point that is not
+ * valid is drawn as such (a cross, its reason as its title), with no value. */
+char *run_report_svg_series(json_t *points, json_t *series, const char *label);
+
+/* Text building for the reports and the scenarios' own sections. */
+struct report_buf {
+	char *p;
+	size_t len, cap;
+};
+void report_put(struct report_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* & < > " escaped, for HTML and SVG. */
+void report_put_escaped(struct report_buf *b, const char *s);
+/* "12.3 s", "4m05s", "2h10m" */
+void report_format_seconds(double s, char *out, size_t cap);
 
 #endif

@@ -427,7 +427,7 @@ static int compare_act(struct run *r, struct drctl_error *err)
 		json_decref(report);
 		return -1;
 	}
-	rc = postgres_check_fingerprints(run_config(r),
+	rc = postgres_check_fingerprints(run_config(r), NULL,
 					 json_object_get(database_entry(manifest, run_fact_string(r, "database")), "fingerprints"),
 					 run_fact_string(r, "staging_database"), report, err);
 	if (rc == 0) {

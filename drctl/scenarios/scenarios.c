@@ -8,8 +8,11 @@
 #include "drctl/engine/engine.h"
 #include "drctl/scenarios/scenarios.h"
 
+/* The drill is one of them: `scenario status`, `plan` and `resume` work on
+ * its runs as on any; `drctl drill` starts it with its own options. */
 static const struct scenario *const all_scenarios[] = {
 	&db_corruption_scenario,
+	&drill_scenario,
 };
 
 const struct scenario *const *scenario_all(size_t *n)

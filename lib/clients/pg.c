@@ -7,9 +7,13 @@
  */
 #include "lib/clients/pg.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/clients/pg_private.h"
 #include "lib/core/log.h"
@@ -34,8 +38,12 @@ void pg_one_line(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static int connect_error(PGconn *c, const char *dbname, struct drctl_error *err)
+const struct pg_server pg_server_platform = { "postgres", "conninfo", "password_file" };
+const struct pg_server pg_server_scratch = { "scratch", "postgres_conninfo", "postgres_password_file" };
+
+static int connect_error(PGconn *c, const char *dbname, const struct pg_server *sv, struct drctl_error *err)
 {
+	char keys[2][80], hint_text[400];
 	char where[512], msg[512];
 	const char *m = PQerrorMessage(c);
 	const char *user = PQuser(c);
@@ -44,22 +52,25 @@ static int connect_error(PGconn *c, const char *dbname, struct drctl_error *err)
 
 	pg_describe(c, where, sizeof(where));
 	pg_one_line(m, msg, sizeof(msg));
+	snprintf(keys[0], sizeof(keys[0]), "[%s] %s", sv->section, sv->password_file_key);
+	snprintf(keys[1], sizeof(keys[1]), "[%s] %s", sv->section, sv->conninfo_key);
 	if (strstr(m, "password authentication failed") || strstr(m, "no password supplied") ||
 	    strstr(m, "SCRAM")) {
-		hint = "check the password in [postgres] password_file (or PGPASSFILE / ~/.pgpass) for this user, then run the command again";
+		snprintf(hint_text, sizeof(hint_text), "check the password in %s (or PGPASSFILE / ~/.pgpass) for this user, then run the command again", keys[0]);
 		code = EXIT_USAGE;
 	} else if (strstr(m, "does not exist") && strstr(m, "database")) {
-		hint = "check [postgres] databases and conninfo (`psql -l` lists the databases), then run the command again";
+		snprintf(hint_text, sizeof(hint_text), "check [postgres] databases and %s (`psql -l` lists the databases), then run the command again", keys[1]);
 		code = EXIT_NOT_FOUND;
 	} else if (strstr(m, "role") && strstr(m, "does not exist")) {
-		hint = "check the user in [postgres] conninfo (or PGUSER)";
+		snprintf(hint_text, sizeof(hint_text), "check the user in %s (or PGUSER)", keys[1]);
 		code = EXIT_USAGE;
 	} else if (strstr(m, "pg_hba.conf")) {
-		hint = "allow this host and user in the server's pg_hba.conf, or use another user in [postgres] conninfo";
+		snprintf(hint_text, sizeof(hint_text), "allow this host and user in the server's pg_hba.conf, or use another user in %s", keys[1]);
 		code = EXIT_USAGE;
 	} else {
-		hint = "check that PostgreSQL is running and reachable (`pg_isready -h HOST -p PORT`) and that [postgres] conninfo names the right host and port";
+		snprintf(hint_text, sizeof(hint_text), "check that PostgreSQL is running and reachable (`pg_isready -h HOST -p PORT`) and that %s names the right host and port", keys[1]);
 	}
+	hint = hint_text;
 	return err_set(err, code, dbname ? dbname : where, hint, "cannot connect to PostgreSQL at %s as %s: %s",
 		       where, user && *user ? user : "(default user)", msg);
 }
@@ -71,8 +82,8 @@ static void notice_to_debug(void *arg, const char *message)
 	log_debug("PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
 }
 
-PGconn *pg_connect_with(const char *conninfo, const char *password, const char *dbname,
-			struct drctl_error *err)
+static PGconn *connect_keys(const char *conninfo, const char *password, const char *dbname,
+			    const struct pg_server *sv, struct drctl_error *err)
 {
 	const char *keys[8], *vals[8];
 	int n = 0;
@@ -110,7 +121,7 @@ PGconn *pg_connect_with(const char *conninfo, const char *password, const char *
 		return NULL;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
-		connect_error(c, dbname, err);
+		connect_error(c, dbname, sv, err);
 		PQfinish(c);
 		return NULL;
 	}
@@ -118,16 +129,71 @@ PGconn *pg_connect_with(const char *conninfo, const char *password, const char *
 	return c;
 }
 
-PGconn *pg_connect(const struct config *cfg, const char *dbname, struct drctl_error *err)
+PGconn *pg_connect_with(const char *conninfo, const char *password, const char *dbname,
+			struct drctl_error *err)
 {
+	return connect_keys(conninfo, password, dbname, &pg_server_platform, err);
+}
+
+PGconn *pg_connect_to(const struct config *cfg, const struct pg_server *server, const char *dbname,
+		      struct drctl_error *err)
+{
+	const struct pg_server *sv = server ? server : &pg_server_platform;
 	char *password = NULL;
 	PGconn *c = NULL;
 
-	if (config_get_secret(cfg, "postgres", "password_file", &password, err) < 0)
+	if (config_get_secret(cfg, sv->section, sv->password_file_key, &password, err) < 0)
 		return NULL;
-	c = pg_connect_with(config_get(cfg, "postgres", "conninfo"), password, dbname, err);
+	c = connect_keys(config_get(cfg, sv->section, sv->conninfo_key), password, dbname, sv, err);
 	config_secret_free(password);
 	return c;
+}
+
+PGconn *pg_connect(const struct config *cfg, const char *dbname, struct drctl_error *err)
+{
+	return pg_connect_to(cfg, &pg_server_platform, dbname, err);
+}
+
+/* The host's addresses ("127.0.0.1", "::1"), or a socket folder as it is. */
+static json_t *host_addresses(const char *host, const char *port)
+{
+	json_t *out = json_array();
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL, *a;
+
+	if (!host || !*host || host[0] == '/' || host[0] == '@') {
+		json_array_append_new(out, json_sprintf("unix:%s", host && *host ? host : "(default socket)"));
+		return out;
+	}
+	if (getaddrinfo(host, port, &hints, &res) != 0) {
+		json_array_append_new(out, json_string(host));
+		return out;
+	}
+	for (a = res; a; a = a->ai_next) {
+		char ip[INET6_ADDRSTRLEN] = "";
+		const void *p = a->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+							 : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		if (inet_ntop(a->ai_family, p, ip, sizeof(ip)))
+			json_array_append_new(out, json_string(ip));
+	}
+	freeaddrinfo(res);
+	return out;
+}
+
+json_t *pg_server_identity(PGconn *c)
+{
+	const char *host = PQhost(c), *port = PQport(c);
+	json_t *id = json_pack("{s:s, s:s, s:s}", "host", host ? host : "", "port", port && *port ? port : "5432",
+			       "database", PQdb(c) ? PQdb(c) : "");
+	PGresult *r;
+
+	json_object_set_new(id, "addresses", host_addresses(host, port && *port ? port : "5432"));
+	/* Readable by superusers and pg_monitor members only; without it the
+	 * addresses are all there is to go by. */
+	r = PQexec(c, "SELECT system_identifier::text FROM pg_control_system()");
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		json_object_set_new(id, "system_identifier", json_string(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	return id;
 }
 
 /* ------------------------------------------------------------ statements */

@@ -33,13 +33,34 @@
 #include "lib/core/error.h"
 #include "lib/format/pg_dumpfile.h" /* PG_NAME_MAX */
 
+/* A server drctl connects to, as the configuration keys of its connection
+ * string and password file: the platform's ([postgres] conninfo and
+ * password_file) or the drill's scratch server ([scratch] postgres_conninfo
+ * and postgres_password_file).  A restore is pointed at another server by
+ * passing another of these, never by a copy of the configuration. */
+struct pg_server {
+	const char *section;
+	const char *conninfo_key;
+	const char *password_file_key;
+};
+extern const struct pg_server pg_server_platform, pg_server_scratch;
+
 /* Connect with [postgres] conninfo + password_file; dbname, when not NULL,
  * replaces the conninfo's database.  The error names host, port and database
  * and says what to check (server down, password, missing database). */
 PGconn *pg_connect(const struct config *cfg, const char *dbname, struct drctl_error *err);
-/* The same with an explicit connection string and password (scratch targets). */
+/* The same on another server (NULL: the platform's); the error's hint names
+ * that server's keys. */
+PGconn *pg_connect_to(const struct config *cfg, const struct pg_server *server, const char *dbname,
+		      struct drctl_error *err);
+/* The same with an explicit connection string and password. */
 PGconn *pg_connect_with(const char *conninfo, const char *password, const char *dbname,
 			struct drctl_error *err);
+/* What identifies the server behind a connection: {"host", "port", "database"
+ * (as libpq resolved them: PQhost, PQport, PQdb), "addresses" (the host's
+ * resolved IP addresses, or its socket folder), "system_identifier" (from
+ * pg_control_system(), when this user may read it; else absent)}. */
+json_t *pg_server_identity(PGconn *c);
 /* "host:port/dbname" of a connection, for messages. */
 const char *pg_describe(PGconn *c, char *out, size_t cap);
 

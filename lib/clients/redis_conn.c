@@ -566,7 +566,8 @@ static int tls_start(struct redis_conn *c, const struct config *cfg, const struc
 	return 0;
 }
 
-static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redis_url *u, struct drctl_error *err)
+static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redis_url *u,
+		     const struct config_secret_ref *ref, struct drctl_error *err)
 {
 	char *secret = NULL;
 	const char *password = NULL;
@@ -578,15 +579,18 @@ static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redi
 	if (u->has_password) {
 		password = u->password;
 	} else {
-		got = config_get_secret(cfg, "redis", "password", &secret, err);
+		got = config_get_secret(cfg, ref ? ref->section : "redis", ref ? ref->key : "password", &secret, err);
 		if (got < 0)
 			goto done;
 		password = got ? secret : NULL;
 	}
 	if (!password) {
 		if (u->user[0]) {
-			err_set(err, EXIT_USAGE, c->display, "set [redis] password_file to the user's password file (mode 0600)",
-				"Redis user %s is named in the URL but no password is configured", u->user);
+			char hint[160];
+			snprintf(hint, sizeof(hint), "set [%s] %s_file to the user's password file (mode 0600)",
+				 ref ? ref->section : "redis", ref ? ref->key : "password");
+			err_set(err, EXIT_USAGE, c->display, hint, "Redis user %s is named in the URL but no password is configured",
+				u->user);
 			goto done;
 		}
 		rc = 0;
@@ -616,6 +620,12 @@ done:
 
 int redis_conn_open(struct redis_conn **out, const struct config *cfg, const char *url,
 		    enum redis_role role, struct drctl_error *err)
+{
+	return redis_conn_open_auth(out, cfg, url, NULL, role, err);
+}
+
+int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, const char *url,
+			 const struct config_secret_ref *password, enum redis_role role, struct drctl_error *err)
 {
 	struct redis_url u;
 	struct redis_conn *c = NULL;
@@ -648,7 +658,7 @@ int redis_conn_open(struct redis_conn **out, const struct config *cfg, const cha
 		goto done;
 	if ((u.tls || config_get(cfg, "redis", "tls_ca_file")) && tls_start(c, cfg, &u, err) != 0)
 		goto done;
-	if (conn_auth(c, cfg, &u, err) != 0)
+	if (conn_auth(c, cfg, &u, password, err) != 0)
 		goto done;
 	log_debug("connected to Redis on %s%s", c->display, c->ssl ? " (TLS)" : "");
 	*out = c;

@@ -66,6 +66,11 @@ struct redis_conn;
  * password is known (URL, else [redis] password / password_file). */
 int redis_conn_open(struct redis_conn **out, const struct config *cfg, const char *url,
 		    enum redis_role role, struct drctl_error *err);
+/* The same with the password (when the URL has none) from `password`
+ * instead of [redis] password / password_file: another server's, such as
+ * the drill's scratch Redis ({"scratch", "redis_password"}).  NULL: [redis]. */
+int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, const char *url,
+			 const struct config_secret_ref *password, enum redis_role role, struct drctl_error *err);
 void redis_conn_close(struct redis_conn *c);
 /* The URL without password, e.g. "rediss://drctl-backup@10.0.0.5:6380". */
 const char *redis_conn_display(const struct redis_conn *c);

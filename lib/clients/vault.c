@@ -307,6 +307,29 @@ fail:
 	return -1;
 }
 
+int vault_client_open_token(struct vault_client **out, const struct config *cfg, const char *address,
+			    const struct config_secret_ref *token, struct drctl_error *err)
+{
+	struct vault_client *vc;
+	int got;
+
+	if (vault_client_open(&vc, cfg, address, 0, err) != 0)
+		return -1;
+	got = config_get_secret(cfg, token->section, token->key, &vc->token, err);
+	if (got <= 0) {
+		if (got == 0)
+			err_set(err, EXIT_USAGE, address, NULL, "no token is configured for the Vault at %s", address);
+		if (got == 0)
+			err_hint(err, "set [%s] %s_file to a file (mode 0600) holding a token of that Vault", token->section,
+				 token->key);
+		vault_client_close(vc);
+		return -1;
+	}
+	snprintf(vc->auth_method, sizeof(vc->auth_method), "token");
+	*out = vc;
+	return 0;
+}
+
 void vault_client_close(struct vault_client *vc)
 {
 	if (!vc)

@@ -45,6 +45,11 @@ struct vault_client;
  * source (restore --target, drill scratch), may be NULL. */
 int vault_client_open(struct vault_client **out, const struct config *cfg, const char *address,
 		      int login, struct drctl_error *err);
+/* The same for another Vault (the drill's scratch one) with its own token,
+ * [token->section] token->key (or its _file): no login, and none of [vault]'s
+ * settings of the token (VAULT_TOKEN, token_file) is used. */
+int vault_client_open_token(struct vault_client **out, const struct config *cfg, const char *address,
+			    const struct config_secret_ref *token, struct drctl_error *err);
 void vault_client_close(struct vault_client *vc);
 const char *vault_client_address(const struct vault_client *vc);
 /* "token", "kubernetes" or "approle" */

@@ -69,6 +69,13 @@ size_t config_get_list(const struct config *cfg, const char *section, const char
 int config_get_secret(const struct config *cfg, const char *section, const char *key,
 		      char **value, struct drctl_error *err);
 void config_secret_free(char *value);
+/* Which secret a client takes: [section] key (or key_file).  The drill's
+ * scratch servers have their own ([scratch] redis_password_file,
+ * vault_token_file), so production's are never sent to them. */
+struct config_secret_ref {
+	const char *section;
+	const char *key;
+};
 
 /* The file this configuration came from ("" for none) and its folder. */
 const char *config_file(const struct config *cfg);

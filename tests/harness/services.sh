@@ -10,7 +10,10 @@
 #   start_postgres / stop_postgres
 #       exports PGHOST=127.0.0.1 PGPORT PGUSER=postgres PG_BIN PG_DATA_DIR
 #       PG_SOCKET_DIR PG_PID PG_ADMIN_USER=drctl_admin PG_ADMIN_PASSWORD_FILE
-#       (user postgres: trust; every other role: scram-sha-256 over TCP)
+#       (user postgres: trust; every other role: scram-sha-256 over TCP).
+#       A second cluster (a drill's scratch server): save those variables,
+#       `unset PG_PID; start_postgres`; it gets a folder of its own and the
+#       harness stops both at the end.
 #   start_redis [ARGS] / stop_redis
 #       exports REDIS_PORT REDIS_URL REDIS_PID
 #   start_pushgateway / stop_pushgateway
@@ -162,7 +165,10 @@ _harness_stop_pid() {
 # trap and by the watchdog (which has only the folder to go by).
 _harness_reap() {
 	local dir=$1 pid port
-	_harness_stop_pg_dir "$dir/pg" 2>/dev/null || true
+	local pgdir
+	for pgdir in "$dir"/pg "$dir"/pg[0-9]*; do
+		[ -d "$pgdir" ] && _harness_stop_pg_dir "$pgdir" 2>/dev/null
+	done
 	if [ -f "$dir/.pids" ]; then
 		while read -r pid; do
 			[ -n "$pid" ] && _harness_stop_pid "$pid" TERM
@@ -253,7 +259,11 @@ start_postgres() {
 	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_postgres: call harness_init first"; return 1; }
 	[ -z "${PG_PID:-}" ] || { _harness_die "start_postgres: PostgreSQL already running (pid $PG_PID)"; return 1; }
 	PG_BIN=$(_harness_pg_bin) || { _harness_die "PostgreSQL binaries not found (run scripts/install-deps.sh)"; return 1; }
-	local pgdir="$HARNESS_DIR/pg" sock password attempt port
+	local pgdir="$HARNESS_DIR/pg" sock password attempt port n=1
+	while [ -e "$pgdir" ]; do # a second cluster: a folder of its own
+		n=$((n + 1))
+		pgdir="$HARNESS_DIR/pg$n"
+	done
 	sock="$pgdir/sock"
 	mkdir -p "$pgdir" "$sock"
 	# Unix socket paths are limited to 107 bytes.
@@ -268,7 +278,7 @@ start_postgres() {
 	fi
 
 	password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	PG_ADMIN_PASSWORD_FILE="$HARNESS_DIR/pg-admin-password"
+	PG_ADMIN_PASSWORD_FILE="$pgdir-admin-password"
 	(umask 077 && printf '%s\n' "$password" >"$PG_ADMIN_PASSWORD_FILE")
 	chmod 0600 "$PG_ADMIN_PASSWORD_FILE"
 
@@ -317,7 +327,7 @@ start_postgres() {
 
 	PG_PID=$(head -n1 "$pgdir/data/postmaster.pid")
 	export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-	export PG_BIN PG_DATA_DIR="$pgdir/data" PG_SOCKET_DIR="$sock" PG_PID
+	export PG_BIN PG_DATA_DIR="$pgdir/data" PG_SOCKET_DIR="$sock" PG_PID PG_DIR="$pgdir"
 	export PG_ADMIN_USER=drctl_admin PG_ADMIN_PASSWORD_FILE
 	unset PGPASSWORD PGPASSFILE PGSERVICE PGSSLMODE
 	local n=0
@@ -338,10 +348,10 @@ start_postgres() {
 
 stop_postgres() {
 	[ -n "${PG_PID:-}" ] || return 0
-	_harness_stop_pg_dir "$HARNESS_DIR/pg"
+	_harness_stop_pg_dir "$PG_DIR"
 	_harness_release_port "$PGPORT"
-	rm -rf "$HARNESS_DIR/pg" "$PG_ADMIN_PASSWORD_FILE"
-	unset PG_PID PGHOST PGPORT PG_DATA_DIR PG_SOCKET_DIR
+	rm -rf "$PG_DIR" "$PG_ADMIN_PASSWORD_FILE"
+	unset PG_PID PGHOST PGPORT PG_DATA_DIR PG_SOCKET_DIR PG_DIR
 }
 
 # ---------------------------------------------------------------- Redis

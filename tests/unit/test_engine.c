@@ -161,8 +161,8 @@ static const struct step no_gate_steps[] = {
 	{ "add-two", "add 2", STEP_ACTION, NULL, two_check, two_act, NULL, NULL },
 	{ "add-four", "add 4", STEP_ACTION, NULL, four_check, four_act, verify_total, NULL },
 };
-static const struct scenario test_scenario = { "test-counter", "add 1, 2, (gate), 4", test_steps, 4, NULL, NULL, NULL };
-static const struct scenario nogate_scenario = { "test-nogate", "add 1, 2, 4", no_gate_steps, 3, NULL, NULL, NULL };
+static const struct scenario test_scenario = { "test-counter", "add 1, 2, (gate), 4", test_steps, 4, NULL, NULL, NULL, NULL, NULL };
+static const struct scenario nogate_scenario = { "test-nogate", "add 1, 2, 4", no_gate_steps, 3, NULL, NULL, NULL, NULL, NULL };
 static const struct scenario *const test_list[] = { &test_scenario, &nogate_scenario };
 
 /* --- fixtures ----------------------------------------------------------------- */

@@ -1,0 +1,112 @@
+/*
+ * calendar: see calendar.h.
+ */
+#include "lib/core/calendar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int calendar_is_leap_year(int year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int calendar_days_in_month(int year, int month)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (month < 1 || month > 12)
+		return 0;
+	return days[month - 1] + (month == 2 && calendar_is_leap_year(year));
+}
+
+/* Sakamoto's method: the weekday of a Gregorian date, 0 = Sunday. */
+int calendar_weekday(int year, int month, int day)
+{
+	static const int t[12] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+	int y = month < 3 ? year - 1 : year;
+	int w = (y + y / 4 - y / 100 + y / 400 + t[month - 1] + day) % 7;
+	return w < 0 ? w + 7 : w;
+}
+
+int calendar_last_friday(int year, int month)
+{
+	int last = calendar_days_in_month(year, month);
+	int back = (calendar_weekday(year, month, last) - 5 + 7) % 7; /* days since Friday */
+	return last - back;
+}
+
+int calendar_is_last_friday(int year, int month, int day)
+{
+	return day == calendar_last_friday(year, month);
+}
+
+void calendar_next_last_friday(int year, int month, int day, int *out_year, int *out_month, int *out_day)
+{
+	if (day > calendar_last_friday(year, month)) {
+		month++;
+		if (month > 12) {
+			month = 1;
+			year++;
+		}
+	}
+	*out_year = year;
+	*out_month = month;
+	*out_day = calendar_last_friday(year, month);
+}
+
+/* Is tz the name of a zone in the system's database?  Only plain relative
+ * names: no absolute path, no "..", nothing a file name could hide. */
+static int zone_known(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096];
+	struct stat st;
+
+	if (tz[0] == '/' || tz[0] == ':' || strstr(tz, "..") || strlen(tz) > 200)
+		return 0;
+	for (const char *p = tz; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '/' ||
+		      *p == '_' || *p == '-' || *p == '+'))
+			return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int calendar_local_date(time_t t, const char *tz, struct calendar_date *out, struct drctl_error *err)
+{
+	char *saved = NULL;
+	const char *old;
+	struct tm tm;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	if (!tz || !*tz)
+		tz = "UTC";
+	if (!zone_known(tz))
+		return err_set(err, EXIT_USAGE, tz,
+			       "give an IANA time zone name such as Europe/Paris or America/New_York (`ls /usr/share/zoneinfo`)",
+			       "\"%s\" is not a time zone of this system's time zone database", tz);
+	old = getenv("TZ");
+	if (old && !(saved = strdup(old)))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	setenv("TZ", tz, 1);
+	tzset();
+	ok = localtime_r(&t, &tm) != NULL;
+	if (ok)
+		strftime(out->zone, sizeof(out->zone), "%Z", &tm);
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+	if (!ok)
+		return err_set(err, EXIT_FAILED, tz, NULL, "cannot convert the time to zone %s", tz);
+	out->year = tm.tm_year + 1900;
+	out->month = tm.tm_mon + 1;
+	out->day = tm.tm_mday;
+	out->weekday = tm.tm_wday;
+	return 0;
+}

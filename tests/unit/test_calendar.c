@@ -1,0 +1,143 @@
+/*
+ * test_calendar: the last Friday of a month, by hand-checked calendar facts,
+ * and the local date of an instant in a time zone (a UTC Friday that is
+ * already Saturday in Auckland, a Tokyo Friday that is still Thursday in
+ * UTC), which is what `drctl drill --when last-friday --timezone TZ` asks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "lib/core/calendar.h"
+
+/* 2024-05-31T20:00:00Z and friends, as time_t, without the local zone. */
+static time_t utc(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi };
+	return timegm(&tm);
+}
+
+static void test_weekdays(void **state)
+{
+	(void)state;
+	assert_int_equal(calendar_weekday(2024, 2, 29), 4);  /* Thursday */
+	assert_int_equal(calendar_weekday(2024, 5, 31), 5);  /* Friday */
+	assert_int_equal(calendar_weekday(2000, 1, 1), 6);   /* Saturday */
+	assert_int_equal(calendar_weekday(2026, 11, 30), 1); /* Monday */
+	assert_int_equal(calendar_weekday(2100, 2, 28), 0);  /* Sunday */
+}
+
+static void test_leap_years(void **state)
+{
+	(void)state;
+	assert_true(calendar_is_leap_year(2024));
+	assert_true(calendar_is_leap_year(2000));
+	assert_false(calendar_is_leap_year(2100));
+	assert_false(calendar_is_leap_year(2027));
+	assert_int_equal(calendar_days_in_month(2024, 2), 29);
+	assert_int_equal(calendar_days_in_month(2100, 2), 28);
+	assert_int_equal(calendar_days_in_month(2026, 4), 30);
+	assert_int_equal(calendar_days_in_month(2026, 12), 31);
+	/* February's last Friday moves with the leap day. */
+	assert_int_equal(calendar_last_friday(2024, 2), 23); /* 29th is a Thursday */
+	assert_int_equal(calendar_last_friday(2028, 2), 25); /* 29th is a Tuesday */
+	assert_int_equal(calendar_last_friday(2000, 2), 25); /* 29th is a Tuesday (2000 is leap) */
+	assert_int_equal(calendar_last_friday(2100, 2), 26); /* 28th is a Sunday (2100 is not) */
+	assert_int_equal(calendar_last_friday(2027, 2), 26);
+}
+
+static void test_last_fridays(void **state)
+{
+	(void)state;
+	/* Months whose last day is itself a Friday. */
+	assert_int_equal(calendar_last_friday(2024, 5), 31);
+	assert_int_equal(calendar_last_friday(2025, 1), 31);
+	assert_int_equal(calendar_last_friday(2025, 10), 31);
+	/* And some that end on other days. */
+	assert_int_equal(calendar_last_friday(2026, 11), 27);
+	assert_int_equal(calendar_last_friday(2026, 12), 25);
+	assert_true(calendar_is_last_friday(2026, 11, 27));
+	assert_false(calendar_is_last_friday(2026, 11, 20)); /* a Friday, not the last */
+	assert_false(calendar_is_last_friday(2026, 11, 28)); /* the Saturday after */
+	assert_false(calendar_is_last_friday(2024, 5, 24));
+	assert_true(calendar_is_last_friday(2024, 5, 31));
+}
+
+static void test_next_last_friday(void **state)
+{
+	int y, m, d;
+	(void)state;
+	calendar_next_last_friday(2026, 11, 2, &y, &m, &d);
+	assert_true(y == 2026 && m == 11 && d == 27);
+	calendar_next_last_friday(2026, 11, 27, &y, &m, &d); /* today is one */
+	assert_true(y == 2026 && m == 11 && d == 27);
+	calendar_next_last_friday(2026, 11, 28, &y, &m, &d);
+	assert_true(y == 2026 && m == 12 && d == 25);
+	calendar_next_last_friday(2026, 12, 26, &y, &m, &d); /* over the year's end */
+	assert_true(y == 2027 && m == 1 && d == 29);
+	calendar_next_last_friday(2024, 2, 24, &y, &m, &d);
+	assert_true(y == 2024 && m == 3 && d == 29);
+}
+
+static void test_time_zones(void **state)
+{
+	struct calendar_date cd;
+	struct drctl_error err;
+	time_t fri_evening_utc = utc(2024, 5, 31, 20, 0); /* the last Friday of May 2024, in UTC */
+	(void)state;
+
+	err_clear(&err);
+	assert_int_equal(calendar_local_date(fri_evening_utc, NULL, &cd, &err), 0);
+	assert_true(cd.year == 2024 && cd.month == 5 && cd.day == 31 && cd.weekday == 5);
+	assert_true(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_string_equal(cd.zone, "UTC");
+	/* Already Saturday 1 June in Auckland (UTC+12): not the last Friday there. */
+	assert_int_equal(calendar_local_date(fri_evening_utc, "Pacific/Auckland", &cd, &err), 0);
+	assert_true(cd.year == 2024 && cd.month == 6 && cd.day == 1 && cd.weekday == 6);
+	assert_false(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	/* Still Thursday 30 May in UTC, already the last Friday in Tokyo. */
+	assert_int_equal(calendar_local_date(utc(2024, 5, 30, 22, 0), "UTC", &cd, &err), 0);
+	assert_false(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_int_equal(calendar_local_date(utc(2024, 5, 30, 22, 0), "Asia/Tokyo", &cd, &err), 0);
+	assert_true(cd.month == 5 && cd.day == 31 && calendar_is_last_friday(cd.year, cd.month, cd.day));
+	/* Saturday in UTC, still the last Friday in Los Angeles. */
+	assert_int_equal(calendar_local_date(utc(2024, 6, 1, 2, 0), "America/Los_Angeles", &cd, &err), 0);
+	assert_true(cd.month == 5 && cd.day == 31 && calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_string_equal(cd.zone, "PDT");
+	/* The process's own TZ is left as it was. */
+	setenv("TZ", "Europe/Paris", 1);
+	assert_int_equal(calendar_local_date(fri_evening_utc, "Asia/Tokyo", &cd, &err), 0);
+	assert_string_equal(getenv("TZ"), "Europe/Paris");
+	unsetenv("TZ");
+	assert_false(err_is_set(&err));
+}
+
+static void test_bad_zones(void **state)
+{
+	static const char *bad[] = { "Mars/Olympus_Mons", "../../etc/passwd", "/usr/share/zoneinfo/UTC", ":UTC",
+				     "Europe/Paris;rm", "Europe" };
+	struct calendar_date cd;
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct drctl_error err;
+		err_clear(&err);
+		assert_int_equal(calendar_local_date(0, bad[i], &cd, &err), -1);
+		assert_int_equal(err.code, EXIT_USAGE);
+		assert_non_null(strstr(err.message, "is not a time zone"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_weekdays),         cmocka_unit_test(test_leap_years),
+		cmocka_unit_test(test_last_fridays),     cmocka_unit_test(test_next_last_friday),
+		cmocka_unit_test(test_time_zones),       cmocka_unit_test(test_bad_zones),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
