@@ -8,5 +8,6 @@
 #include "drctl/engine/engine.h"
 
 extern const struct scenario db_corruption_scenario; /* runbook scenario 2 */
+extern const struct scenario cluster_loss_scenario;  /* runbook scenario 1 */
 
 #endif
