@@ -252,7 +252,12 @@ drive() { # label
     state=$("$DRCTL" scenario status "$run_id" --json | jq -r .state)
     at=$("$DRCTL" scenario status "$run_id" --json | jq -r '.at_step // ""')
     case $state/$at in
-    done/*) break ;;
+    done/*)
+      # Killed between the run's last record and its report: resuming a
+      # finished run renders the report again from the journal.
+      jq -e '.state == "done"' "$DRCTL_STATE_DIR/runs/$run_id/report.json" >/dev/null 2>&1 ||
+        invoke scenario resume "$run_id"
+      break ;;
     waiting/provision-cluster) provision_new_vault; invoke scenario resume "$run_id" --confirm provision-cluster ;;
     waiting/unseal-vault) unseal_with_old_key; invoke scenario resume "$run_id" --confirm unseal-vault ;;
     *) invoke scenario resume "$run_id" ;;
