@@ -83,5 +83,6 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_export_signing_key(struct cli *cli, int argc, char **argv);
 int cmd_scenario(struct cli *cli, int argc, char **argv);
 int cmd_health(struct cli *cli, int argc, char **argv);
+int cmd_schedule(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -2,7 +2,10 @@
  * drctl init [--repository PATH] [--state-dir DIR] [--force-config]
  *
  * Writes a commented configuration with every key, creates the repository it
- * names (through the storage driver of [repository] type), and generates next
+ * names (through the storage driver of [repository] type: a local folder,
+ * or, with DRCTL_REPOSITORY_TYPE=s3 and the DRCTL_REPOSITORY_* keys of the
+ * bucket, a check that the bucket is there, those keys written into the
+ * configuration), and generates next
  * to the configuration:
  *   signing.key       minisign secret key (unencrypted, mode 0600)
  *   signing.pub       minisign public key
@@ -128,21 +131,56 @@ static int init_resolve_paths(const struct cli *cli, const struct init_args *arg
 }
 
 /* The repository's configuration: the one init writes, as far as the
- * repository is concerned ([repository] path; the type is the default or
- * DRCTL_REPOSITORY_TYPE). */
-static struct config *init_repository_config(const struct init_paths *p, struct drctl_error *err)
+ * repository is concerned: [repository] path for a local one; for another
+ * type (DRCTL_REPOSITORY_TYPE=s3) its keys as the environment gives them
+ * (DRCTL_REPOSITORY_BUCKET, ..._ENDPOINT, ...), and --repository, a folder,
+ * has no place. */
+static struct config *init_repository_config(const struct init_paths *p, const struct init_args *args,
+					     struct drctl_error *err)
 {
 	struct config *cfg = config_new_empty();
+	const char *type;
 
 	if (!cfg) {
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		return NULL;
 	}
-	if (config_set(cfg, "repository", "path", p->repository, err) != 0) {
-		config_free(cfg);
-		return NULL;
+	type = config_get(cfg, "repository", "type");
+	if (type && strcmp(type, "local") != 0) {
+		if (!args->repository)
+			return cfg;
+		err_set(err, EXIT_USAGE, "--repository", "leave out --repository; the bucket and prefix come from [repository] keys",
+			"--repository names a local folder, but [repository] type is %s; nothing was changed", type);
+	} else if (config_set(cfg, "repository", "path", p->repository, err) == 0) {
+		return cfg;
 	}
-	return cfg;
+	config_free(cfg);
+	return NULL;
+}
+
+/* The [repository] keys the configuration gets for a type other than
+ * local: those the environment set, paths made absolute. */
+static size_t init_repository_values(const struct config *repo_cfg, struct config_fill *out, size_t cap)
+{
+	static const char *const keys[] = {
+		"type", "bucket", "prefix", "region", "endpoint", "force_path_style", "ca_file", "timeout_seconds",
+		"access_key_id_file", "secret_access_key_file", "session_token_file", "storage_class", "part_size",
+		"object_lock_days", "object_lock_mode",
+	};
+	const char *type = config_get(repo_cfg, "repository", "type");
+	size_t n = 0;
+
+	if (!type || !strcmp(type, "local"))
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && n < cap; i++) {
+		int path = strstr(keys[i], "_file") != NULL;
+		if (!config_is_set(repo_cfg, "repository", keys[i]))
+			continue;
+		out[n++] = (struct config_fill){ "repository", keys[i],
+						  path ? config_get_path(repo_cfg, "repository", keys[i])
+						       : config_get(repo_cfg, "repository", keys[i]) };
+	}
+	return n;
 }
 
 /* Refuse before creating anything: an existing config (without
@@ -208,11 +246,13 @@ static void init_keys_wipe(struct init_keys *k)
 	secure_wipe(&k->id, sizeof(k->id));
 }
 
-static int init_write_config(const struct init_paths *p, const struct init_keys *k, int force_config,
-			     struct drctl_error *err)
+static int init_write_config(const struct init_paths *p, const struct init_keys *k, const struct config *repo_cfg,
+			     int force_config, struct drctl_error *err)
 {
-	char *text = config_render_template(k->recipient, p->secret_key, p->public_key, p->identity,
-					    p->repository, p->state);
+	struct config_fill repo_values[16];
+	size_t n = init_repository_values(repo_cfg, repo_values, sizeof(repo_values) / sizeof(repo_values[0]));
+	char *text = config_render_template_with(k->recipient, p->secret_key, p->public_key, p->identity,
+						 n ? NULL : p->repository, p->state, repo_values, n);
 	int rc;
 
 	if (!text)
@@ -224,23 +264,27 @@ static int init_write_config(const struct init_paths *p, const struct init_keys 
 	return rc;
 }
 
-static int init_create_repository(const struct config *repo_cfg, struct drctl_error *err)
+static int init_create_repository(const struct config *repo_cfg, char *where, size_t cap, struct drctl_error *err)
 {
+	const char *type = config_get(repo_cfg, "repository", "type");
 	struct repo *repo;
 
 	if (repo_create(&repo, repo_cfg, err) != 0)
 		return -1;
+	if (type && strcmp(type, "local") != 0)
+		snprintf(where, cap, "%s", repo->description);
 	repo_close(repo);
 	return 0;
 }
 
-static void init_report(const struct cli *cli, const struct init_paths *p, const struct init_keys *k)
+static void init_report(const struct cli *cli, const struct init_paths *p, const struct init_keys *k,
+			const char *where)
 {
 	if (cli->g.json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "config", p->config,
 					"signing_secret_key", p->secret_key, "signing_public_key", p->public_key,
 					"signing_key_id", k->keyid, "age_identity", p->identity,
-					"age_recipient", k->recipient, "repository", p->repository,
+					"age_recipient", k->recipient, "repository", where[0] ? where : p->repository,
 					"state_dir", p->state);
 		cli_print_json(doc);
 		json_decref(doc);
@@ -250,7 +294,7 @@ static void init_report(const struct cli *cli, const struct init_paths *p, const
 	printf("signing key   %s (secret, mode 0600) and %s (public, key id %s)\n", p->secret_key,
 	       p->public_key, k->keyid);
 	printf("age identity  %s (secret, mode 0600); recipient %s\n", p->identity, k->recipient);
-	printf("repository    %s\n", p->repository);
+	printf("repository    %s\n", where[0] ? where : p->repository);
 	printf("\nKeep a copy of %s and %s somewhere safe off this platform:\n"
 	       "restores need the identity, and `minisign -V` needs the public key.\n"
 	       "Next: set [files] paths, [postgres], [redis] and [vault] in the config, then run `drctl --config %s backup`.\n",
@@ -266,6 +310,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	struct init_paths paths;
 	struct init_keys keys;
 	struct config *repo_cfg = NULL;
+	char where[512] = "";
 	int parsed, rc = EXIT_FAILED;
 
 	cl.target = &args;
@@ -273,14 +318,14 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	memset(&keys, 0, sizeof(keys));
 	if (init_resolve_paths(cli, &args, &paths, &cli->err) != 0 ||
-	    !(repo_cfg = init_repository_config(&paths, &cli->err)) ||
+	    !(repo_cfg = init_repository_config(&paths, &args, &cli->err)) ||
 	    init_refuse(&paths, repo_cfg, args.force_config, &cli->err) != 0 ||
 	    fs_mkdir_p(paths.state, 0700, NULL, &cli->err) != 0 ||
 	    init_make_keys(&paths, &keys, &cli->err) != 0 ||
-	    init_write_config(&paths, &keys, args.force_config, &cli->err) != 0 ||
-	    init_create_repository(repo_cfg, &cli->err) != 0)
+	    init_write_config(&paths, &keys, repo_cfg, args.force_config, &cli->err) != 0 ||
+	    init_create_repository(repo_cfg, where, sizeof(where), &cli->err) != 0)
 		goto cleanup;
-	init_report(cli, &paths, &keys);
+	init_report(cli, &paths, &keys, where);
 	rc = EXIT_OK;
 cleanup:
 	init_keys_wipe(&keys);

@@ -108,8 +108,9 @@ static void print_json(const struct prune_plan *plan, int dry_run)
 		json_array_append_new(d->remove ? removed : kept, json_string(plan->sets[i].id));
 	}
 	retention_policy_describe(&plan->policy, text, sizeof(text));
-	doc = json_pack("{s:b, s:o, s:s, s:o, s:o, s:o}", "dry_run", dry_run, "policy", policy_json(&plan->policy),
-			"policy_text", text, "sets", sets, "kept", kept, "removed", removed);
+	doc = json_pack("{s:b, s:o, s:s, s:o, s:o, s:o, s:I}", "dry_run", dry_run, "policy", policy_json(&plan->policy),
+			"policy_text", text, "sets", sets, "kept", kept, "removed", removed, "aborted_uploads",
+			(json_int_t)plan->n_uploads_aborted);
 	cli_print_json(doc);
 	json_decref(doc);
 }
@@ -165,6 +166,9 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	} else {
 		if (prune_apply(&plan, cli->g.json ? NULL : print_removed, NULL, &cli->err) != 0)
 			goto done;
+		if (!cli->g.json && plan.n_uploads_aborted)
+			printf("aborted %zu unfinished upload%s left by writers that died\n", plan.n_uploads_aborted,
+			       plan.n_uploads_aborted == 1 ? "" : "s");
 		if (!cli->g.json)
 			printf("kept %zu set%s, removed %zu (`drctl prune --dry-run` says why each set is kept)\n",
 			       plan.n - plan.n_removed, plan.n - plan.n_removed == 1 ? "" : "s", plan.n_removed);

@@ -30,6 +30,7 @@ static const struct command {
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
 	{ "scenario", cmd_scenario, "the disaster scenarios: list, plan, run, resume, status, abort" },
 	{ "health", cmd_health, "check PostgreSQL, Redis, Vault and the agents" },
+	{ "schedule", cmd_schedule, "render the unattended schedules (render --kind cronjob|crontab|systemd)" },
 };
 
 static void usage(FILE *out)

@@ -93,6 +93,15 @@ int prune_apply(struct prune_plan *plan, void (*removed)(const struct prune_plan
 		if (removed)
 			removed(plan, i, arg);
 	}
+	/* Under the writer lock no upload of this repository is in progress;
+	 * the grace covers a writer that does not take it (another host's
+	 * backup of another repository sharing the prefix is not one). */
+	if (repo_cleanup_stale_uploads(plan->repo, duration_before(plan->now, &plan->policy.incomplete_grace),
+				       &plan->n_uploads_aborted, err) != 0) {
+		err_prefix(err, "prune removed the %zu sets it was to remove, then stopped aborting unfinished uploads",
+			   plan->n_removed);
+		return -1;
+	}
 	return 0;
 }
 

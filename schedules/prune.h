@@ -30,6 +30,7 @@ struct prune_plan {
 	struct retention_set *input;        /* one per set; protected_reason may be set */
 	struct retention_decision *decisions;
 	size_t n_remove, n_removed;
+	size_t n_uploads_aborted;           /* unfinished uploads of dead writers (S3) */
 };
 
 /* The [retention] keys. */
@@ -40,7 +41,9 @@ int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_e
 int prune_decide(struct prune_plan *plan, struct drctl_error *err);
 /* Remove every set decided so, oldest first; after each one, removed(plan,
  * i, arg) if given.  Stops at the first failure, which names the set and
- * says what is left of it. */
+ * says what is left of it.  Then aborts the unfinished uploads (S3
+ * multipart) older than [retention] incomplete_grace, which only a writer
+ * that died leaves (n_uploads_aborted). */
 int prune_apply(struct prune_plan *plan, void (*removed)(const struct prune_plan *plan, size_t i, void *arg),
 		void *arg, struct drctl_error *err);
 /* Unlock, close, free.  Safe on a plan that prune_open failed to fill. */

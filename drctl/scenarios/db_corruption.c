@@ -249,12 +249,26 @@ static int stop_plan(struct run *r, json_t *touches, struct drctl_error *err)
 	return plan_agents(r, touches, " -> 0", err);
 }
 
+/* The entry of `list` for the same workload as `agent`, or NULL. */
+static json_t *find_agent(json_t *list, json_t *agent)
+{
+	json_t *cur;
+	size_t i;
+	json_array_foreach(list, i, cur)
+		if (!strcmp(json_string_value(json_object_get(cur, "name")), json_string_value(json_object_get(agent, "name"))) &&
+		    !strcmp(json_string_value(json_object_get(cur, "kind")) ?: "", json_string_value(json_object_get(agent, "kind")) ?: "") &&
+		    !strcmp(json_string_value(json_object_get(cur, "namespace")) ?: "",
+			    json_string_value(json_object_get(agent, "namespace")) ?: ""))
+			return cur;
+	return NULL;
+}
+
 /* Every recorded agent at `zero ? 0 : its recorded replicas`? */
 static int agents_at(struct run *r, int zero, struct drctl_error *err)
 {
 	struct agents *a;
-	json_t *list, *want = targets(r, zero), *t, *cur;
-	size_t i, j;
+	json_t *list, *want = targets(r, zero), *t;
+	size_t i;
 	int ok = 1;
 
 	if (need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0) {
@@ -262,17 +276,9 @@ static int agents_at(struct run *r, int zero, struct drctl_error *err)
 		return -1;
 	}
 	json_array_foreach(want, i, t) {
-		int found = 0;
-		json_array_foreach(list, j, cur)
-			if (!strcmp(json_string_value(json_object_get(cur, "name")), json_string_value(json_object_get(t, "name"))) &&
-			    !strcmp(json_string_value(json_object_get(cur, "namespace")) ?: "",
-				    json_string_value(json_object_get(t, "namespace")) ?: "")) {
-				found = 1;
-				if (json_integer_value(json_object_get(cur, "replicas")) != json_integer_value(json_object_get(t, "replicas")) ||
-				    json_integer_value(json_object_get(cur, "ready")) != json_integer_value(json_object_get(t, "replicas")))
-					ok = 0;
-			}
-		if (!found)
+		json_t *cur = find_agent(list, t);
+		if (!cur || json_integer_value(json_object_get(cur, "replicas")) != json_integer_value(json_object_get(t, "replicas")) ||
+		    json_integer_value(json_object_get(cur, "ready")) != json_integer_value(json_object_get(t, "replicas")))
 			ok = 0;
 	}
 	json_decref(list);
@@ -280,36 +286,41 @@ static int agents_at(struct run *r, int zero, struct drctl_error *err)
 	return ok;
 }
 
-static int scale_all(struct run *r, int zero, struct drctl_error *err)
+/* Every recorded agent to 0 (zero) or back to its recorded replicas; with
+ * wait, until they run so (0: until no pod of them runs). */
+static int scale_all(struct run *r, int zero, int wait, struct drctl_error *err)
 {
 	struct agents *a;
-	json_t *want = targets(r, zero), *t;
+	json_t *want = targets(r, zero), *t, *now = NULL;
 	size_t i;
 	int rc = -1;
 
-	if (need_agents(r, &a, err) != 0)
+	if (need_agents(r, &a, err) != 0 || agents_list(a, &now, err) != 0)
 		goto done;
 	json_array_foreach(want, i, t) {
 		char name[256];
+		json_int_t wanted = json_integer_value(json_object_get(t, "replicas"));
+		json_t *cur = find_agent(now, t);
+		if (cur && json_integer_value(json_object_get(cur, "replicas")) == wanted)
+			continue; /* asked for already: no write */
 		agents_name(t, name, sizeof(name));
-		log_info("%s: scaling to %lld", name, (long long)json_integer_value(json_object_get(t, "replicas")));
-		if (agents_scale(a, t, (long)json_integer_value(json_object_get(t, "replicas")), err) != 0)
+		log_info("%s: scaling to %lld", name, (long long)wanted);
+		if (agents_scale(a, t, (long)wanted, err) != 0)
 			goto done;
 	}
-	rc = agents_wait(a, want, agents_timeout(run_config(r)), err);
+	rc = wait ? agents_wait(a, want, agents_timeout(run_config(r)), err) : 0;
 done:
 	json_decref(want);
+	json_decref(now);
 	return rc;
 }
 
-static int stop_check(struct run *r, struct drctl_error *err)
-{
-	return agents_at(r, 1, err);
-}
-
+/* No check: scaling to zero again is harmless, and the wait that follows
+ * is the real proof (no pod runs, terminating ones included), which a
+ * look at the replica counts alone would not give. */
 static int stop_act(struct run *r, struct drctl_error *err)
 {
-	return scale_all(r, 1, err);
+	return scale_all(r, 1, 1, err);
 }
 
 static int start_plan(struct run *r, json_t *touches, struct drctl_error *err)
@@ -325,9 +336,10 @@ static int start_check(struct run *r, struct drctl_error *err)
 	return agents_at(r, 0, err);
 }
 
+/* Scales only; wait-rollout waits. */
 static int start_act(struct run *r, struct drctl_error *err)
 {
-	return scale_all(r, 0, err);
+	return scale_all(r, 0, 0, err);
 }
 
 /* --- the database -------------------------------------------------------------- */
@@ -512,13 +524,12 @@ static int swap_act(struct run *r, struct drctl_error *err)
 
 /* --- the end ------------------------------------------------------------------- */
 
+/* The recorded replicas asked for again (harmless when they already are,
+ * and what a resumed run needs when the scale-up did not take), then the
+ * wait for every agent to run them. */
 static int wait_act(struct run *r, struct drctl_error *err)
 {
-	struct agents *a;
-	json_t *want = targets(r, 0);
-	int rc = need_agents(r, &a, err) == 0 ? agents_wait(a, want, agents_timeout(run_config(r)), err) : -1;
-	json_decref(want);
-	return rc;
+	return scale_all(r, 0, 1, err);
 }
 
 static int health_act(struct run *r, struct drctl_error *err)
@@ -575,7 +586,7 @@ static const struct step steps[] = {
 	  STEP_ACTION, preflight_plan, NULL, preflight_act, NULL, NULL },
 	{ "record-replicas", "record every agent's replicas before anything is scaled", STEP_ACTION, record_plan,
 	  record_check, record_act, NULL, NULL },
-	{ "stop-agents", "scale the agents to zero and wait until none runs", STEP_ACTION, stop_plan, stop_check, stop_act,
+	{ "stop-agents", "scale the agents to zero and wait until none runs", STEP_ACTION, stop_plan, NULL, stop_act,
 	  NULL, NULL },
 	{ "restore-database", "restore the backup into a new database", STEP_ACTION, restore_plan, restore_check,
 	  restore_act, NULL, NULL },

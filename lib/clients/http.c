@@ -506,10 +506,12 @@ static int http_setup_body(CURL *h, const struct http_request *req, struct http_
 	 * stops sending and drops the connection.  Right for a big body (a
 	 * standby's 307 must not cost a whole snapshot upload); a small one is
 	 * finished so the connection stays usable. */
-	if (len != HTTP_BODY_UNKNOWN && len < HTTP_KEEP_SENDING_MAX) {
+	if (len != HTTP_BODY_UNKNOWN && len < HTTP_KEEP_SENDING_MAX)
 		curl_easy_setopt(h, CURLOPT_KEEP_SENDING_ON_ERROR, 1L);
+	/* Chunked only when the length is unknown: a known one goes out as
+	 * Content-Length, which S3 requires of every upload (411 without). */
+	if (len != HTTP_BODY_UNKNOWN)
 		return 0;
-	}
 	n = curl_slist_append(*headers, "Transfer-Encoding: chunked");
 	if (!n)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");

@@ -14,6 +14,7 @@
 #define DRCTL_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/core/duration.h"
 #include "lib/core/error.h"
@@ -73,10 +74,34 @@ void config_secret_free(char *value);
 const char *config_file(const struct config *cfg);
 const char *config_dir(const struct config *cfg);
 
+/* The keys drctl knows, in the template's order, for code that walks a
+ * configuration (`drctl schedule render` writes an in-cluster copy). */
+struct config_key_info {
+	const char *section, *name;
+	int is_path;   /* a file or folder, resolved against the config's folder */
+	int is_secret; /* the value itself must never be shown or copied */
+};
+size_t config_key_info_count(void);
+void config_key_info_at(size_t i, struct config_key_info *out);
+/* "key = value" and a line break, quoted so that config_load reads the very
+ * value back; -1 when the value holds a line break (a line-based file cannot
+ * hold it) or the write fails. */
+int config_write_entry(FILE *f, const char *key, const char *value);
+
 /* The commented configuration `drctl init` writes, with every key.  The
  * recipient and key paths are filled in.  Returns malloc'd text. */
 char *config_render_template(const char *recipient, const char *secret_key_file,
 			     const char *public_key_file, const char *identity_file,
 			     const char *repository_path, const char *state_dir);
+/* A key's value for config_render_template_with. */
+struct config_fill {
+	const char *section, *key, *value;
+};
+/* The same, with more keys filled in (an S3 repository's type, bucket,
+ * endpoint, ...); a NULL value leaves its key commented. */
+char *config_render_template_with(const char *recipient, const char *secret_key_file,
+				  const char *public_key_file, const char *identity_file,
+				  const char *repository_path, const char *state_dir,
+				  const struct config_fill *more, size_t n_more);
 
 #endif

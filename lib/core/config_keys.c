@@ -36,13 +36,15 @@ const struct config_key config_keys[] = {
 	K("repository", "force_path_style", CONFIG_BOOL, "false",
 	  "address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY (MinIO and Ceph RGW usually need true)"),
 	K("repository", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies the S3 endpoint's certificate (the system's when unset)"),
+	KINT("repository", "timeout_seconds", "60", 1, 86400,
+	     "S3: time limit of a small request, and how long a transfer may stall, before the attempt fails and is retried"),
 	KX("repository", "access_key_id_file", CONFIG_PATH, "/run/secrets/s3-access-key-id",
 	   "file holding the S3 access key id (mode 0600); else AWS_ACCESS_KEY_ID, else ~/.aws/credentials"),
 	KX("repository", "secret_access_key_file", CONFIG_PATH, "/run/secrets/s3-secret-access-key",
 	   "file holding the S3 secret access key (mode 0600), with access_key_id_file"),
 	KX("repository", "session_token_file", CONFIG_PATH, "/run/secrets/s3-session-token",
 	   "file holding the session token of temporary S3 credentials (mode 0600), with access_key_id_file"),
-	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of archive objects"),
+	KX("repository", "storage_class", CONFIG_STRING, "STANDARD_IA", "S3 storage class of the objects drctl writes (unset: the store's default)"),
 	KINT("repository", "part_size", "16777216", 5242880, 5368709120L,
 	     "bytes per part of an S3 multipart upload (16 MiB; S3 takes 5 MiB to 5 GiB)"),
 	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),
@@ -95,10 +97,16 @@ const struct config_key config_keys[] = {
 	KX("vault", "kv_mounts", CONFIG_LIST, "secret", "KV mounts also exported key by key, comma-separated"),
 	KINT("vault", "timeout_seconds", "300", 1, 86400, "request timeout (a raft snapshot can be slow)"),
 
-	KX("kubernetes", "api_server", CONFIG_STRING, "https://kubernetes.default.svc", "API server (in-cluster service account when unset)"),
-	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agents"),
-	K("kubernetes", "token_file", CONFIG_PATH, NULL, "bearer token file (the in-cluster one when unset)"),
-	K("kubernetes", "ca_file", CONFIG_PATH, NULL, "CA bundle of the API server (the in-cluster one when unset)"),
+	/* Unset, all three come from the pod's service account (docs/kubernetes.md). */
+	KX("kubernetes", "api_url", CONFIG_STRING, "https://k8s.example:6443",
+	   "Kubernetes API server URL (unset: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, inside a pod)"),
+	KX("kubernetes", "token_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/token",
+	   "bearer token file, read again for every request (unset: the pod's service account token)"),
+	KX("kubernetes", "ca_file", CONFIG_PATH, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+	   "CA bundle of the API server (unset: the service account's ca.crt, else the system's)"),
+	K("kubernetes", "namespace", CONFIG_STRING, "ai-agents", "namespace drctl's own jobs run in (schedules/); the agents' is [agents] namespace"),
+	KINT("kubernetes", "timeout_seconds", "30", 1, 3600, "how long one request to the Kubernetes API may take"),
+	KINT("kubernetes", "chunk_size", "500", 1, 100000, "objects per page of a list (kubectl's --chunk-size)"),
 
 	KENUM("agents", "control", "kubernetes, command", "kubernetes", "how agents are stopped and started around a restore"),
 	K("agents", "namespace", CONFIG_STRING, "ai-agents", "namespace of the agent workloads (control = kubernetes)"),
@@ -127,6 +135,12 @@ const struct config_key config_keys[] = {
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),
+	KX("scratch", "postgres_password_file", CONFIG_PATH, "/run/secrets/scratch-postgres-password",
+	   "file holding the scratch PostgreSQL's password (mode 0600)"),
+	KX("scratch", "redis_password_file", CONFIG_PATH, "/run/secrets/scratch-redis-password",
+	   "file holding the scratch Redis's password (mode 0600)"),
+	KX("scratch", "vault_token_file", CONFIG_PATH, "/run/secrets/scratch-vault-token",
+	   "file holding a token of the scratch Vault (mode 0600)"),
 
 	/* Retention (drctl prune): every rule is off by default, and with no rule
 	 * set prune removes no complete set; see README "Retention". */
@@ -162,8 +176,23 @@ const struct config_key config_keys[] = {
 
 const size_t config_key_count = sizeof(config_keys) / sizeof(config_keys[0]);
 
+size_t config_key_info_count(void)
+{
+	return config_key_count;
+}
+
+void config_key_info_at(size_t i, struct config_key_info *out)
+{
+	const struct config_key *k = &config_keys[i];
+
+	out->section = k->section;
+	out->name = k->name;
+	out->is_path = k->type == CONFIG_PATH;
+	out->is_secret = k->sensitive || k->type == CONFIG_SECRET;
+}
+
 /* key = value, quoted when reading it back would otherwise change it. */
-static int config_write_value(FILE *f, const char *key, const char *value)
+int config_write_entry(FILE *f, const char *key, const char *value)
 {
 	size_t len = strlen(value);
 
@@ -197,6 +226,15 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 			     const char *public_key_file, const char *identity_file,
 			     const char *repository_path, const char *state_dir)
 {
+	return config_render_template_with(recipient, secret_key_file, public_key_file, identity_file, repository_path,
+					   state_dir, NULL, 0);
+}
+
+char *config_render_template_with(const char *recipient, const char *secret_key_file,
+				  const char *public_key_file, const char *identity_file,
+				  const char *repository_path, const char *state_dir,
+				  const struct config_fill *more, size_t n_more)
+{
 	const struct { const char *section, *name, *value; } filled[] = {
 		{ "encryption", "recipients", recipient },
 		{ "signing", "secret_key_file", secret_key_file },
@@ -220,13 +258,16 @@ char *config_render_template(const char *recipient, const char *secret_key_file,
 		for (size_t j = 0; j < sizeof(filled) / sizeof(filled[0]); j++)
 			if (!strcmp(filled[j].section, k->section) && !strcmp(filled[j].name, k->name))
 				value = filled[j].value;
+		for (size_t j = 0; j < n_more; j++)
+			if (!strcmp(more[j].section, k->section) && !strcmp(more[j].key, k->name) && more[j].value)
+				value = more[j].value;
 		if (strcmp(section, k->section)) {
 			fprintf(f, "\n[%s]\n", k->section);
 			section = k->section;
 		}
 		fprintf(f, "# %s\n", k->doc);
 		if (value) {
-			if (config_write_value(f, k->name, value) != 0)
+			if (config_write_entry(f, k->name, value) != 0)
 				goto fail;
 		} else if (shown) {
 			fprintf(f, "# %s = %s\n", k->name, shown);

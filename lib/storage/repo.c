@@ -19,6 +19,7 @@
 
 static const struct repo_driver *const repo_driver_table[] = {
 	&repo_driver_local,
+	&repo_driver_s3,
 };
 
 #define N_DRIVERS (sizeof(repo_driver_table) / sizeof(repo_driver_table[0]))
@@ -181,13 +182,17 @@ int repo_remove(struct repo *r, const char *name, struct drctl_error *err)
 
 int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err)
 {
-	if (r->driver && (r->driver->caps & REPO_CAP_LOCK) && r->ops->lock)
+	if (r->ops->lock)
 		return r->ops->lock(r, purpose, err);
-	/* Drivers without a lock of their own get the lock object here, once,
-	 * when it is written; until then writing there is refused. */
 	return err_set(err, EXIT_FAILED, r->description,
-		       "back up into a repository type that has a lock (local) until this one gets it",
+		       "back up into a repository type that has a lock (local, s3)",
 		       "%s has no writer lock in this build; nothing was written", r->description);
+}
+
+int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err)
+{
+	*aborted = 0;
+	return r->ops->cleanup_stale_uploads ? r->ops->cleanup_stale_uploads(r, older_than, aborted, err) : 0;
 }
 
 void repo_unlock(struct repo *r)

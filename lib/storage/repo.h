@@ -1,7 +1,7 @@
 /*
  * repo: where backup sets live, behind one small storage interface.
  *
- * A driver (a local folder now, S3 later) offers objects by name
+ * A driver (a local folder, an S3 bucket) offers objects by name
  * ("backups/<id>/manifest.json").  Drivers are the rows of a table in repo.c
  * (struct repo_driver): `[repository] type` picks the row, and every command
  * opens its repository through repo_open (init through repo_create).  Only a
@@ -45,13 +45,18 @@
  *   object named like the folder); a missing folder is not an error.
  * - lock is exclusive: while one handle holds it, another (this process or
  *   another) fails at once with EXIT_LOCKED naming the holder (its purpose,
- *   pid and host); unlock or close releases it.
+ *   pid and host); unlock or close releases it.  With REPO_CAP_LOCK the
+ *   death of the holder releases it too.
+ * - cleanup_stale_uploads (when a driver has one) aborts what writers that
+ *   died left unfinished in the store, and nothing a live writer uses if
+ *   older_than is before every live writer began.
  */
 #ifndef DRCTL_REPO_H
 #define DRCTL_REPO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/core/config.h"
 #include "lib/core/error.h"
@@ -83,6 +88,10 @@ struct repo_ops {
 	 * returns, so a caller that removes objects in an order (prune: the
 	 * manifest first) can rely on the order surviving a crash. */
 	int (*remove)(struct repo *r, const char *name, struct drctl_error *err);
+	/* Throw away the unfinished uploads of writers that died, begun before
+	 * older_than (S3 multipart uploads); *aborted counts them.  NULL for
+	 * a driver whose debris remove_dir takes (the local one). */
+	int (*cleanup_stale_uploads)(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err);
 };
 
 /* What a driver's store can do, so the layer above can choose without
@@ -96,10 +105,10 @@ enum repo_capability {
 	 * Without it the store itself makes an upload visible whole when it
 	 * completes (S3 PUT, CompleteMultipartUpload). */
 	REPO_CAP_ATOMIC_RENAME = 1u << 1,
-	/* The driver has its own lock, released by the system when the holder
-	 * dies (flock).  Without it, the lock is to be an object in the
-	 * repository, kept by repo.c for every such driver (not written yet:
-	 * repo_lock refuses). */
+	/* The driver's lock is released by the system when its holder dies
+	 * (flock).  Without it the lock is an object in the store (S3: see
+	 * repo_s3.c), which a killed holder leaves behind: the error that
+	 * reports it names the holder and says how to remove it. */
 	REPO_CAP_LOCK = 1u << 2,
 };
 
@@ -151,6 +160,9 @@ int repo_stat(struct repo *r, const char *name, uint64_t *size, struct drctl_err
 int repo_remove_dir(struct repo *r, const char *dir, struct drctl_error *err);
 /* One object, durable when it returns; 0 when it is already gone. */
 int repo_remove(struct repo *r, const char *name, struct drctl_error *err);
+/* Abort the unfinished uploads begun before older_than (see
+ * cleanup_stale_uploads); 0 with *aborted = 0 for a driver without any. */
+int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err);
 /* Take the repository's writer lock (backup, prune) for purpose ("drctl
  * backup", shown to whoever finds it taken). */
 int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err);

@@ -10,5 +10,7 @@
 
 /* lib/storage/repo_local.c: [repository] type = local, a folder. */
 extern const struct repo_driver repo_driver_local;
+/* lib/storage/repo_s3.c: [repository] type = s3, an S3-compatible bucket. */
+extern const struct repo_driver repo_driver_s3;
 
 #endif

@@ -39,6 +39,27 @@
 #   vault_double_curl CURL-ARGS... curl with $VAULT_CACERT and the client cert for https
 #   stop_vault_double [PID]        default $VAULT_DOUBLE_PID
 #   vault_double_make_tls          doubles_make_tls; sets VAULT_DOUBLE_TLS_DIR
+#
+# The Kubernetes double's (tests/doubles/kubernetes/README.md):
+#   start_kubernetes_double [--plain] [OPTS]   start_double kubernetes --tls (HTTPS
+#                                  unless --plain) with a fresh bearer token in a
+#                                  0600 file unless OPTS give --token-file; then
+#                                  _double_env_kubernetes exports
+#                                  DRCTL_KUBERNETES_API_URL DRCTL_KUBERNETES_TOKEN_FILE
+#                                  DRCTL_KUBERNETES_CA_FILE (https only)
+#                                  KUBERNETES_DOUBLE_TOKEN_FILE KUBERNETES_DOUBLE_NAMESPACE
+#                                  (and start_double's KUBERNETES_DOUBLE_URL, _ADMIN, ...)
+#   kubernetes_double_curl CURL-ARGS...  curl with the double's CA and the bearer
+#                                  token (read from the token file into a 0600
+#                                  header file: never on a command line)
+#   kubernetes_double_admin METHOD PATH [JSON]   e.g. kubernetes_double_admin POST /state '{"compact":true}'
+#   kubernetes_rollout_status deployment|statefulset NAME [NAMESPACE]
+#                                  prints what "kubectl rollout status" would say of the
+#                                  object now; 0 done, 1 waiting, 2 failed (progress
+#                                  deadline exceeded / not a RollingUpdate), 3 no answer
+#   kubernetes_rollout_wait deployment|statefulset NAME [NAMESPACE] [SECONDS]
+#                                  polls kubernetes_rollout_status until done (0) or
+#                                  failed or SECONDS (default 30) passed (1)
 
 _DOUBLES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../doubles" && pwd)
 
@@ -332,7 +353,11 @@ start_s3rver() {
 		port=$(harness_free_port) || return 1
 		dir="$HARNESS_DIR/s3rver-$port" log="$HARNESS_DIR/s3rver-$port.log"
 		mkdir -p "$dir"
-		node "$js" -d "$dir" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" </dev/null >"$log" 2>&1 &
+		# s3rver makes its continuation tokens with DES, which Node 20's
+		# OpenSSL 3 has only in the legacy provider: without it every
+		# listing past one page answers 500.
+		NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
+			node "$js" -d "$dir" -a 127.0.0.1 -p "$port" --configure-bucket "$bucket" </dev/null >"$log" 2>&1 &
 		pid=$!
 		harness_track_pid "$pid"
 		for ((n = 0; n < 100; n++)); do
@@ -372,4 +397,118 @@ stop_s3rver() {
 	sed -i "/^$S3RVER_PID\$/d" "$HARNESS_DIR/.pids"
 	_harness_release_port "$S3RVER_PORT"
 	unset S3RVER_PID
+}
+
+# ---------------------------------------------------------------- the Kubernetes double
+
+# What drctl's Kubernetes client reads, after start_double kubernetes.
+_double_env_kubernetes() {
+	local tf='' ns=ai-agents prev='' a
+	for a in "$@"; do
+		case $a in
+		--token-file=*) [ -n "$tf" ] || tf=${a#--token-file=} ;;
+		--namespace=*) ns=${a#--namespace=} ;;
+		esac
+		if [ "$prev" = --token-file ] && [ -z "$tf" ]; then tf=$a; fi
+		[ "$prev" != --namespace ] || ns=$a
+		prev=$a
+	done
+	DRCTL_KUBERNETES_API_URL=$KUBERNETES_DOUBLE_URL
+	DRCTL_KUBERNETES_TOKEN_FILE=$tf
+	KUBERNETES_DOUBLE_TOKEN_FILE=$tf
+	KUBERNETES_DOUBLE_NAMESPACE=$ns
+	export DRCTL_KUBERNETES_API_URL DRCTL_KUBERNETES_TOKEN_FILE KUBERNETES_DOUBLE_TOKEN_FILE KUBERNETES_DOUBLE_NAMESPACE
+	if [ "$KUBERNETES_DOUBLE_SCHEME" = https ]; then
+		export DRCTL_KUBERNETES_CA_FILE=$KUBERNETES_DOUBLE_CACERT
+	else
+		unset DRCTL_KUBERNETES_CA_FILE
+	fi
+}
+
+start_kubernetes_double() {
+	local mode=--tls a
+	if [ "${1:-}" = --plain ]; then mode=''; shift; fi
+	local args=("$@") have_token=0
+	for a in "$@"; do case $a in --token-file | --token-file=*) have_token=1 ;; esac; done
+	if [ "$have_token" = 0 ]; then
+		local tf
+		tf=$(mktemp "$HARNESS_DIR/kubernetes-token.XXXXXX") || return 1
+		chmod 600 "$tf"
+		# a projected service-account token looks like a JWT; the double takes it as opaque
+		printf 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImRvdWJsZSJ9.%s.%s' "$(openssl rand -hex 24)" "$(openssl rand -hex 16)" >"$tf"
+		args=(--token-file "$tf" "${args[@]}")
+	fi
+	if [ -n "$mode" ]; then start_double kubernetes "$mode" "${args[@]}"; else start_double kubernetes "${args[@]}"; fi
+}
+
+kubernetes_double_curl() {
+	local hdr="$HARNESS_DIR/kubernetes-auth-${KUBERNETES_DOUBLE_PORT}.hdr" args=(-sS)
+	if [ -n "${KUBERNETES_DOUBLE_TOKEN_FILE:-}" ]; then
+		(
+			umask 077
+			printf 'Authorization: Bearer %s\n' "$(cat "$KUBERNETES_DOUBLE_TOKEN_FILE")" >"$hdr"
+		)
+		args+=(-H "@$hdr")
+	fi
+	[ "$KUBERNETES_DOUBLE_SCHEME" != https ] || args+=(--cacert "$KUBERNETES_DOUBLE_CACERT")
+	curl "${args[@]}" "$@"
+}
+
+kubernetes_double_admin() { double_admin kubernetes "$@"; }
+
+# kubectl's verdict on a rollout, from kubernetes/kubectl
+# pkg/polymorphichelpers/rollout_status.go (DeploymentStatusViewer and
+# StatefulSetStatusViewer), on the object as the API returns it.
+# shellcheck disable=SC2016 # jq's $variables, not the shell's
+_KUBERNETES_ROLLOUT_JQ='
+def n: . // 0;
+.metadata.name as $name |
+if $kind == "deployment" then
+  if (.metadata.generation | n) <= (.status.observedGeneration | n) then
+    ([.status.conditions[]? | select(.type == "Progressing")] | first) as $c |
+    if $c != null and $c.reason == "ProgressDeadlineExceeded" then
+      {code: 2, msg: "error: deployment \"\($name)\" exceeded its progress deadline"}
+    elif .spec.replicas != null and (.status.updatedReplicas | n) < .spec.replicas then
+      {code: 1, msg: "Waiting for deployment \"\($name)\" rollout to finish: \(.status.updatedReplicas | n) out of \(.spec.replicas) new replicas have been updated..."}
+    elif (.status.replicas | n) > (.status.updatedReplicas | n) then
+      {code: 1, msg: "Waiting for deployment \"\($name)\" rollout to finish: \((.status.replicas | n) - (.status.updatedReplicas | n)) old replicas are pending termination..."}
+    elif (.status.availableReplicas | n) < (.status.updatedReplicas | n) then
+      {code: 1, msg: "Waiting for deployment \"\($name)\" rollout to finish: \(.status.availableReplicas | n) of \(.status.updatedReplicas | n) updated replicas are available..."}
+    else {code: 0, msg: "deployment \"\($name)\" successfully rolled out"} end
+  else {code: 1, msg: "Waiting for deployment spec update to be observed..."} end
+else
+  if .spec.updateStrategy.type != "RollingUpdate" then
+    {code: 2, msg: "error: rollout status is only available for RollingUpdate strategy type"}
+  elif (.status.observedGeneration | n) == 0 or (.metadata.generation | n) > (.status.observedGeneration | n) then
+    {code: 1, msg: "Waiting for statefulset spec update to be observed..."}
+  elif .spec.replicas != null and (.status.readyReplicas | n) < .spec.replicas then
+    {code: 1, msg: "Waiting for \(.spec.replicas - (.status.readyReplicas | n)) pods to be ready..."}
+  elif .spec.updateStrategy.rollingUpdate != null then
+    if .spec.replicas != null and .spec.updateStrategy.rollingUpdate.partition != null
+       and (.status.updatedReplicas | n) < (.spec.replicas - .spec.updateStrategy.rollingUpdate.partition) then
+      {code: 1, msg: "Waiting for partitioned roll out to finish: \(.status.updatedReplicas | n) out of \(.spec.replicas - .spec.updateStrategy.rollingUpdate.partition) new pods have been updated..."}
+    else {code: 0, msg: "partitioned roll out complete: \(.status.updatedReplicas | n) new pods have been updated..."} end
+  elif (.status.updateRevision // "") != (.status.currentRevision // "") then
+    {code: 1, msg: "waiting for statefulset rolling update to complete \(.status.updatedReplicas | n) pods at revision \(.status.updateRevision)..."}
+  else {code: 0, msg: "statefulset rolling update complete \(.status.currentReplicas | n) pods at revision \(.status.currentRevision)..."} end
+end'
+
+kubernetes_rollout_status() { # deployment|statefulset NAME [NAMESPACE]
+	local kind=$1 name=$2 ns=${3:-${KUBERNETES_DOUBLE_NAMESPACE:-ai-agents}} obj verdict
+	obj=$(kubernetes_double_curl --fail "$KUBERNETES_DOUBLE_URL/apis/apps/v1/namespaces/$ns/${kind}s/$name") || return 3
+	verdict=$(printf '%s' "$obj" | jq -c --arg kind "$kind" "$_KUBERNETES_ROLLOUT_JQ") || return 3
+	printf '%s\n' "$(printf '%s' "$verdict" | jq -r .msg)"
+	return "$(printf '%s' "$verdict" | jq -r .code)"
+}
+
+kubernetes_rollout_wait() { # deployment|statefulset NAME [NAMESPACE] [SECONDS]
+	local deadline=$((SECONDS + ${4:-30})) rc
+	while :; do
+		rc=0
+		kubernetes_rollout_status "$1" "$2" "${3:-}" >/dev/null || rc=$?
+		[ "$rc" != 0 ] || return 0
+		[ "$rc" != 2 ] || return 1
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
 }

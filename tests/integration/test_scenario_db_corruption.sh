@@ -198,7 +198,7 @@ printf '#!/bin/sh\n[ "$1" = start ] && exit 0\nexec %s "$@"\n' "$AGENTCTL" >"$NO
 chmod +x "$NOSTART"
 run env DRCTL_AGENTS_START_COMMAND="$NOSTART start {name} {replicas}" DRCTL_AGENTS_WAIT_SECONDS=2 "$DRCTL" scenario run db-corruption --yes
 expect_rc 1 "agents that never come back"
-expect_err 'step start-agents: the agents did not reach their replicas within 2 s: (planner|research|support) runs 0, wanted [0-9]' "names the agent that lags"
+expect_err 'step wait-rollout: the agents did not reach their replicas within 2 s: (planner|research|support) runs 0, wanted [0-9]' "names the agent that lags"
 TIMED=$(ls -t "$T/state/runs" | head -1)
 grep -q 'agents_db is the restored one; the damaged one is kept as agents_db_corrupt_' "$T/state/runs/$TIMED/report.md" ||
   fail "the report does not say the database was already swapped"

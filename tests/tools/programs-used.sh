@@ -8,6 +8,10 @@
 # "... program" keys, and pg_tool_sibling names).  A heuristic, deliberately
 # generous: tests/integration/test_package_list.sh keeps only the words that
 # name a program on this machine.  Run from the repository's root.
+#
+# With --drctl, only the programs the drctl binary itself runs (its C
+# sources, outside tests/ and bench/, and the defaults above), for the
+# container image (tests/integration/test_schedule_image.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -81,6 +85,12 @@ c_programs() {
 project_files() { # pattern
 	find . \( -path ./.git -o -path './build*' -o -name node_modules \) -prune -o -type f -name "$1" -print0
 }
+
+if [ "${1:-}" = --drctl ]; then
+	find drctl lib backup restore verify components schedules -type f -name '*.c' -print0 |
+		xargs -0 bash -c 'c_programs() { '"$(declare -f c_programs | sed '1,2d;$d')"'; }; c_programs "$@"' _ | sort -u
+	exit 0
+fi
 
 {
 	project_files '*.sh' | xargs -0 -n1 bash -c "$(declare -f shell_commands); shell_commands \"\$1\"" _

@@ -39,10 +39,11 @@ struct server {
 	size_t n_answers, served;
 	pthread_t thread;
 	char url[64];
+	char head[8192];  /* the last request's head */
 };
 
-/* The request's head and its Content-Length body. */
-static void server_read_request(int c)
+/* The request's head (kept in s->head) and its Content-Length body. */
+static void server_read_request(struct server *s, int c)
 {
 	char buf[65536];
 	size_t len = 0;
@@ -59,6 +60,7 @@ static void server_read_request(int c)
 	}
 	if (!end)
 		return;
+	snprintf(s->head, sizeof(s->head), "%.*s", (int)(end - buf), buf);
 	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
 		if (!strncasecmp(p, "Content-Length:", 15))
 			body = strtol(p + 15, NULL, 10);
@@ -83,7 +85,7 @@ static void *server_main(void *ud)
 		/* a client that gave up early must not hang the test */
 		if (poll(&pfd, 1, 20000) != 1 || (c = accept(s->fd, NULL, NULL)) < 0)
 			break;
-		server_read_request(c);
+		server_read_request(s, c);
 		for (size_t off = 0, n = strlen(a); off < n;) {
 			ssize_t w = write(c, a + off, n - off);
 			if (w <= 0)
@@ -155,6 +157,38 @@ static void get(const char *url, struct http_response *res)
 	err_clear(&err);
 	assert_int_equal(http_perform(c, &req, res, &err), 0);
 	http_client_free(c);
+}
+
+/* --- request bodies -------------------------------------------------------------------- */
+
+/* A body of known length goes out with Content-Length whatever its size
+ * (S3 refuses an upload without one); only an unknown length is chunked. */
+static void test_a_known_length_body_is_never_chunked(void **state)
+{
+	static const char *const answers[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	};
+	const size_t len = 3u << 20;
+	char *body = calloc(1, len);
+	struct http_client *c = client();
+	struct http_request req = { .method = "PUT", .body = body, .body_len = len };
+	struct http_response res = { 0 };
+	struct drctl_error err;
+	struct server s;
+
+	(void)state;
+	assert_non_null(body);
+	err_clear(&err);
+	server_start(&s, answers, 1);
+	req.url = s.url;
+	assert_int_equal(http_perform(c, &req, &res, &err), 0);
+	assert_int_equal(server_stop(&s), 1);
+	assert_int_equal(res.status, 200);
+	if (!strcasestr(s.head, "\r\nContent-Length: 3145728") || strcasestr(s.head, "Transfer-Encoding"))
+		fail_msg("a 3 MiB body of known length was sent as:\n%s", s.head);
+	http_response_free(&res);
+	http_client_free(c);
+	free(body);
 }
 
 /* --- headers --------------------------------------------------------------------------- */
@@ -395,6 +429,7 @@ static void test_a_post_that_reached_the_server_is_not_sent_again(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_known_length_body_is_never_chunked),
 		cmocka_unit_test(test_every_header_is_found_by_name_trimmed),
 		cmocka_unit_test(test_only_the_final_response_headers_are_kept_after_an_interim_one),
 		cmocka_unit_test(test_header_count_and_size_are_bounded),

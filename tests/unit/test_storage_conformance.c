@@ -7,9 +7,11 @@
  * (a case refuses a row without one): the driver's type, a function that
  * makes a fresh, empty repository for one test and opens it, one that
  * removes it, and one that counts the temporaries the store holds but never
- * shows.  A driver for a remote store points its fixture at a test server.
+ * shows.  A driver for a remote store points its fixture at a test server
+ * (the S3 one at s3rver, which CTest starts).
  * Every case runs against every fixture; messages start with its type.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -25,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "lib/clients/s3.h"
 #include "lib/storage/repo.h"
 
 struct storage_fixture;
@@ -99,8 +102,140 @@ static long local_temporaries(struct conformance *t)
 	return local_temporaries_found;
 }
 
+/* --- the S3 driver's fixture ------------------------------------------------------------
+ *
+ * A test S3 server, named by the environment (CTest starts s3rver for it
+ * through tests/harness/with_s3rver.sh): DRCTL_TEST_S3_ENDPOINT, its bucket
+ * DRCTL_TEST_S3_BUCKET, the credentials in AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, and, for a server that does not list unfinished
+ * multipart uploads (s3rver), DRCTL_TEST_S3RVER_DIR, its data folder, where
+ * they are counted instead.  Without the endpoint every case fails, saying
+ * so.  The repository has no prefix (the longest name is S3's longest key),
+ * so each test starts by emptying the bucket. */
+
+static const char *s3_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+static struct s3_conn *s3_fixture_conn(const struct config *cfg, struct s3_client **client, struct drctl_error *err)
+{
+	struct s3_conn *conn;
+
+	if (s3_client_open(client, cfg, err) != 0)
+		return NULL;
+	if (!(conn = s3_conn_new(*client, err))) {
+		s3_client_free(*client);
+		*client = NULL;
+	}
+	return conn;
+}
+
+/* Every object of the bucket, and every upload it lists, gone. */
+static int s3_empty_bucket(const struct config *cfg, struct drctl_error *err)
+{
+	struct s3_client *client;
+	struct s3_conn *conn = s3_fixture_conn(cfg, &client, err);
+	struct s3_uploads_page up;
+	int rc = 0;
+
+	if (!conn)
+		return -1;
+	for (int more = 1; more && rc == 0;) {
+		struct s3_list_page page;
+		if ((rc = s3_list_objects(conn, "", NULL, NULL, 0, &page, err)) != 0)
+			break;
+		for (size_t i = 0; rc == 0 && i < page.n_keys; i++)
+			rc = s3_delete_object(conn, page.keys[i], err);
+		more = page.n_keys > 0;
+		s3_list_page_free(&page);
+	}
+	if (rc == 0 && s3_list_uploads(conn, "", NULL, NULL, &up, err) == 1) {
+		for (size_t i = 0; rc == 0 && i < up.n; i++)
+			rc = s3_upload_abort(conn, up.uploads[i].key, up.uploads[i].upload_id, err);
+		s3_uploads_page_free(&up);
+	}
+	s3_conn_free(conn);
+	s3_client_free(client);
+	return rc;
+}
+
+static int s3_fresh(struct conformance *t, struct drctl_error *err)
+{
+	const char *endpoint = s3_env("DRCTL_TEST_S3_ENDPOINT"), *bucket = s3_env("DRCTL_TEST_S3_BUCKET");
+
+	if (!endpoint || !bucket)
+		return err_set(err, EXIT_USAGE, NULL, NULL,
+			       "DRCTL_TEST_S3_ENDPOINT and DRCTL_TEST_S3_BUCKET name no test S3 server: run this test through CTest, "
+			       "or by hand with `bash tests/harness/with_s3rver.sh build/tests/test_storage_conformance`");
+	if (config_set(t->cfg, "repository", "type", "s3", err) != 0 ||
+	    config_set(t->cfg, "repository", "bucket", bucket, err) != 0 ||
+	    config_set(t->cfg, "repository", "endpoint", endpoint, err) != 0 ||
+	    config_set(t->cfg, "repository", "region", "us-east-1", err) != 0 ||
+	    config_set(t->cfg, "repository", "force_path_style", "true", err) != 0 ||
+	    /* The smallest part S3 takes, so the large case has four parts. */
+	    config_set(t->cfg, "repository", "part_size", "5242880", err) != 0 || s3_empty_bucket(t->cfg, err) != 0)
+		return -1;
+	return repo_create(&t->repo, t->cfg, err);
+}
+
+static void s3_clean(struct conformance *t)
+{
+	struct drctl_error err;
+
+	err_clear(&err);
+	if (s3_env("DRCTL_TEST_S3_ENDPOINT"))
+		s3_empty_bucket(t->cfg, &err);
+}
+
+/* s3rver keeps an unfinished upload as <dir>/<bucket>/._S3rver_uploads/<id>/. */
+static long s3rver_uploads_on_disk(const char *bucket)
+{
+	const char *dir = s3_env("DRCTL_TEST_S3RVER_DIR");
+	char path[4200];
+	struct dirent *de;
+	long n = 0;
+	DIR *d;
+
+	if (!dir)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s/._S3rver_uploads", dir, bucket);
+	if (!(d = opendir(path)))
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static long s3_temporaries(struct conformance *t)
+{
+	struct drctl_error err;
+	struct s3_client *client;
+	struct s3_conn *conn;
+	struct s3_uploads_page up;
+	long n = -1;
+	int rc;
+
+	err_clear(&err);
+	if (!(conn = s3_fixture_conn(t->cfg, &client, &err)))
+		return -1;
+	rc = s3_list_uploads(conn, "", NULL, NULL, &up, &err);
+	if (rc == 1) {
+		n = up.truncated ? -1 : (long)up.n;
+		s3_uploads_page_free(&up);
+	} else if (rc == 0) {
+		n = s3rver_uploads_on_disk(s3_client_bucket(client));
+	}
+	s3_conn_free(conn);
+	s3_client_free(client);
+	return n;
+}
+
 static const struct storage_fixture fixtures[] = {
 	{ "local", local_fresh, local_clean, local_temporaries },
+	{ "s3", s3_fresh, s3_clean, s3_temporaries },
 };
 
 #define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
@@ -494,6 +629,46 @@ static void list_is_sorted_and_hides_temporaries(void **state)
 	expect_list(t, "l/a", none, 0, "for the name of an object (not a folder)");
 }
 
+/* More children than one page of an S3 listing (1000 keys), objects and
+ * folders mixed: every one listed once, in order; remove_dir takes them all. */
+static void list_and_remove_dir_go_past_one_page(void **state)
+{
+	struct conformance *t = *state;
+	static const char *const none[] = { NULL };
+	enum { OBJECTS = 1150, FOLDERS = 30 };
+	const char **want = calloc(OBJECTS + FOLDERS, sizeof(*want));
+	char (*names)[32] = calloc(OBJECTS + FOLDERS, sizeof(*names));
+	char name[64];
+	size_t n = 0;
+
+	assert_non_null(want);
+	assert_non_null(names);
+	for (int i = 0; i < OBJECTS; i++) {
+		snprintf(names[n], sizeof(names[n]), "o%05d", i);
+		snprintf(name, sizeof(name), "many/%s", names[n]);
+		put_text(t, name, names[n]);
+		want[n] = names[n];
+		n++;
+	}
+	for (int i = 0; i < FOLDERS; i++) {
+		snprintf(names[n], sizeof(names[n]), "p%03d", i);
+		snprintf(name, sizeof(name), "many/%s/inside", names[n]);
+		put_text(t, name, "x");
+		want[n] = names[n];
+		n++;
+	}
+	expect_list(t, "many", want, n, "with 1150 objects and 30 folders in the folder");
+	{
+		struct drctl_error err;
+		err_clear(&err);
+		ok(t, repo_remove_dir(t->repo, "many", &err), &err, "remove_dir", "many");
+	}
+	expect_list(t, "many", none, 0, "after remove_dir of the folder of 1180 children");
+	expect_missing(t, "many/o01149", "after remove_dir of its folder");
+	free(want);
+	free(names);
+}
+
 static void stat_gives_the_size(void **state)
 {
 	struct conformance *t = *state;
@@ -826,6 +1001,7 @@ int main(void)
 		CASE(abort_leaves_nothing),
 		CASE(dead_writer_leaves_nothing_visible),
 		CASE(list_is_sorted_and_hides_temporaries),
+		CASE(list_and_remove_dir_go_past_one_page),
 		CASE(stat_gives_the_size),
 		CASE(remove_dir_removes_a_set_and_nothing_else),
 		CASE(odd_names_round_trip),

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The S3 repository against the local one, in one run on one machine: the
+# same backup of agents_db (drctl backup --component postgres) into a local
+# repository and into s3rver on loopback (tests/harness start_s3rver), and
+# the same restore (drctl restore postgres --jobs 2) from each, in rounds
+# that alternate which one goes first; every round's figures are printed,
+# then the medians.
+#
+# Targets: S3 <= 1.15x local for the backup and for the restore; drctl's
+# peak RSS (VmHWM, sampled) under 64 MiB plus the part buffers (2 x
+# [repository] part_size, 16 MiB by default: 96 MiB).  s3rver is a Node.js
+# process on the same cores and disk that writes every multipart object
+# twice (the parts, then the object assembled from them), so the S3 figures
+# include the store's own work; the machine may be shared, hence the rounds.
+#
+#   DRCTL=build/drctl SCALE=10 ROUNDS=3 bash bench/bench_s3.sh
+# SCALE=10 is agents_db at ~1.3 GB (bench/make-agents-db.sql); SCALE=1
+# (~140 MB) checks the script.  Needs ~3x the database size on disk.
+set -euo pipefail
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
+SCALE=${SCALE:-10}
+ROUNDS=${ROUNDS:-3}
+MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
+[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
+. "$SRC_DIR/tests/harness/services.sh"
+harness_init
+start_postgres
+start_s3rver drctl-bench
+W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets"
+psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+echo "# building agents_db at scale $SCALE" >&2
+psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
+SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+
+printf '%s\n' "$S3RVER_ACCESS_KEY" >"$W/secrets/id"
+printf '%s\n' "$S3RVER_SECRET_KEY" >"$W/secrets/secret"
+chmod 600 "$W/secrets/"*
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+"$DRCTL" --config "$W/local/drctl.conf" init --repository "$W/local/repo" --state-dir "$W/local/state" >/dev/null
+env DRCTL_REPOSITORY_TYPE=s3 DRCTL_REPOSITORY_BUCKET="$S3RVER_BUCKET" DRCTL_REPOSITORY_PREFIX=bench/ \
+	DRCTL_REPOSITORY_ENDPOINT="$S3RVER_URL" DRCTL_REPOSITORY_REGION=us-east-1 DRCTL_REPOSITORY_FORCE_PATH_STYLE=true \
+	DRCTL_REPOSITORY_ACCESS_KEY_ID_FILE="$W/secrets/id" DRCTL_REPOSITORY_SECRET_ACCESS_KEY_FILE="$W/secrets/secret" \
+	"$DRCTL" --config "$W/s3/drctl.conf" init --state-dir "$W/s3/state" >/dev/null
+PART_SIZE=$(awk -F' = ' '$1 == "part_size" {print $2}' "$W/s3/drctl.conf")
+PART_SIZE=${PART_SIZE:-16777216}
+export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
+export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+
+# wall seconds and drctl's peak RSS (KiB), sampled from /proc while it runs
+timed_drctl() { # WHICH ARGS...
+	local which=$1 s e pid peak=0 hwm
+	shift
+	s=$(date +%s.%N)
+	"$DRCTL" --config "$W/$which/drctl.conf" "$@" >"$W/drctl.out" 2>"$W/drctl.err" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+		[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+		sleep 0.05
+	done
+	wait "$pid" || { cat "$W/drctl.err" >&2; exit 1; }
+	e=$(date +%s.%N)
+	echo "$(echo "$e - $s" | bc) $peak"
+}
+ratio() { echo "scale=2; $1 / $2" | bc; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+max() { printf '%s\n' "$@" | sort -n | tail -1; }
+# Before every run: restored databases dropped and checkpointed, dirty pages
+# written out, so no run pays for the one before it.
+settle() {
+	local db
+	for db in $("$PG_BIN/psql" -X -At -d postgres -c "select datname from pg_database where datname like 'r\_%'"); do
+		"$PG_BIN/dropdb" "$db"
+	done
+	psql_ -d postgres -c checkpoint >/dev/null
+	sync
+	sleep 1
+}
+# Keep only the newest set, so the disk holds one backup per repository.
+keep_newest() { DRCTL_RETENTION_KEEP_LAST=1 "$DRCTL" --config "$W/$1/drctl.conf" prune >/dev/null 2>&1; }
+
+declare -A ID T_B RSS_B T_R RSS_R
+b_local=() b_s3=() r_local=() r_s3=() rss_b_local=() rss_b_s3=() rss_r_local=() rss_r_s3=()
+backup() { # WHICH ROUND
+	settle
+	read -r t rss < <(timed_drctl "$1" backup --component postgres)
+	ID[$1]=$(cat "$W/drctl.out")
+	T_B[$1]=$t RSS_B[$1]=$rss
+	keep_newest "$1"
+}
+restore() { # WHICH
+	settle
+	read -r t rss < <(timed_drctl "$1" restore postgres --backup "${ID[$1]}" --jobs 2 --target-database "r_$1")
+	T_R[$1]=$t RSS_R[$1]=$rss
+}
+"$PG_BIN/pg_dump" agents_db >/dev/null # warm the cache the same way for both
+for ((round = 1; round <= ROUNDS; round++)); do
+	if ((round % 2)); then order=(local s3); else order=(s3 local); fi
+	for which in "${order[@]}"; do backup "$which"; done
+	for which in "${order[@]}"; do restore "$which"; done
+	b_local+=("${T_B[local]}") b_s3+=("${T_B[s3]}") r_local+=("${T_R[local]}") r_s3+=("${T_R[s3]}")
+	rss_b_local+=("${RSS_B[local]}") rss_b_s3+=("${RSS_B[s3]}") rss_r_local+=("${RSS_R[local]}") rss_r_s3+=("${RSS_R[s3]}")
+	echo "# round $round (${order[0]} first): backup local ${T_B[local]} s ($((RSS_B[local] / 1024)) MiB), s3 ${T_B[s3]} s ($((RSS_B[s3] / 1024)) MiB);" \
+		"restore local ${T_R[local]} s ($((RSS_R[local] / 1024)) MiB), s3 ${T_R[s3]} s ($((RSS_R[s3] / 1024)) MiB)" >&2
+done
+tb_l=$(median "${b_local[@]}") tb_s=$(median "${b_s3[@]}") tr_l=$(median "${r_local[@]}") tr_s=$(median "${r_s3[@]}")
+obj=$(du -sh "$W/local/repo/backups/${ID[local]}" | cut -f1)
+
+cat <<EOF
+agents_db scale $SCALE ($SIZE), PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), $(nproc) cores, s3rver on loopback, part_size $((PART_SIZE >> 20)) MiB, set $obj
+every round (seconds, peak RSS MiB)
+$(for ((i = 0; i < ROUNDS; i++)); do
+	printf '  round %d  backup local %7.2f (%3d)  s3 %7.2f (%3d)   restore local %7.2f (%3d)  s3 %7.2f (%3d)\n' $((i + 1)) \
+		"${b_local[i]}" $((rss_b_local[i] / 1024)) "${b_s3[i]}" $((rss_b_s3[i] / 1024)) \
+		"${r_local[i]}" $((rss_r_local[i] / 1024)) "${r_s3[i]}" $((rss_r_s3[i] / 1024))
+done)
+medians of $ROUNDS rounds
+  backup   local $(printf %7.2f "$tb_l") s  s3 $(printf %7.2f "$tb_s") s  ratio $(ratio "$tb_s" "$tb_l")   (target <= 1.15)
+  restore  local $(printf %7.2f "$tr_l") s  s3 $(printf %7.2f "$tr_s") s  ratio $(ratio "$tr_s" "$tr_l")   (target <= 1.15)
+peak RSS of drctl (largest of the rounds)
+  backup   local $(($(max "${rss_b_local[@]}") / 1024)) MiB  s3 $(($(max "${rss_b_s3[@]}") / 1024)) MiB   (target < 64 MiB + 2 x part_size = $((64 + 2 * (PART_SIZE >> 20))) MiB)
+  restore  local $(($(max "${rss_r_local[@]}") / 1024)) MiB  s3 $(($(max "${rss_r_s3[@]}") / 1024)) MiB
+EOF
