@@ -4,8 +4,8 @@
 # cluster seed old-cluster with KV secrets, a folder of files, three agents
 # run by commands at 3, 1 and 4 replicas) is backed up; then every one of its
 # servers is stopped and its drctl folder (config, signing secret key, state)
-# deleted: only the repository, signing.pub and age-identity.txt survive, in
-# an "off-site" folder.  The new cluster is a FRESH PostgreSQL and Redis (new
+# deleted: only the repository (an S3 bucket on s3rver), signing.pub and
+# age-identity.txt survive (with the S3 credentials, in an "off-site" folder).  The new cluster is a FRESH PostgreSQL and Redis (new
 # data directories) and a FRESH Vault double of another cluster seed that is
 # not initialized, as `terraform apply` leaves it.  The run, from a new
 # config that names only those three things and the new servers:
@@ -25,12 +25,16 @@
 # Then SIGKILL at a random step (and at the facts that matter: after the
 # snapshot was posted, inside the PostgreSQL and the Redis restores), resume,
 # and the end state is the same.  Set CLUSTER_LOSS_KILL_STEP to replay a
-# random pick.
+# random pick.  Last, one run with [agents] control = kubernetes: the backup
+# of an old Kubernetes API double recorded a Deployment of 3, one of 1 and a
+# StatefulSet of 4; on a new double the deploy makes them at 2 and the run
+# brings them to the recorded counts.
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
-require_tools jq sha256sum curl
+require_tools jq sha256sum curl node openssl
 harness_init
+start_s3rver drctl-cluster-loss # the off-site repository: it outlives the cluster
 DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
 AGENTCTL="$DRCTL_SOURCE_DIR/tests/tools/agentctl.sh"
 psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -79,7 +83,15 @@ echo 3 >"$T/old-agents/planner"; echo 1 >"$T/old-agents/support"; echo 4 >"$T/ol
 
 OFFSITE="$T/offsite"
 mkdir -p "$OFFSITE" "$T/old"
-"$DRCTL" --config "$T/old/drctl.conf" init --repository "$OFFSITE/repo" --state-dir "$T/old/state" >/dev/null
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+export AWS_SHARED_CREDENTIALS_FILE=$T/no-such-credentials AWS_CONFIG_FILE=$T/no-such-config
+printf '%s\n' "$S3RVER_ACCESS_KEY" >"$OFFSITE/s3-access-key-id"
+printf '%s\n' "$S3RVER_SECRET_KEY" >"$OFFSITE/s3-secret-access-key"
+chmod 600 "$OFFSITE"/s3-*
+env DRCTL_REPOSITORY_TYPE=s3 DRCTL_REPOSITORY_BUCKET="$S3RVER_BUCKET" DRCTL_REPOSITORY_PREFIX=prod/ \
+  DRCTL_REPOSITORY_ENDPOINT="$S3RVER_URL" DRCTL_REPOSITORY_REGION=us-east-1 DRCTL_REPOSITORY_FORCE_PATH_STYLE=true \
+  DRCTL_REPOSITORY_ACCESS_KEY_ID_FILE="$OFFSITE/s3-access-key-id" DRCTL_REPOSITORY_SECRET_ACCESS_KEY_FILE="$OFFSITE/s3-secret-access-key" \
+  "$DRCTL" --config "$T/old/drctl.conf" init --state-dir "$T/old/state" >/dev/null
 old_drctl() {
   env DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres" \
     DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db,billing_db \
@@ -90,19 +102,42 @@ old_drctl() {
 run old_drctl backup
 expect_rc 0 "backup of the old cluster (files, postgres, redis, vault)"
 SET=$OUT
-MANIFEST="$OFFSITE/repo/backups/$SET/manifest.json"
+MANIFEST="$T/manifest.json"
+old_drctl show "$SET" --json >"$MANIFEST"
 jq -e '.platform.agents | map({(.name): .replicas}) | add == {"planner":3,"support":1,"research":4}' "$MANIFEST" >/dev/null ||
   fail "the manifest does not record the agents' replicas: $(jq -c .platform "$MANIFEST")"
 pass_note "the backup records each agent's replicas in the manifest (platform.agents)"
 OLD_STATUS_COMMAND=/bin/false run old_drctl backup --component files
 expect_rc 0 "a backup whose agents cannot be listed still succeeds"
 expect_err 'the agents. replicas are not recorded in this set' "and warns that the agents are not recorded"
-jq -e '.platform.agents == null and (.platform.agents_error | length > 0)' "$OFFSITE/repo/backups/$OUT/manifest.json" >/dev/null ||
+old_drctl show "$OUT" --json | jq -e '.platform.agents == null and (.platform.agents_error | length > 0)' >/dev/null ||
   fail "the manifest does not say why the agents are missing"
 pass_note "the manifest says why the agents are not recorded"
-rm -rf "$OFFSITE/repo/backups/$OUT" # the scenario takes the full set: `latest` would be this one
 FINISHED=$(jq -r .finished "$MANIFEST")
-OLD_VAULT_LOG=$VAULT_DOUBLE_LOG
+
+# The same platform with its agents on Kubernetes (an old API double): a set
+# whose manifest records a Deployment of 3, one of 1 and a StatefulSet of 4.
+cat >"$T/old-seed.json" <<'EOF'
+{"namespace": "ai-agents", "workloads": [
+  {"name": "planner", "replicas": 3, "labels": {"app": "planner", "role": "agent"}},
+  {"name": "support", "replicas": 1, "labels": {"app": "support", "role": "agent"}},
+  {"name": "research", "kind": "StatefulSet", "replicas": 4, "labels": {"app": "research", "role": "agent"}},
+  {"name": "web", "replicas": 2, "labels": {"app": "web", "tier": "frontend"}}
+]}
+EOF
+start_kubernetes_double --seed "$T/old-seed.json" --converge-ms 200 --terminate-ms 200
+run env DRCTL_AGENTS_CONTROL=kubernetes DRCTL_AGENTS_NAMESPACE=ai-agents DRCTL_AGENTS_SELECTOR=role=agent \
+  DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres" \
+  DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db,billing_db \
+  DRCTL_REDIS_URL="$REDIS_URL" DRCTL_VAULT_ADDRESS="$VAULT_ADDR" DRCTL_FILES_PATHS="$T/platform-etc" \
+  "$DRCTL" --config "$T/old/drctl.conf" backup
+expect_rc 0 "backup of the old cluster with its agents on Kubernetes"
+SET_K8S=$OUT
+old_drctl show "$SET_K8S" --json | jq -e '.platform.agents | map({(.kind + "/" + .name): .replicas}) | add ==
+  {"Deployment/planner":3,"Deployment/support":1,"StatefulSet/research":4}' >/dev/null ||
+  fail "the manifest does not record the Kubernetes workloads: $(old_drctl show "$SET_K8S" --json | jq -c .platform)"
+pass_note "the backup records the Kubernetes agent workloads (kind, name, replicas), not the workload outside the selector"
+stop_double kubernetes
 
 # --- the disaster: everything but the off-site copies is gone ---------------------------
 stop_postgres
@@ -112,8 +147,9 @@ stop_vault_double
 cp "$T/old/signing.pub" "$T/old/age-identity.txt" "$OFFSITE/"
 chmod 600 "$OFFSITE/age-identity.txt"
 rm -rf "$T/old" "$T/old-agents" "$T/platform-etc"
-ls "$OFFSITE" | sort | tr '\n' ' ' | grep -qx 'age-identity.txt repo signing.pub ' || fail "off-site holds more than the three things: $(ls "$OFFSITE")"
-pass_note "only the repository, the signing public key and the decryption identity survive"
+ls "$OFFSITE" | sort | tr '\n' ' ' | grep -qx 'age-identity.txt s3-access-key-id s3-secret-access-key signing.pub ' ||
+  fail "off-site holds more than the three things: $(ls "$OFFSITE")"
+pass_note "only the repository (S3), the signing public key and the decryption identity survive"
 
 # --- the new cluster ------------------------------------------------------------------
 NEW="$T/recovery"
@@ -126,7 +162,13 @@ cat >"$NEW/deploy.sh" <<'EOF'
 set -euo pipefail
 echo "deploying production $*"
 echo run >>"$DEPLOY_COUNT"
-for a in planner support research scheduler; do [ -f "$AGENTCTL_DIR/$a" ] || echo 2 >"$AGENTCTL_DIR/$a"; done
+if [ -n "${DEPLOY_KUBERNETES:-}" ]; then # the manifests applied: every workload at 2
+  if ! curl -sS --fail --cacert "$KUBERNETES_DOUBLE_CACERT" "$KUBERNETES_DOUBLE_ADMIN/workloads" | grep -q '"planner"'; then
+    curl -sS --fail --cacert "$KUBERNETES_DOUBLE_CACERT" -X POST "$KUBERNETES_DOUBLE_ADMIN/seed" --data-binary @"$DEPLOY_KUBERNETES" >/dev/null
+  fi
+else
+  for a in planner support research scheduler; do [ -f "$AGENTCTL_DIR/$a" ] || echo 2 >"$AGENTCTL_DIR/$a"; done
+fi
 if [ -z "$("$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "select 1 from pg_database where datname = 'agents_db'")" ]; then
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres agents_db
 fi
@@ -135,25 +177,47 @@ EOF
 chmod +x "$NEW/deploy.sh"
 export DEPLOY_COUNT="$NEW/deploy-count" AGENTCTL_DIR="$NEW/agents"
 
-# new_cluster: fresh PostgreSQL, Redis and Vault (not initialized), no agents.
+# new_cluster N [kubernetes]: fresh PostgreSQL, Redis and Vault (not
+# initialized), no agents (or a new Kubernetes API double with none).
 new_cluster() {
   stop_postgres; stop_redis; rm -rf "${REDIS_DIR:-/nonexistent}"; stop_vault_double
   start_postgres
   start_redis
   start_vault_double --cluster-seed "new-cluster-$1" --state uninitialized
+  AGENT_MODE=${2:-command}
+  if [ "$AGENT_MODE" = kubernetes ]; then
+    start_kubernetes_double --converge-ms 200 --terminate-ms 200
+    export DEPLOY_KUBERNETES="$NEW/manifests.json"
+  fi
   unset VAULT_TOKEN NEW_ROOT NEW_UNSEAL_KEY
   rm -rf "$AGENTCTL_DIR" "$NEW/restored" "$DEPLOY_COUNT"
   mkdir -p "$AGENTCTL_DIR"
   export DRCTL_STATE_DIR="$NEW/state-$1"
   write_config
 }
+agents_config() {
+  if [ "$AGENT_MODE" = kubernetes ]; then
+    printf '[agents]\ncontrol = kubernetes\nnamespace = ai-agents\nselector = role=agent\nwait_seconds = 60\n\n'
+    printf '[kubernetes]\napi_url = %s\ntoken_file = %s\nca_file = %s\n' "$DRCTL_KUBERNETES_API_URL" \
+      "$DRCTL_KUBERNETES_TOKEN_FILE" "$DRCTL_KUBERNETES_CA_FILE"
+  else
+    printf '[agents]\ncontrol = command\nstatus_command = %s status\nstop_command = %s stop {name}\n' "$AGENTCTL" "$AGENTCTL"
+    printf 'start_command = %s start {name} {replicas}\nwait_seconds = 30\n' "$AGENTCTL"
+  fi
+}
 write_config() {
   cat >"$NEW/drctl.conf" <<EOF
 # Everything drctl needs to rebuild the platform: the three off-site things
 # and the new cluster's addresses.
 [repository]
-type = local
-path = $OFFSITE/repo
+type = s3
+bucket = $S3RVER_BUCKET
+prefix = prod/
+endpoint = $S3RVER_URL
+region = us-east-1
+force_path_style = true
+access_key_id_file = $OFFSITE/s3-access-key-id
+secret_access_key_file = $OFFSITE/s3-secret-access-key
 
 [state]
 dir = $NEW/state
@@ -174,12 +238,7 @@ url = $REDIS_URL
 [vault]
 address = $VAULT_ADDR
 
-[agents]
-control = command
-status_command = $AGENTCTL status
-stop_command = $AGENTCTL stop {name}
-start_command = $AGENTCTL start {name} {replicas}
-wait_seconds = 30
+$(agents_config)
 
 [scenario]
 deploy_command = $NEW/deploy.sh full
@@ -243,12 +302,12 @@ invoke() {
 # drive: from a new run to its end, doing the person's part at each gate.
 drive() { # label
   local tries=0 run_id state at
-  invoke scenario run cluster-loss --yes
+  invoke scenario run cluster-loss --yes --backup "$SCENARIO_SET"
   while :; do
     tries=$((tries + 1))
     [ "$tries" -le 10 ] || fail "$1: the run did not end after 10 attempts"
     run_id=$(newest_run)
-    if [ -z "$run_id" ]; then invoke scenario run cluster-loss --yes; continue; fi
+    if [ -z "$run_id" ]; then invoke scenario run cluster-loss --yes --backup "$SCENARIO_SET"; continue; fi
     state=$("$DRCTL" scenario status "$run_id" --json | jq -r .state)
     at=$("$DRCTL" scenario status "$run_id" --json | jq -r '.at_step // ""')
     case $state/$at in
@@ -266,6 +325,21 @@ drive() { # label
   RUN=$run_id
 }
 
+# The agents as NAME=REPLICAS (NAME=SPEC/READY of every workload on Kubernetes).
+agents_now() {
+  if [ "$AGENT_MODE" = kubernetes ]; then
+    { kubernetes_double_curl --fail "$KUBERNETES_DOUBLE_URL/apis/apps/v1/namespaces/ai-agents/deployments"
+      kubernetes_double_curl --fail "$KUBERNETES_DOUBLE_URL/apis/apps/v1/namespaces/ai-agents/statefulsets"; } |
+      jq -r '.items[] | "\(.metadata.name)=\(.spec.replicas)/\(.status.readyReplicas // 0)"' | sort | tr '\n' ' '
+  else
+    "$AGENTCTL" status | sort | sed 's/ /=/' | tr '\n' ' '
+  fi
+}
+agents_want() { # the recorded counts; scheduler (and web, not an agent) as the deploy made them
+  if [ "$AGENT_MODE" = kubernetes ]; then echo "planner=3/3 research=4/4 scheduler=2/2 support=1/1 web=2/2 "
+  else echo "planner=3 research=4 scheduler=2 support=1 "; fi
+}
+
 expect_end_state() { # label
   local kept
   [ "$(sums agents_db)" = "$GOOD_AGENTS" ] || fail "$1: agents_db does not equal the source"
@@ -279,8 +353,7 @@ expect_end_state() { # label
     fail "$1: Vault is not the unsealed old cluster: $(vault_health)"
   [ "$(vault_read platform/database "$OLD_ROOT")" = "$GOOD_SECRET_DB" ] && [ "$(vault_read agents/openai "$OLD_ROOT")" = "$GOOD_SECRET_AI" ] ||
     fail "$1: the Vault secrets do not read back with the old cluster's token"
-  [ "$("$AGENTCTL" status | sort | tr '\n' ' ')" = "planner 3 research 4 scheduler 2 support 1 " ] ||
-    fail "$1: the agents are at [$("$AGENTCTL" status | tr '\n' ' ')]"
+  [ "$(agents_now)" = "$(agents_want)" ] || fail "$1: the agents are at [$(agents_now)], not [$(agents_want)]"
   cmp -s "$NEW/restored$T/platform-etc/gateway.conf" <(echo "listen 8443") &&
     [ "$(sha256sum <"$NEW/restored$T/platform-etc/tls/ca.pem")" = "$GOOD_CA" ] || fail "$1: the files are not restored"
   jq -e '.state == "done" and all(.steps[]; .state == "done")' "$DRCTL_STATE_DIR/runs/$RUN/report.json" >/dev/null ||
@@ -289,8 +362,18 @@ expect_end_state() { # label
 }
 
 # --- the plan: every step and what it touches, touching nothing ------------------------------
+SCENARIO_SET=$SET
+cat >"$NEW/manifests.json" <<'EOF'
+{"namespace": "ai-agents", "workloads": [
+  {"name": "planner", "replicas": 2, "labels": {"app": "planner", "role": "agent"}},
+  {"name": "support", "replicas": 2, "labels": {"app": "support", "role": "agent"}},
+  {"name": "research", "kind": "StatefulSet", "replicas": 2, "labels": {"app": "research", "role": "agent"}},
+  {"name": "scheduler", "replicas": 2, "labels": {"app": "scheduler", "role": "agent"}},
+  {"name": "web", "replicas": 2, "labels": {"app": "web", "tier": "frontend"}}
+]}
+EOF
 new_cluster 1
-run "$DRCTL" scenario plan cluster-loss
+run "$DRCTL" scenario plan cluster-loss --backup "$SET"
 expect_rc 0 "scenario plan cluster-loss"
 for step in preflight provision-cluster restore-vault unseal-vault wait-vault deploy-platform hold-agents wait-services \
   restore-postgres restore-redis restore-files check-services start-agents health-checks; do
@@ -314,7 +397,7 @@ expect_out "agent planner: started at 3 replicas \\(recorded in the backup set\\
 pass_note "the plan touched nothing: no Vault request, no database, no key, no deploy, no agent, no run"
 
 # --- the whole scenario ----------------------------------------------------------------
-run "$DRCTL" scenario run cluster-loss --yes
+run "$DRCTL" scenario run cluster-loss --yes --backup "$SET"
 expect_rc 7 "the run stops at the first gate"
 RUN=$(newest_run)
 expect_err "run $RUN is waiting at step provision-cluster" "it says where it waits"
@@ -355,10 +438,10 @@ pass_note "the report gives the RTO (the run's total) and the RPO (set finished 
 grep -q 'database agents_db was already there (made by the deploy?): kept as agents_db_prior_' "$REPORT/report.md" ||
   fail "the report does not say the deploy's agents_db was kept"
 pass_note "the report says where the deploy's empty agents_db went"
-for secret in "$(cat "$PG_ADMIN_PASSWORD_FILE")" "$NEW_ROOT" "$OLD_UNSEAL_KEY" kv-db-secret-1 sk-test-kv-2; do
+for secret in "$(cat "$PG_ADMIN_PASSWORD_FILE")" "$NEW_ROOT" "$OLD_UNSEAL_KEY" "$S3RVER_SECRET_KEY" kv-db-secret-1 sk-test-kv-2; do
   if grep -qF -- "$secret" "$REPORT/journal" "$REPORT"/report.*; then fail "a secret is in the journal or the report"; fi
 done
-pass_note "no password, token, unseal key or KV value in the journal or the report"
+pass_note "no password, token, unseal key, S3 secret or KV value in the journal or the report"
 
 # --- SIGKILL, then resume: the same end state ----------------------------------------------
 STEPS=(preflight restore-vault wait-vault deploy-platform hold-agents wait-services restore-postgres restore-redis restore-files check-services start-agents health-checks)
@@ -384,5 +467,15 @@ for kill in "kill_in_step|" \
     pass_note "the resumed run recognised what the killed one left: ${kill#*|}"
   fi
 done
+
+# --- the agents on Kubernetes ---------------------------------------------------------------
+new_cluster k8s kubernetes
+SCENARIO_SET=$SET_K8S
+drive "agents on Kubernetes"
+expect_end_state "agents on Kubernetes"
+double_log kubernetes | jq -e '[.requests[] | select(.method != "GET") | .path] | length > 0 and
+  all(test("/(deployments|statefulsets)/(planner|support|research|scheduler)/scale$"))' >/dev/null ||
+  fail "the run wrote something else than the agents' scale: $(double_log kubernetes | jq -c '[.requests[] | select(.method != "GET") | .method + " " + .path]')"
+pass_note "on Kubernetes only the agents' /scale was written (web, outside the selector, untouched)"
 
 echo "$CHECKS passed, 0 failed"
