@@ -18,6 +18,7 @@
 #include "lib/core/log.h"
 #include "lib/crypto/age.h"
 #include "lib/crypto/minisign.h"
+#include "lib/platform/agents.h"
 #include "lib/set/keys.h"
 #include "lib/storage/repo.h"
 #include "lib/stream/stream_thread.h"
@@ -169,6 +170,33 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 	return 0;
 }
 
+/* The agents' replicas now, into the manifest's "platform": a cluster-loss
+ * run on a new cluster starts each agent at the count it had here.  Only
+ * where agents are controlled ([agents] control set, or drctl runs in a
+ * Kubernetes pod); a failure to list them is a warning in the manifest and
+ * the log, never a failed backup. */
+static void record_platform_agents(struct backup_plan *p)
+{
+	struct agents *a = NULL;
+	json_t *list = NULL;
+	struct drctl_error e;
+	char at[32];
+
+	if (!config_is_set(p->cfg, "agents", "control") && !getenv("KUBERNETES_SERVICE_HOST"))
+		return;
+	err_clear(&e);
+	format_utc(now_seconds(), at);
+	if (agents_open(&a, p->cfg, &e) == 0 && agents_list(a, &list, &e) == 0) {
+		json_object_set_new(p->manifest, "platform", json_pack("{s:o, s:s}", "agents", list, "agents_recorded", at));
+		log_info("recorded %zu agent workloads and their replicas in the manifest", json_array_size(list));
+	} else {
+		log_warn("the agents' replicas are not recorded in this set (%s); a cluster-loss run from it starts the "
+			 "agents at the counts the deploy gives them", e.message);
+		json_object_set_new(p->manifest, "platform", json_pack("{s:n, s:s}", "agents", "agents_error", e.message));
+	}
+	agents_close(a);
+}
+
 static void plan_free(struct backup_plan *p)
 {
 	minisign_secret_key_wipe(&p->sk);
@@ -194,6 +222,7 @@ int backup_run(const struct config *cfg, const struct backup_request *req,
 		goto fail;
 	locked = 1;
 	created = 1;
+	record_platform_agents(&plan);
 	for (size_t i = 0; i < plan.n_components; i++)
 		if (capture_component(&plan, plan.components[i], err) != 0)
 			goto fail;

@@ -168,6 +168,12 @@ echo "databases: $(psql_ -At -d postgres -c "select string_agg(datname, ' ' orde
 [ "$(psql_ -At -d agents_db -c 'select count(*) from requests where status = 0')" = 0 ] || { echo "demo: agents_db was not restored" >&2; exit 1; }
 run drctl scenario status
 
+step "cluster-loss: what rebuilding the platform on a new cluster would do, touching nothing"
+# The plan reads only the repository: the set it would restore, Vault's
+# snapshot, every database, the Redis keys, the agents' recorded counts.
+run export DRCTL_SCENARIO_DEPLOY_COMMAND="./infrastructure/scripts/deploy.sh production full"
+run drctl scenario plan cluster-loss
+
 step "done"
 echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), and ran the db-corruption scenario"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"

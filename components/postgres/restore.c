@@ -269,39 +269,36 @@ static void sql_split(char *sql, void (*fn)(char *stmt, void *arg), void *arg)
 
 struct globals_run {
 	PGconn *conn;
-	int applied, existing, failed, own_role;
+	char self[PG_NAME_MAX + 1]; /* the role this restore is connected as */
+	int applied, existing, failed, kept_self;
 	char first_error[400];
 };
 
-/* Is stmt "ALTER ROLE <the role this session logged in as> ..."?  Its
- * password and attributes are left as they are: restoring the backup's
- * onto another server (a drill's scratch) would lock the restore's own
- * connections out, or demote them, half way. */
-static int alters_own_role(PGconn *c, const char *stmt)
+/* Is stmt `ALTER ROLE <name> ...`?  pg_dumpall writes the name bare or, when
+ * it must, as a quoted identifier ("" for a quote). */
+static int alters_role(const char *stmt, const char *name)
 {
-	const char *user = PQuser(c), *p = stmt + 10;
-	char name[PG_NAME_MAX + 1];
+	char got[PG_NAME_MAX + 1];
 	size_t n = 0;
+	const char *p;
 
-	if (strncasecmp(stmt, "ALTER ROLE", 10) != 0 || !user)
+	if (strncasecmp(stmt, "ALTER ROLE ", 11) != 0 || !*name)
 		return 0;
-	p += strspn(p, " \t\r\n");
+	p = stmt + 11;
 	if (*p == '"') {
 		for (p++; *p && n < PG_NAME_MAX; p++) {
-			if (*p == '"' && p[1] == '"')
-				p++;
-			else if (*p == '"')
+			if (*p == '"' && p[1] != '"')
 				break;
-			name[n++] = *p;
+			if (*p == '"')
+				p++;
+			got[n++] = *p;
 		}
 	} else {
-		while (*p && !strchr(" \t\r\n;", *p) && n < PG_NAME_MAX) {
-			char ch = *p++;
-			name[n++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch; /* unquoted: folded */
-		}
+		while (*p && !strchr(" \t\r\n;", *p) && n < PG_NAME_MAX)
+			got[n++] = *p++;
 	}
-	name[n] = '\0';
-	return !strcmp(name, user);
+	got[n] = '\0';
+	return !strcmp(got, name);
 }
 
 /* Never logs a statement: ALTER ROLE lines hold password hashes. */
@@ -322,8 +319,11 @@ static void globals_statement(char *stmt, void *arg)
 	if (!stmt[skip])
 		return;
 	snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(stmt + skip, " \t\r\n;"), stmt + skip);
-	if (alters_own_role(g->conn, stmt + skip)) {
-		g->own_role++;
+	/* The role this restore logs in as keeps its password and attributes
+	 * here: the backup's (another server's password) would lock the restore,
+	 * and everything after it, out of this server. */
+	if (alters_role(stmt + skip, g->self)) {
+		g->kept_self++;
 		return;
 	}
 	err_clear(&e);
@@ -362,14 +362,21 @@ static int restore_globals(struct pg_restore_plan *p, struct source *src, struct
 		goto done;
 	}
 	sql[len] = '\0';
+	{
+		PGresult *who = pg_query(p->control, "SELECT session_user", 0, NULL, "globals", err);
+		if (!who)
+			goto done;
+		snprintf(g.self, sizeof(g.self), "%s", PQgetvalue(who, 0, 0));
+		PQclear(who);
+	}
 	if (memchr(sql, '\0', len)) {
 		err_set(err, EXIT_INTEGRITY, "postgres/globals.sql", NULL, "globals.sql holds a NUL byte; refused");
 		goto done;
 	}
 	sql_split(sql, globals_statement, &g);
 	json_object_set_new(p->ctx->report, "globals",
-			    json_pack("{s:i, s:i, s:i, s:i, s:b}", "statements_applied", g.applied, "roles_existing",
-				      g.existing, "failed", g.failed, "own_role_left_as_it_is", g.own_role,
+			    json_pack("{s:i, s:i, s:i, s:s, s:b}", "statements_applied", g.applied, "roles_existing",
+				      g.existing, "failed", g.failed, "role_kept_as_is", g.kept_self ? g.self : "",
 				      "role_passwords", json_is_true(json_object_get(json_object_get(p->ctx->section, "globals"), "role_passwords"))));
 	if (g.failed) {
 		err_set(err, EXIT_FAILED, "globals",
@@ -379,9 +386,9 @@ static int restore_globals(struct pg_restore_plan *p, struct source *src, struct
 	}
 	log_info("globals: %d statements applied, %d roles already existed (altered to the backup's attributes)", g.applied,
 		 g.existing);
-	if (g.own_role)
-		log_info("globals: role %s, which this restore connects as, keeps its password and attributes here",
-			 PQuser(p->control));
+	if (g.kept_self)
+		log_info("role %s, which this restore is connected as, keeps its password and attributes on this server "
+			 "(the backup's ALTER ROLE for it was not applied)", g.self);
 	if (!json_is_true(json_object_get(json_object_get(p->ctx->section, "globals"), "role_passwords")))
 		log_warn("this backup's globals have no role passwords (taken by a non-superuser): set them with ALTER ROLE ... PASSWORD");
 	rc = 0;

@@ -109,7 +109,7 @@ static const char *overall_state(json_t *steps, const char *end, const char **at
 json_t *run_state_summary(const struct scenario *s, const char *run, json_t *records)
 {
 	json_t *steps = run_state_steps(s, records), *first = json_array_get(records, 0), *rec, *list = json_array();
-	json_t *notes = json_array(), *out, *st;
+	json_t *notes = json_array(), *out, *st, *rpo = NULL;
 	double t0 = num(first, "t"), t_last = t0;
 	const char *end = NULL, *at, *state, *name;
 	char next[512] = "", at_step[128];
@@ -123,6 +123,9 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 		if (!strcmp(str(rec, "type") ?: "", "note"))
 			json_array_append_new(notes, json_pack("{s:s?, s:s, s:s}", "step", str(rec, "step"), "text",
 							       str(rec, "text"), "at", str(rec, "at")));
+		/* A scenario that restores from a set records how much it lost. */
+		if (!strcmp(str(rec, "type") ?: "", "fact") && !strcmp(str(rec, "key") ?: "", "rpo"))
+			rpo = json_object_get(rec, "value");
 	}
 	state = overall_state(steps, end, &at);
 	if (at) { /* a key of steps, which is freed below */
@@ -156,6 +159,8 @@ json_t *run_state_summary(const struct scenario *s, const char *run, json_t *rec
 	}
 	if (next[0])
 		json_object_set_new(out, "next", json_string(next));
+	if (json_is_object(rpo))
+		json_object_set(out, "rpo", rpo);
 	json_object_set(out, "options", json_object_get(first, "options"));
 	return out;
 }
@@ -406,6 +411,13 @@ char *run_report_markdown(json_t *status)
 	    !strcmp(str(status, "state"), "done") ? ": the measured RTO" : "");
 	if (str(json_object_get(status, "options"), "backup"))
 		report_put(&b, "- backup set asked for: %s\n", str(json_object_get(status, "options"), "backup"));
+	if (json_object_get(status, "rpo")) {
+		json_t *rpo = json_object_get(status, "rpo");
+		char lost[32];
+		report_format_seconds(num(rpo, "seconds"), lost, sizeof(lost));
+		report_put(&b, "- RPO: %s (%.0f s): backup set %s finished at %s; the disaster is taken as the run's start, %s\n", lost,
+		    num(rpo, "seconds"), str(rpo, "backup"), str(rpo, "backup_finished"), str(rpo, "disaster"));
+	}
 	if (str(status, "next"))
 		report_put(&b, "- next: `%s`\n", str(status, "next"));
 	report_put(&b, "\n| step | state | started | duration | attempts |\n| --- | --- | --- | --- | --- |\n");
@@ -461,6 +473,18 @@ char *run_report_html(json_t *status, const char *extra_html)
 	report_put(&b, "</code>: state <strong class=\"state-%s\" id=\"run-state\">%s</strong>, total <span id=\"total\">%s</span>%s</p>\n",
 	    str(status, "state"), str(status, "state"), total,
 	    !strcmp(str(status, "state"), "done") ? " (the measured RTO)" : "");
+	if (json_object_get(status, "rpo")) {
+		json_t *rpo = json_object_get(status, "rpo");
+		char lost[32];
+		report_format_seconds(num(rpo, "seconds"), lost, sizeof(lost));
+		report_put(&b, "<p>RPO <span id=\"rpo\">%s</span>: backup set ", lost);
+		report_put_escaped(&b, str(rpo, "backup"));
+		report_put(&b, " finished at ");
+		report_put_escaped(&b, str(rpo, "backup_finished"));
+		report_put(&b, ", the run started at ");
+		report_put_escaped(&b, str(rpo, "disaster"));
+		report_put(&b, "</p>\n");
+	}
 	if (str(status, "next")) {
 		report_put(&b, "<p>next: <code>");
 		report_put_escaped(&b, str(status, "next"));

@@ -6,7 +6,9 @@
  * or died: a step started and the process is gone), each step's state,
  * attempts, start, duration, last error with its hint and what the platform
  * looked like then, the notes, and the next command.  The total from the
- * run's start to its end is the measured RTO.  run_report_write renders the
+ * run's start to its end is the measured RTO; a fact "rpo" ({"seconds",
+ * "backup", "backup_finished", "disaster"}) that a scenario records is the
+ * RPO, shown with it.  run_report_write renders the
  * same document as report.md, report.json and report.html (a self-contained
  * page with an inline SVG timeline of the steps) in the run's folder.
  */

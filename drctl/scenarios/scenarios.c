@@ -13,6 +13,7 @@
 static const struct scenario *const all_scenarios[] = {
 	&db_corruption_scenario,
 	&drill_scenario,
+	&cluster_loss_scenario,
 };
 
 const struct scenario *const *scenario_all(size_t *n)

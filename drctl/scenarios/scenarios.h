@@ -9,5 +9,6 @@
 
 extern const struct scenario db_corruption_scenario; /* runbook scenario 2 */
 extern const struct scenario drill_scenario;         /* the monthly drill (drctl drill) */
+extern const struct scenario cluster_loss_scenario;  /* runbook scenario 1 */
 
 #endif

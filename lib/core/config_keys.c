@@ -119,6 +119,19 @@ const struct config_key config_keys[] = {
 	KX("agents", "health_url", CONFIG_STRING, "http://{name}.ai-agents.svc:8080/api/v1/agents/{name}/health", "each agent's health URL ({name}: the agent), 200 when healthy"),
 	KINT("health", "timeout_seconds", "10", 1, 3600, "how long each health check may take"),
 
+	/* The scenarios' own settings (docs/cluster-loss.md). */
+	KX("scenario", "deploy_command", CONFIG_STRING, "./infrastructure/scripts/deploy.sh production full",
+	   "cluster-loss: the command that deploys the platform onto the new cluster, split on blanks and run without a shell (it must be safe to run twice)"),
+	KINT("scenario", "deploy_timeout_seconds", "1800", 1, 86400, "cluster-loss: how long the deploy command may take"),
+	KINT("scenario", "services_wait_seconds", "600", 1, 86400,
+	     "cluster-loss: how long to wait after the deploy for PostgreSQL and Redis to answer"),
+	KINT("scenario", "vault_wait_seconds", "300", 1, 86400,
+	     "cluster-loss: how long to wait for Vault to be active after the snapshot restore and the unseal"),
+	KX("scenario", "files_target", CONFIG_PATH, "/",
+	   "cluster-loss: the folder the files component is restored under, by each file's original path (/: the original paths); unset: files are not restored"),
+	K("scenario", "redis_flush", CONFIG_BOOL, "false",
+	  "cluster-loss: empty a Redis that already holds keys before restoring into it (after the backup is proven)"),
+
 	KSECRET("scratch", "postgres_conninfo", CONFIG_STRING, "host=127.0.0.1 port=5433 dbname=postgres", "scratch PostgreSQL for drills and restore tests"),
 	KX("scratch", "redis_url", CONFIG_STRING, "redis://127.0.0.1:6380", "scratch Redis for drills and restore tests"),
 	KX("scratch", "vault_address", CONFIG_STRING, "http://127.0.0.1:8210", "scratch Vault for drills and restore tests"),

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,7 +40,7 @@ static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
 	for (size_t i = 0; i < TRACKED_MAX; i++)
-		if (tracked[i] > 0)
+		if (tracked[i] != 0) /* negative: a process group (process_run_shown) */
 			kill(tracked[i], SIGTERM);
 }
 
@@ -107,7 +108,7 @@ static int collect_output(int fd, double deadline, char *out, size_t cap)
  * (SIGKILL, a crash) while a command runs, the kernel kills the command
  * too (PR_SET_PDEATHSIG), so an orphaned "stop the agents" can never act
  * after a resumed run has started them again.  Returns 0 or an errno. */
-static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], pid_t *pid)
+static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], int shown, pid_t *pid)
 {
 	pid_t parent = getpid();
 	int errpipe[2], child_errno = 0;
@@ -130,6 +131,11 @@ static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], pid_t 
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
+		if (shown) {
+			/* Its own group, so a timeout reaches what it starts. */
+			setpgid(0, 0);
+			dup2(pipefd[1], STDERR_FILENO);
+		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		execvp(argv[0], argv);
@@ -138,6 +144,8 @@ static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], pid_t 
 			_exit(127);
 		_exit(127);
 	}
+	if (shown)
+		setpgid(*pid, *pid); /* also here: whichever runs first */
 	close(errpipe[1]);
 	/* exec closes errpipe (O_CLOEXEC): nothing read means it started */
 	while ((n = read(errpipe[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
@@ -160,7 +168,7 @@ int process_run(char *const argv[], const char *what, double timeout, char *out,
 		out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
-	e = spawn_bound_to_parent(argv, pipefd, &pid);
+	e = spawn_bound_to_parent(argv, pipefd, 0, &pid);
 	close(pipefd[1]);
 	if (e != 0) {
 		close(pipefd[0]);
@@ -188,5 +196,129 @@ int process_run(char *const argv[], const char *what, double timeout, char *out,
 		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
 			       WTERMSIG(status));
 	}
+	return 0;
+}
+
+/* The child's output onto stderr, each line after prefix, until it closes
+ * (0) or the deadline passes or a stop is asked for (-1). */
+static int relay_output(int fd, double deadline, const char *prefix)
+{
+	char buf[4096];
+	int line_start = 1;
+
+	for (;;) {
+		double left = deadline - mono_now();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR) {
+			if (stop_signal)
+				break;
+			continue;
+		}
+		if (r <= 0)
+			break;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!line_start)
+				fputc('\n', stderr);
+			return 0;
+		}
+		for (ssize_t i = 0; i < n;) {
+			char *nl = memchr(buf + i, '\n', (size_t)(n - i));
+			size_t len = nl ? (size_t)(nl - (buf + i)) + 1 : (size_t)(n - i);
+			if (line_start)
+				fputs(prefix, stderr);
+			fwrite(buf + i, 1, len, stderr);
+			line_start = nl != NULL;
+			i += (ssize_t)len;
+		}
+		fflush(stderr);
+	}
+	if (!line_start)
+		fputc('\n', stderr);
+	return -1;
+}
+
+/* SIGTERM to the group, then SIGKILL if it has not ended after 10 s. */
+static void stop_group(pid_t pid, int *status)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		pid_t w = waitpid(pid, status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+int process_run_shown(char *const argv[], const char *what, double timeout, const char *prefix,
+		      struct drctl_error *err)
+{
+	int pipefd[2], status = 0, e, cut_short;
+	pid_t pid = -1;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
+	e = spawn_bound_to_parent(argv, pipefd, 1, &pid);
+	close(pipefd[1]);
+	if (e != 0) {
+		close(pipefd[0]);
+		return err_set_errno(err, e == ENOENT ? EXIT_USAGE : EXIT_FAILED, e, what,
+				     "check the command's first word: a program on PATH or a full path",
+				     "cannot run %s (%s)", what, argv[0]);
+	}
+	process_track(-pid);
+	cut_short = relay_output(pipefd[0], mono_now() + timeout, prefix) != 0;
+	close(pipefd[0]);
+	if (cut_short)
+		stop_group(pid, &status);
+	else
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	process_untrack(-pid);
+	if (stop_signal)
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was stopped", what, argv[0]);
+	if (cut_short)
+		return err_set(err, EXIT_FAILED, what, "make the command finish sooner, or raise its timeout",
+			       "%s (%s) did not finish within %.0f s and was stopped", what, argv[0], timeout);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status))
+			return err_set(err, EXIT_FAILED, what, "its own output is above", "%s (%s) failed with exit status %d",
+				       what, argv[0], WEXITSTATUS(status));
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
+			       WTERMSIG(status));
+	}
+	return 0;
+}
+
+int process_split_words(const char *command, const char *what, char *buf, size_t cap, char **argv, size_t max,
+			struct drctl_error *err)
+{
+	size_t n = 0, len = command ? strlen(command) : 0;
+	char *save = NULL, *word;
+
+	if (len + 1 > cap)
+		return err_set(err, EXIT_USAGE, what, NULL, "%s is too long (%zu bytes, at most %zu)", what, len, cap - 1);
+	memcpy(buf, command ? command : "", len + 1);
+	for (word = strtok_r(buf, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
+		if (n + 1 >= max)
+			return err_set(err, EXIT_USAGE, what, NULL, "%s has more than %zu words", what, max - 1);
+		argv[n++] = word;
+	}
+	argv[n] = NULL;
+	if (n == 0)
+		return err_set(err, EXIT_USAGE, what, "set it to the command to run, e.g. ./deploy.sh production full",
+			       "%s is empty", what);
 	return 0;
 }

@@ -34,4 +34,19 @@ int process_stop_requested(void);
 int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
 		struct drctl_error *err);
 
+/* Run argv (no shell) to its end, at most timeout seconds, with its stdout
+ * and stderr shown on drctl's stderr as they come, each line after prefix
+ * ("deploy| "): for hooks whose output the operator must see (a deploy).
+ * The command runs in a process group of its own, so the timeout and a stop
+ * signal reach what it started too.  Its output is shown, never kept. */
+int process_run_shown(char *const argv[], const char *what, double timeout, const char *prefix,
+		      struct drctl_error *err);
+
+/* Split a command line from the configuration into argv on blanks (no
+ * quoting, no shell): words are copied into buf, argv gets at most max - 1
+ * of them and a NULL.  -1 with err naming `what` when it is empty or does
+ * not fit. */
+int process_split_words(const char *command, const char *what, char *buf, size_t cap, char **argv, size_t max,
+			struct drctl_error *err);
+
 #endif
