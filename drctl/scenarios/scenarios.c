@@ -10,6 +10,8 @@
 
 static const struct scenario *const all_scenarios[] = {
 	&db_corruption_scenario,
+	&secrets_compromise_scenario,
+	&secrets_rotation_scenario,
 };
 
 const struct scenario *const *scenario_all(size_t *n)

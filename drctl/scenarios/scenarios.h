@@ -8,5 +8,7 @@
 #include "drctl/engine/engine.h"
 
 extern const struct scenario db_corruption_scenario; /* runbook scenario 2 */
+extern const struct scenario secrets_compromise_scenario; /* runbook scenario 3 */
+extern const struct scenario secrets_rotation_scenario;   /* the third-Monday rotation (drctl rotate-secrets) */
 
 #endif
