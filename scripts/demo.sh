@@ -168,6 +168,12 @@ echo "databases: $(psql_ -At -d postgres -c "select string_agg(datname, ' ' orde
 [ "$(psql_ -At -d agents_db -c 'select count(*) from requests where status = 0')" = 0 ] || { echo "demo: agents_db was not restored" >&2; exit 1; }
 run drctl scenario status
 
+step "the monthly secret rotation, planned: what drctl rotate-secrets would do, touching nothing"
+run export DRCTL_ROTATION_POSTGRES_ROLES="app_writer, app_reader"
+run export DRCTL_ROTATION_GENERATED="secret/agents/internal-api:api_key:token32"
+run export DRCTL_ROTATION_MANUAL="secret/agents/anthropic:api_key:Anthropic console"
+run drctl rotate-secrets --dry-run
+
 step "done"
 echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), and ran the db-corruption scenario"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"

@@ -9,7 +9,8 @@
 #    fields kept, nothing is pending, the aclfile holds only the new hash;
 #  - the evidence (sessions, clients, token accessors, the journal) is in a
 #    bundle that stock `age` decrypts, whose manifest `minisign -V` verifies,
-#    taken before the sessions were terminated; the listed Vault tokens are
+#    taken before the sessions were terminated (a run killed once the bundle
+#    is written keeps that bundle and signs it on resume); the listed Vault tokens are
 #    revoked, drctl's own is not; the third-party key gate refuses --confirm
 #    until Vault has a new value; the breach gates follow;
 #  - `rotate-secrets` is SIGKILLed after every one of its journal records in
@@ -257,12 +258,38 @@ grep -hq '^drctl_rotation_last_status{scenario="secrets-compromise"} 1$' "$T"/me
 grep -hq '^drctl_rotation_last_success_timestamp_seconds{scenario="secrets-compromise"} [0-9]' "$T"/metrics/*.prom || fail "no rotation timestamp"
 pass_note "the run ends done, and publishes drctl_rotation_* metrics"
 
+# --- killed while the evidence is written: the resumed run publishes it once -------------
+"$DRCTL" scenario run secrets-compromise --yes >"$T/kill.out" 2>&1 &
+pid=$!
+for n in $(seq 1 5000); do
+	KRUN=$(newest_run)
+	[ "$KRUN" != "$RUN" ] && [ -e "$REPO/incidents/$KRUN/bundle.tar.zst.age" ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.002
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+cat "$T/kill.out" >>"$OUTPUTS"
+[ -e "$REPO/incidents/$KRUN/bundle.tar.zst.age" ] || fail "the killed run wrote no bundle"
+! grep -q '"step":"rotate-secrets"' "$T/state/runs/$KRUN/journal" || fail "the run was killed too late (after the evidence)"
+BUNDLE_SUM=$(sha256sum "$REPO/incidents/$KRUN/bundle.tar.zst.age" | cut -d' ' -f1)
+drun scenario resume "$KRUN"
+expect_rc 7 "the run killed while writing its evidence resumes (to the third-party key gate)"
+minisign -Vq -p "$T/signing.pub" -m "$REPO/incidents/$KRUN/manifest.json" || fail "the resumed run's manifest does not verify"
+[ "$(sha256sum "$REPO/incidents/$KRUN/bundle.tar.zst.age" | cut -d' ' -f1)" = "$BUNDLE_SUM" ] || fail "the resumed run rewrote the bundle"
+[ "$(jq -r .bundle.sha256 "$REPO/incidents/$KRUN/manifest.json")" = "$BUNDLE_SUM" ] || fail "the manifest does not name the bundle that was written first"
+pass_note "killed after the bundle was written: resume keeps the first bundle and publishes its signed manifest"
+drun scenario abort "$KRUN"
+expect_rc 0 "abort of a run whose secrets are all rotated"
+remember_values
+expect_agreement "the killed compromise run, resumed then aborted" 3
+
 # --- the monthly routine, SIGKILLed after each of its journal records -----------------
 unset DRCTL_ROTATION_MANUAL DRCTL_ROTATION_REVOKE_TOKEN_ACCESSORS_FILE
 drun rotate-secrets
 expect_rc 0 "rotate-secrets, uninterrupted"
 remember_values
-expect_agreement "rotate-secrets" 3
+expect_agreement "rotate-secrets" 4
 RECORDS=$(grep -c '"type":"fact"' "$T/state/runs/$(newest_run)/journal")
 [ "$RECORDS" -ge 25 ] || fail "only $RECORDS facts in a rotation run: the secrets are not journaled one state at a time"
 grep -q 'rotation.postgres.agents_admin.*"state":"applying"' "$T/state/runs/$(newest_run)/journal" || fail "no applying state journaled"
@@ -287,7 +314,7 @@ check_invariant() { # label
 		[ "$works" = 1 ] || fail "$1: no value readable in Vault logs in as $kind $user (current $cur, pending ${p:-none})"
 	done
 }
-VERSION=3
+VERSION=4
 LAST=$(newest_run)
 for k in $(seq 1 "$RECORDS"); do
 	"$DRCTL" rotate-secrets >"$T/kill.out" 2>&1 &
