@@ -93,5 +93,13 @@ int cmd_scenario(struct cli *cli, int argc, char **argv);
 int cmd_health(struct cli *cli, int argc, char **argv);
 int cmd_drill(struct cli *cli, int argc, char **argv);
 int cmd_schedule(struct cli *cli, int argc, char **argv);
+int cmd_rotate_secrets(struct cli *cli, int argc, char **argv);
+
+/* A scenario run that stopped (drctl/cmd_scenario.c): its status shown, its
+ * metrics published, and the exit status: 0 done, 7 waiting at a gate, the
+ * error's code otherwise. */
+int scenario_outcome(struct cli *cli, int rc, json_t *status);
+/* A scenario's plan (engine_plan's document), as text or --json. */
+void scenario_show_plan(struct cli *cli, json_t *plan);
 
 #endif

@@ -81,6 +81,26 @@ static int show(struct cli *cli, json_t *doc)
 	return 0;
 }
 
+void scenario_show_plan(struct cli *cli, json_t *plan)
+{
+	size_t i, j;
+	json_t *st, *t;
+
+	if (cli->g.json) {
+		cli_print_json(plan);
+		return;
+	}
+	printf("scenario %s: %s\n", json_string_value(json_object_get(plan, "scenario")),
+	       json_string_value(json_object_get(plan, "summary")));
+	json_array_foreach(json_object_get(plan, "steps"), i, st) {
+		printf("\n%zu. %s%s: %s\n", i + 1, json_string_value(json_object_get(st, "name")),
+		       !strcmp(json_string_value(json_object_get(st, "kind")), "gate") ? " (gate: a person acts)" : "",
+		       json_string_value(json_object_get(st, "summary")));
+		json_array_foreach(json_object_get(st, "touches"), j, t)
+			printf("   - %s\n", json_string_value(t));
+	}
+}
+
 /* What `run` does to this platform, and a yes from the person. */
 static int confirmed(struct cli *cli, const struct config *cfg, const struct scenario *s, const struct scenario_args *a)
 {
@@ -152,6 +172,7 @@ static void publish_metrics(const struct config *cfg, json_t *status)
 	const char *scenario = json_string_value(json_object_get(status, "scenario"));
 	double seconds = json_number_value(json_object_get(status, "seconds"));
 	int ok = state && !strcmp(state, "done");
+	const struct scenario *s;
 	json_t *samples;
 
 	if (!state || !scenario || !strcmp(state, "waiting") || !strcmp(state, "aborted"))
@@ -166,13 +187,15 @@ static void publish_metrics(const struct config *cfg, json_t *status)
 	metrics_sample_labelled(samples, "drctl_scenario_rto_seconds", "scenario", scenario, seconds);
 	metrics_sample_labelled(samples, "drctl_scenario_last_success_timestamp_seconds", "scenario", scenario,
 				now_seconds());
+	if ((s = scenario_find(scenario)) && s->metrics)
+		s->metrics(status, samples);
 	metrics_publish(cfg, "scenario", samples);
 	json_decref(samples);
 }
 
 /* The exit status of a run that stopped: done 0, waiting at a gate 7, the
  * error's code otherwise. */
-static int outcome(struct cli *cli, int rc, json_t *status)
+int scenario_outcome(struct cli *cli, int rc, json_t *status)
 {
 	const char *state = json_string_value(json_object_get(status, "state"));
 	if (status) {
@@ -221,20 +244,8 @@ int cmd_scenario(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		if (!strcmp(sub, "plan")) {
 			rc = engine_plan(cfg, s, &eo, &doc, &cli->err);
-			if (rc == 0 && cli->g.json)
-				cli_print_json(doc);
-			else if (rc == 0) {
-				size_t i, j;
-				json_t *st, *t;
-				printf("scenario %s: %s\n", s->name, s->summary);
-				json_array_foreach(json_object_get(doc, "steps"), i, st) {
-					printf("\n%zu. %s%s: %s\n", i + 1, json_string_value(json_object_get(st, "name")),
-					       !strcmp(json_string_value(json_object_get(st, "kind")), "gate") ? " (gate: a person acts)" : "",
-					       json_string_value(json_object_get(st, "summary")));
-					json_array_foreach(json_object_get(st, "touches"), j, t)
-						printf("   - %s\n", json_string_value(t));
-				}
-			}
+			if (rc == 0)
+				scenario_show_plan(cli, doc);
 			json_decref(doc);
 			return rc == 0 ? EXIT_OK : cli->err.code;
 		}
@@ -254,7 +265,7 @@ int cmd_scenario(struct cli *cli, int argc, char **argv)
 	} else {
 		return cli_usage(cli, USAGE, "unknown scenario subcommand \"%s\"", sub);
 	}
-	rc = outcome(cli, rc, doc);
+	rc = scenario_outcome(cli, rc, doc);
 	json_decref(doc);
 	return rc;
 }

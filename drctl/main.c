@@ -29,6 +29,7 @@ static const struct command {
 	{ "check", cmd_check, "is the newest complete set of each component young enough? (exit 0 ok, 1 stale, 2 error)" },
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },
 	{ "scenario", cmd_scenario, "the disaster scenarios: list, plan, run, resume, status, abort" },
+	{ "rotate-secrets", cmd_rotate_secrets, "rotate every secret in [rotation], restart the agents (monthly; --dry-run)" },
 	{ "health", cmd_health, "check PostgreSQL, Redis, Vault and the agents" },
 	{ "drill", cmd_drill, "the monthly DR drill: restore a set into scratch servers, report RTO and RPO" },
 	{ "schedule", cmd_schedule, "render the unattended schedules (render --kind cronjob|crontab|systemd)" },

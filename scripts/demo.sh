@@ -173,6 +173,11 @@ step "cluster-loss: what rebuilding the platform on a new cluster would do, touc
 # snapshot, every database, the Redis keys, the agents' recorded counts.
 run export DRCTL_SCENARIO_DEPLOY_COMMAND="./infrastructure/scripts/deploy.sh production full"
 run drctl scenario plan cluster-loss
+step "the monthly secret rotation, planned: what drctl rotate-secrets would do, touching nothing"
+run export DRCTL_ROTATION_POSTGRES_ROLES="app_writer, app_reader"
+run export DRCTL_ROTATION_GENERATED="secret/agents/internal-api:api_key:token32"
+run export DRCTL_ROTATION_MANUAL="secret/agents/anthropic:api_key:Anthropic console"
+run drctl rotate-secrets --dry-run
 
 step "done"
 echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), and ran the db-corruption scenario"

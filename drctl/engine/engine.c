@@ -72,6 +72,11 @@ const char *run_id(const struct run *r)
 	return r->id;
 }
 
+const char *run_folder(const struct run *r)
+{
+	return r->dir;
+}
+
 json_t *run_fact(const struct run *r, const char *key)
 {
 	return json_object_get(r->facts, key);
@@ -281,9 +286,30 @@ static int step_stopped(struct run *r, const struct step *st, struct drctl_error
 static int drive_gate(struct run *r, const struct step *st, const char *state, const char *confirm,
 		      struct drctl_error *err)
 {
-	char what[2048] = "";
+	char what[4096] = "";
+	int nothing_to_do;
 
+	r->step = st->name;
+	if (st->check) {
+		if ((nothing_to_do = st->check(r, err)) < 0) {
+			err_prefix(err, "step %s", st->name);
+			return DRIVE_FAILED;
+		}
+		if (nothing_to_do) {
+			if (record_step(r, st->name, "present", NULL, err) != 0 || record_step(r, st->name, "done", NULL, err) != 0)
+				return DRIVE_FAILED;
+			log_info("step %s: nothing for a person to do here", st->name);
+			return DRIVE_DONE;
+		}
+	}
 	if (confirm && !strcmp(confirm, st->name)) {
+		if (st->verify && st->verify(r, err) != 0) {
+			/* Not confirmed: the gate keeps waiting. */
+			err_prefix(err, "step %s", st->name);
+			if (err->hint[0] == '\0')
+				err_hint(err, "do what `drctl scenario status %s` shows, then --confirm %s again", r->id, st->name);
+			return DRIVE_FAILED;
+		}
 		if (record_step(r, st->name, "confirmed", NULL, err) != 0 || record_step(r, st->name, "done", NULL, err) != 0)
 			return DRIVE_FAILED;
 		log_info("step %s confirmed", st->name);
@@ -384,16 +410,23 @@ static json_t *finish(struct run *r)
 	return status;
 }
 
+/* Who works on the run now (the command, this host and process). */
+static int record_attach(struct run *r, const char *command, struct drctl_error *err)
+{
+	char host[256] = "?";
+
+	gethostname(host, sizeof(host) - 1);
+	return record(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "attach", "command", command, "host", host, "pid",
+				   (json_int_t)getpid()),
+		      err);
+}
+
 static int attach_and_drive(struct run *r, const char *command, const struct engine_options *o, json_t **out,
 			    struct drctl_error *err)
 {
-	char host[256] = "?";
 	int outcome;
 
-	gethostname(host, sizeof(host) - 1);
-	if (record(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "attach", "command", command, "host", host, "pid",
-				(json_int_t)getpid()),
-		   err) != 0)
+	if (record_attach(r, command, err) != 0)
 		return -1;
 	if (r->s->open && r->s->open(r, err) != 0) {
 		err_prefix(err, "run %s", r->id);
@@ -545,6 +578,18 @@ int engine_abort(const struct config *cfg, const char *id, const struct engine_o
 		goto done;
 	}
 	json_decref(status);
+	if (r.s->abort) {
+		if (record_attach(&r, "abort", err) != 0)
+			goto done;
+		if ((r.s->open && r.s->open(&r, err) != 0) || r.s->abort(&r, err) != 0) {
+			err_prefix(err, "abort of run %s", id);
+			if (err->hint[0] == '\0')
+				err_hint(err, "the run is not aborted: fix the cause and run `drctl scenario abort %s` again, or resume it",
+					 id);
+			*out = finish(&r);
+			goto done;
+		}
+	}
 	if (record(&r, json_pack("{s:s, s:s}", "type", "end", "outcome", "aborted"), err) != 0)
 		goto done;
 	log_warn("run %s aborted: the platform is left as it stands (see the report)", id);

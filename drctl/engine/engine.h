@@ -51,11 +51,15 @@ struct step {
 	 * strings, touching nothing.  May be NULL. */
 	int (*plan)(struct run *r, json_t *touches, struct drctl_error *err);
 	/* Is the step's effect already there?  1 yes (act is skipped), 0 no,
-	 * -1 error.  NULL: act always runs (it must then be idempotent). */
+	 * -1 error.  NULL: act always runs (it must then be idempotent).  For a
+	 * gate: 1 means there is nothing for a person to do here (the gate is
+	 * done without waiting). */
 	int (*check)(struct run *r, struct drctl_error *err);
 	int (*act)(struct run *r, struct drctl_error *err);
 	/* Proves the effect after act (or after check said it was there);
-	 * -1 fails the step.  May be NULL. */
+	 * -1 fails the step.  May be NULL.  For a gate: run on --confirm; -1
+	 * refuses the confirmation (the gate keeps waiting, the error says
+	 * what is still missing). */
 	int (*verify)(struct run *r, struct drctl_error *err);
 	/* A gate's instructions: exactly what to do. */
 	void (*instructions)(struct run *r, char *buf, size_t cap);
@@ -84,11 +88,23 @@ struct scenario {
 	 * of every run, resume and abort, with the run's facts (run_fact) but
 	 * maybe without open() having run. */
 	int (*report)(struct run *r, json_t *status, const char *dir, struct drctl_error *err);
+	/* On abort, before the run ends for good: put right what only this
+	 * scenario knows is left half done (the rotation's pending versions),
+	 * saying in run_note what was found and what was done.  -1 leaves the
+	 * run as it was (not aborted).  May be NULL: the platform is left as it
+	 * stands. */
+	int (*abort)(struct run *r, struct drctl_error *err);
+	/* Samples of the scenario's own metrics (lib/report/metrics.h), added
+	 * to drctl_scenario_* when a run ends; status is engine_status's
+	 * document.  May be NULL. */
+	void (*metrics)(json_t *status, json_t *samples);
 };
 
 /* --- what steps use ------------------------------------------------------ */
 const struct config *run_config(const struct run *r);
 const char *run_id(const struct run *r);
+/* <state dir>/runs/<id>: its journal is <folder>/journal. */
+const char *run_folder(const struct run *r);
 /* A fact recorded by this run (borrowed; NULL when not recorded yet). */
 json_t *run_fact(const struct run *r, const char *key);
 const char *run_fact_string(const struct run *r, const char *key);
@@ -128,7 +144,8 @@ int engine_run(const struct config *cfg, const struct scenario *s, const struct 
 /* Go on with a run that failed, paused at a gate or was stopped. */
 int engine_resume(const struct config *cfg, const char *run, const struct engine_options *o, json_t **out,
 		  struct drctl_error *err);
-/* End a run for good where it stands (the platform is left as it is). */
+/* End a run for good where it stands (the platform is left as it is, but
+ * for what the scenario's abort hook puts right). */
 int engine_abort(const struct config *cfg, const char *run, const struct engine_options *o, json_t **out,
 		 struct drctl_error *err);
 /* The steps and what each would touch, touching nothing. */

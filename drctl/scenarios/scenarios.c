@@ -14,6 +14,8 @@ static const struct scenario *const all_scenarios[] = {
 	&db_corruption_scenario,
 	&drill_scenario,
 	&cluster_loss_scenario,
+	&secrets_compromise_scenario,
+	&secrets_rotation_scenario,
 };
 
 const struct scenario *const *scenario_all(size_t *n)

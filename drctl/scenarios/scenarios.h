@@ -10,5 +10,7 @@
 extern const struct scenario db_corruption_scenario; /* runbook scenario 2 */
 extern const struct scenario drill_scenario;         /* the monthly drill (drctl drill) */
 extern const struct scenario cluster_loss_scenario;  /* runbook scenario 1 */
+extern const struct scenario secrets_compromise_scenario; /* runbook scenario 3 */
+extern const struct scenario secrets_rotation_scenario;   /* the third-Monday rotation (drctl rotate-secrets) */
 
 #endif

@@ -17,7 +17,8 @@
  * rename, terminate sessions, drop).
  *
  * Its files: pg.c (connections, statements, checks, the snapshot),
- * pg_fingerprint.c, pg_database.c and pg_tool.c (the child tools).
+ * pg_fingerprint.c, pg_database.c, pg_role.c (passwords, sessions) and
+ * pg_tool.c (the child tools).
  */
 #ifndef DRCTL_PG_H
 #define DRCTL_PG_H
@@ -126,6 +127,24 @@ int pg_database_swap(PGconn *c, const char *target, const char *replacement, con
 int pg_database_terminate_sessions(PGconn *c, const char *name, int *terminated, struct drctl_error *err);
 /* encoding, collate, ctype, owner of the connection's database. */
 json_t *pg_database_properties(PGconn *c, struct drctl_error *err);
+
+/* --- roles and sessions (pg_role.c): the secret rotation, evidence ----- */
+
+/* ALTER ROLE role PASSWORD '<verifier>': the SCRAM-SHA-256 verifier is
+ * computed here (PQencryptPasswordConn), so the clear password never
+ * crosses the wire nor reaches the server's log. */
+int pg_role_set_password(PGconn *c, const char *role, const char *password, struct drctl_error *err);
+/* Log in as `role` with `password` on a connection of its own, with the
+ * host, port, database and TLS settings of `like`: 1 it works, 0 the server
+ * refused the password, -1 when it cannot tell (server down, pg_hba.conf
+ * refuses the role, no LOGIN). */
+int pg_role_login_works(PGconn *like, const char *role, const char *password, struct drctl_error *err);
+/* pg_terminate_backend for every session of `role` but this one. */
+int pg_role_terminate_sessions(PGconn *c, const char *role, int *terminated, struct drctl_error *err);
+/* pg_stat_activity (but this session) as an array of objects: pid,
+ * usename, datname, application_name, client_addr, client_port, state,
+ * backend_start, query_start, wait_event, query (its first 2048 bytes)... */
+int pg_sessions_list(PGconn *c, json_t **out, struct drctl_error *err);
 
 /* --- PostgreSQL's tools as child processes ---------------------------- */
 

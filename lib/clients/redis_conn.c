@@ -566,8 +566,12 @@ static int tls_start(struct redis_conn *c, const struct config *cfg, const struc
 	return 0;
 }
 
+/* AUTH with the URL's password, else the configuration's (`ref`, NULL for
+ * [redis] password); `as_password` (with `as_user`, "" for the default user)
+ * replaces both when not NULL. */
 static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redis_url *u,
-		     const struct config_secret_ref *ref, struct drctl_error *err)
+		     const struct config_secret_ref *ref, const char *as_user, const char *as_password, int *refused,
+		     struct drctl_error *err)
 {
 	char *secret = NULL;
 	const char *password = NULL;
@@ -576,7 +580,11 @@ static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redi
 	redisReply *r = NULL;
 	int argc = 0, rc = -1, got;
 
-	if (u->has_password) {
+	if (as_password) {
+		snprintf(u->user, sizeof(u->user), "%s", as_user ? as_user : "");
+		snprintf(c->user, sizeof(c->user), "%s", u->user);
+		password = as_password;
+	} else if (u->has_password) {
 		password = u->password;
 	} else {
 		got = config_get_secret(cfg, ref ? ref->section : "redis", ref ? ref->key : "password", &secret, err);
@@ -607,6 +615,9 @@ static int conn_auth(struct redis_conn *c, const struct config *cfg, struct redi
 	if (redis_conn_send(c, argc, argv, lens, err) != 0 || redis_conn_read_reply(c, &r, 1, err) != 1)
 		goto done;
 	if (r->type == REDIS_REPLY_ERROR) {
+		if (refused)
+			*refused = !strncmp(r->str, "WRONGPASS", 9) || strstr(r->str, "invalid password") ||
+				   strstr(r->str, "without any password configured");
 		redis_conn_reply_error(c, r->str, "AUTH", NULL, err);
 		goto done;
 	}
@@ -618,14 +629,9 @@ done:
 	return rc;
 }
 
-int redis_conn_open(struct redis_conn **out, const struct config *cfg, const char *url,
-		    enum redis_role role, struct drctl_error *err)
-{
-	return redis_conn_open_auth(out, cfg, url, NULL, role, err);
-}
-
-int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, const char *url,
-			 const struct config_secret_ref *password, enum redis_role role, struct drctl_error *err)
+static int conn_open(struct redis_conn **out, const struct config *cfg, const char *url, enum redis_role role,
+		     const struct config_secret_ref *ref, const char *as_user, const char *as_password, int *refused,
+		     struct drctl_error *err)
 {
 	struct redis_url u;
 	struct redis_conn *c = NULL;
@@ -658,7 +664,7 @@ int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, cons
 		goto done;
 	if ((u.tls || config_get(cfg, "redis", "tls_ca_file")) && tls_start(c, cfg, &u, err) != 0)
 		goto done;
-	if (conn_auth(c, cfg, &u, password, err) != 0)
+	if (conn_auth(c, cfg, &u, ref, as_user, as_password, refused, err) != 0)
 		goto done;
 	log_debug("connected to Redis on %s%s", c->display, c->ssl ? " (TLS)" : "");
 	*out = c;
@@ -668,6 +674,42 @@ done:
 	redis_url_wipe(&u);
 	redis_conn_close(c);
 	return rc;
+}
+
+int redis_conn_open(struct redis_conn **out, const struct config *cfg, const char *url,
+		    enum redis_role role, struct drctl_error *err)
+{
+	return conn_open(out, cfg, url, role, NULL, NULL, NULL, NULL, err);
+}
+
+int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, const char *url,
+			 const struct config_secret_ref *password, enum redis_role role, struct drctl_error *err)
+{
+	return conn_open(out, cfg, url, role, password, NULL, NULL, NULL, err);
+}
+
+int redis_conn_open_as(struct redis_conn **out, const struct config *cfg, const char *url, const char *user,
+		       const char *password, struct drctl_error *err)
+{
+	return conn_open(out, cfg, url, REDIS_ROLE_RESTORE, NULL, user ? user : "", password, NULL, err);
+}
+
+int redis_conn_login_works(const struct config *cfg, const char *url, const char *user, const char *password,
+			   struct drctl_error *err)
+{
+	struct redis_conn *c = NULL;
+	struct drctl_error e;
+	int refused = 0;
+
+	err_clear(&e);
+	if (conn_open(&c, cfg, url, REDIS_ROLE_RESTORE, NULL, user ? user : "", password, &refused, &e) == 0) {
+		redis_conn_close(c);
+		return 1;
+	}
+	if (refused)
+		return 0;
+	*err = e;
+	return -1;
 }
 
 void redis_conn_shutdown(struct redis_conn *c)

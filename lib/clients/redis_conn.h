@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
 #include "lib/core/config.h"
 #include "lib/core/error.h"
@@ -71,6 +72,15 @@ int redis_conn_open(struct redis_conn **out, const struct config *cfg, const cha
  * the drill's scratch Redis ({"scratch", "redis_password"}).  NULL: [redis]. */
 int redis_conn_open_auth(struct redis_conn **out, const struct config *cfg, const char *url,
 			 const struct config_secret_ref *password, enum redis_role role, struct drctl_error *err);
+/* The same, authenticating as `user` ("" or NULL: the default user) with
+ * `password` instead of the URL's and the configuration's credentials. */
+int redis_conn_open_as(struct redis_conn **out, const struct config *cfg, const char *url, const char *user,
+		       const char *password, struct drctl_error *err);
+/* Does `user` log in with `password` (a connection of its own to `url`, NULL:
+ * [redis] url)?  1 yes, 0 the server refused the password, -1 when it
+ * cannot tell (server down, TLS). */
+int redis_conn_login_works(const struct config *cfg, const char *url, const char *user, const char *password,
+			   struct drctl_error *err);
 void redis_conn_close(struct redis_conn *c);
 /* The URL without password, e.g. "rediss://drctl-backup@10.0.0.5:6380". */
 const char *redis_conn_display(const struct redis_conn *c);
@@ -100,6 +110,32 @@ int redis_conn_read_raw(struct redis_conn *c, void *buf, size_t cap, size_t *got
 
 /* Stop the connection now (shutdown(2)): a thread blocked reading it returns. */
 void redis_conn_shutdown(struct redis_conn *c);
+
+/* --- users and clients (redis_acl.c): the secret rotation, evidence ---- */
+
+/* SHA-256 of a password in lower-case hex, as ACL GETUSER lists it. */
+void redis_password_hash(const char *password, char out[65]);
+/* ACL GETUSER: the user's password hashes (a JSON array of hex strings)
+ * and whether it has "nopass"; EXIT_NOT_FOUND when there is no such user. */
+int redis_acl_passwords(struct redis_conn *c, const char *user, json_t **hashes, int *nopass, struct drctl_error *err);
+/* ACL SETUSER user #<sha256>: one more password; the others stay valid. */
+int redis_acl_add_password(struct redis_conn *c, const char *user, const char *password, struct drctl_error *err);
+/* Remove every password of `user` but the one whose hash is keep_hash
+ * (`!<hash>` each, or `resetpass #<keep>` for a nopass user), in one
+ * command; refused when the user does not hold keep_hash. */
+int redis_acl_keep_only(struct redis_conn *c, const char *user, const char *keep_hash, int *removed,
+			struct drctl_error *err);
+/* CONFIG SET requirepass (a Redis without ACL users). */
+int redis_set_requirepass(struct redis_conn *c, const char *password, struct drctl_error *err);
+/* Write the users and requirepass where the server reads them at start:
+ * mode "aclfile" (ACL SAVE), "config" (CONFIG REWRITE), "none", or "auto"
+ * (ACL SAVE, else CONFIG REWRITE, else say that the change lives in memory
+ * only).  done_how says what was done, for the report. */
+int redis_persist(struct redis_conn *c, const char *mode, char *done_how, size_t cap, struct drctl_error *err);
+/* CLIENT KILL USER: every connection authenticated as `user`. */
+int redis_clients_kill_user(struct redis_conn *c, const char *user, long long *killed, struct drctl_error *err);
+/* CLIENT LIST, as the server gives it (malloc'd). */
+int redis_client_list(struct redis_conn *c, char **text, struct drctl_error *err);
 
 /* "field:value" lines of an INFO reply: 0 and the value in out, -1 if absent. */
 int redis_info_field(const char *info, const char *field, char *out, size_t cap);

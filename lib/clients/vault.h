@@ -18,8 +18,9 @@
  * and Vault's {"errors":[...]} turned into a message that names the address
  * and a hint with the next step.
  *
- * The raft snapshot (vault_snapshot.c), KV v2 export/import (vault_kv.c) and
- * the transit signer (vault_transit.c) are built on it; their functions are
+ * The raft snapshot (vault_snapshot.c), KV v2 export/import (vault_kv.c),
+ * single KV v2 secrets and token accessors for the rotation (vault_secret.c)
+ * and the transit signer (vault_transit.c) are built on it; their functions are
  * declared here too, so this header is the module's whole public face.
  */
 #ifndef DRCTL_VAULT_H
@@ -183,6 +184,54 @@ int vault_kv_lines_feed(struct vault_kv_lines *l, const void *buf, size_t len, s
 /* Returns the number of keys (lines), or -1. */
 long vault_kv_lines_finish(struct vault_kv_lines *l, struct drctl_error *err);
 void vault_kv_lines_free(struct vault_kv_lines *l);
+
+/* --- one KV v2 secret, token accessors (vault_secret.c) --------------------- */
+
+/* "secret/platform/postgres/app" -> mount "secret", path "platform/postgres/app"
+ * (the first segment is the mount, as `vault kv ... -mount=secret` takes it). */
+int vault_kv_split(const char *full, char *mount, size_t mount_cap, char *path, size_t path_cap,
+		   struct drctl_error *err);
+
+struct vault_kv_meta {
+	long current_version;    /* 0 when the secret does not exist */
+	json_t *custom_metadata; /* an object, never NULL after a read (caller frees) */
+};
+/* GET <mount>/metadata/<path>; a missing secret is version 0, no error. */
+int vault_kv_meta_read(struct vault_client *vc, const char *mount, const char *path, struct vault_kv_meta *m,
+		       struct drctl_error *err);
+void vault_kv_meta_free(struct vault_kv_meta *m);
+/* POST <mount>/metadata/<path> {"custom_metadata": custom}: replaces the
+ * custom metadata, nothing else (values must be strings). */
+int vault_kv_meta_write_custom(struct vault_client *vc, const char *mount, const char *path, json_t *custom,
+			       struct drctl_error *err);
+/* Read a version (0: the current one): 1 and *data (its fields: secrets,
+ * free with vault_kv_secret_free) and *version_read (may be NULL); 0 when
+ * there is no such secret or version, or it is deleted or destroyed. */
+int vault_kv_get(struct vault_client *vc, const char *mount, const char *path, long version, json_t **data,
+		 long *version_read, struct drctl_error *err);
+void vault_kv_secret_free(json_t *data);
+/* Write `data` (borrowed) as a new version only if `cas` is still the
+ * current one (0: only if the secret does not exist): 0 and *version, 1
+ * when the check-and-set did not match (someone else wrote), -1. */
+int vault_kv_put_cas(struct vault_client *vc, const char *mount, const char *path, json_t *data, long cas,
+		     long *version, struct drctl_error *err);
+
+/* DELETE <mount>/data/<path>: a soft delete of the current version (the
+ * versions before it stay readable). */
+int vault_kv_delete_current(struct vault_client *vc, const char *mount, const char *path, struct drctl_error *err);
+
+/* Every token accessor (LIST auth/token/accessors; needs sudo), a JSON
+ * array of strings. */
+int vault_token_accessors(struct vault_client *vc, json_t **accessors, struct drctl_error *err);
+/* What Vault says of a token by its accessor (display_name, policies,
+ * creation_time, expire_time, ttl, path, meta...; never its id): 0 and
+ * *info, 1 when Vault knows no such accessor, -1. */
+int vault_token_lookup_accessor(struct vault_client *vc, const char *accessor, json_t **info, struct drctl_error *err);
+/* Revoke the token (and its children) by accessor: 0 revoked, 1 no such
+ * accessor (revoked already, or never was), -1. */
+int vault_token_revoke_accessor(struct vault_client *vc, const char *accessor, struct drctl_error *err);
+/* The accessor of drctl's own token (lookup-self). */
+int vault_token_self_accessor(struct vault_client *vc, char *out, size_t cap, struct drctl_error *err);
 
 /* --- transit signing (vault_transit.c) -------------------------------------- */
 

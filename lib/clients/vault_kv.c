@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "lib/clients/http.h"
+#include "lib/clients/vault_private.h"
 #include "lib/core/keyfile.h"
 #include "lib/core/log.h"
 
@@ -49,7 +50,7 @@ static void kv_json_wipe(json_t *j)
 	}
 }
 
-static void kv_json_free(json_t *j)
+void vault_json_wipe_free(json_t *j)
 {
 	if (j && j->refcount == 1)
 		kv_json_wipe(j);
@@ -65,9 +66,8 @@ void vault_kv_member_name(const char *mount, char *out, size_t cap)
 		out[cap - 1] = '\0';
 }
 
-/* "<mount>/<kind>/<escaped path>[suffix]" with every segment percent-encoded. */
-static int kv_api_path(const char *mount, const char *kind, const char *path, const char *suffix, char *out,
-		       size_t cap)
+int vault_kv_api_path(const char *mount, const char *kind, const char *path, const char *suffix, char *out,
+		      size_t cap)
 {
 	size_t n = strlen(mount), o;
 	const char *p = path;
@@ -151,7 +151,7 @@ static int kv_export_key(struct kv_export *x, const char *path, struct drctl_err
 	long status = 0;
 	int rc = -1;
 
-	if (kv_api_path(x->mount, "metadata", path, "", api, sizeof(api)) != 0) {
+	if (vault_kv_api_path(x->mount, "metadata", path, "", api, sizeof(api)) != 0) {
 		err_set(err, EXIT_FAILED, path, NULL, "KV path %s is too long", path);
 		goto done;
 	}
@@ -161,7 +161,7 @@ static int kv_export_key(struct kv_export *x, const char *path, struct drctl_err
 		rc = 0;
 		goto done;
 	}
-	kv_api_path(x->mount, "data", path, "", api, sizeof(api));
+	vault_kv_api_path(x->mount, "data", path, "", api, sizeof(api));
 	/* A deleted current version is 404 with the envelope and data.data null. */
 	if (vault_json(x->vc, "GET", api, NULL, VAULT_CALL_OK_404, &status, &data, err) != 0)
 		goto done;
@@ -189,7 +189,7 @@ done:
 		free(text);
 	}
 	json_decref(line);
-	kv_json_free(data);
+	vault_json_wipe_free(data);
 	json_decref(meta);
 	return rc;
 }
@@ -204,7 +204,7 @@ static int kv_export_folder(struct kv_export *x, const char *folder, int depth, 
 
 	if (depth > KV_DEPTH_MAX)
 		return err_set(err, EXIT_FAILED, folder, NULL, "KV folders nested deeper than %d at %s", KV_DEPTH_MAX, folder);
-	if (kv_api_path(x->mount, "metadata", folder, "?list=true", api, sizeof(api)) != 0)
+	if (vault_kv_api_path(x->mount, "metadata", folder, "?list=true", api, sizeof(api)) != 0)
 		return err_set(err, EXIT_FAILED, folder, NULL, "KV path %s is too long", folder);
 	if (vault_json(x->vc, "GET", api, NULL, VAULT_CALL_OK_404, &status, &resp, err) != 0)
 		goto done;
@@ -305,7 +305,7 @@ static int kv_line(struct vault_kv_lines *l, char *text, size_t n, struct drctl_
 			     j ? "" : ": ", j ? "" : jerr.text);
 	else if (l->fn)
 		rc = l->fn(l->ctx, j, err);
-	kv_json_free(j);
+	vault_json_wipe_free(j);
 	return rc;
 }
 
@@ -395,7 +395,7 @@ static int kv_import_line(void *ctx, json_t *line, struct drctl_error *err)
 		im->deleted++;
 		return 0;
 	}
-	if (kv_api_path(im->mount, "metadata", path, "", api, sizeof(api)) != 0)
+	if (vault_kv_api_path(im->mount, "metadata", path, "", api, sizeof(api)) != 0)
 		return err_set(err, EXIT_FAILED, path, NULL, "KV path %s is too long", path);
 	if (vault_json(im->vc, "GET", api, NULL, VAULT_CALL_OK_404, &status, &meta, err) != 0)
 		goto done;
@@ -404,7 +404,7 @@ static int kv_import_line(void *ctx, json_t *line, struct drctl_error *err)
 		char ver[32];
 		cas = (long)json_integer_value(json_object_get(md, "current_version"));
 		snprintf(ver, sizeof(ver), "%ld", cas);
-		kv_api_path(im->mount, "data", path, "", api, sizeof(api));
+		vault_kv_api_path(im->mount, "data", path, "", api, sizeof(api));
 		if (vault_json(im->vc, "GET", api, NULL, VAULT_CALL_OK_404, &status, &cur, err) != 0)
 			goto done;
 		if (status != 404 && json_equal(json_object_get(json_object_get(cur, "data"), "data"), data)) {
@@ -425,7 +425,7 @@ static int kv_import_line(void *ctx, json_t *line, struct drctl_error *err)
 		}
 	}
 	body = json_pack("{s:{s:i}, s:O}", "options", "cas", (int)cas, "data", data);
-	kv_api_path(im->mount, "data", path, "", api, sizeof(api));
+	vault_kv_api_path(im->mount, "data", path, "", api, sizeof(api));
 	err_clear(&e);
 	if (vault_json(im->vc, "POST", api, body, 0, &status, &resp, &e) != 0) {
 		if (status == 400 && strstr(e.message, "check-and-set")) {
@@ -446,7 +446,7 @@ done:
 		json_object_del(body, "data"); /* borrowed from the line, wiped with it */
 		json_decref(body);
 	}
-	kv_json_free(cur);
+	vault_json_wipe_free(cur);
 	json_decref(meta);
 	return rc;
 }

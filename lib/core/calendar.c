@@ -64,6 +64,8 @@ static int zone_known(const char *tz)
 	char path[4096];
 	struct stat st;
 
+	if (!strcmp(tz, "UTC") || !strcmp(tz, "GMT"))
+		return 1;
 	if (tz[0] == '/' || tz[0] == ':' || strstr(tz, "..") || strlen(tz) > 200)
 		return 0;
 	for (const char *p = tz; *p; p++)
@@ -109,4 +111,61 @@ int calendar_local_date(time_t t, const char *tz, struct calendar_date *out, str
 	out->day = tm.tm_mday;
 	out->weekday = tm.tm_wday;
 	return 0;
+}
+
+/* --- rules ---------------------------------------------------------------- */
+
+static const char *const ordinals[] = { "first", "second", "third", "fourth" };
+static const char *const weekdays[] = { "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday" };
+
+int calendar_rule_parse(const char *text, const char *what, struct calendar_rule *rule, struct drctl_error *err)
+{
+	const char *dash = text ? strchr(text, '-') : NULL;
+	size_t n = dash ? (size_t)(dash - text) : 0;
+
+	rule->ordinal = 0;
+	rule->weekday = -1;
+	if (dash && n == 4 && !strncmp(text, "last", 4))
+		rule->ordinal = -1;
+	for (int i = 0; dash && i < 4; i++)
+		if (strlen(ordinals[i]) == n && !strncmp(text, ordinals[i], n))
+			rule->ordinal = i + 1;
+	for (int i = 0; dash && i < 7; i++)
+		if (!strcmp(dash + 1, weekdays[i]))
+			rule->weekday = i;
+	if (rule->ordinal == 0 || rule->weekday < 0)
+		return err_set(err, EXIT_USAGE, what, "use first|second|third|fourth|last-<weekday>, e.g. third-monday or last-friday",
+			       "%s \"%s\" is not a day rule", what, text ? text : "");
+	return 0;
+}
+
+void calendar_rule_format(const struct calendar_rule *rule, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s-%s", rule->ordinal < 0 ? "last" : ordinals[rule->ordinal - 1], weekdays[rule->weekday]);
+}
+
+int calendar_rule_matches(const struct calendar_rule *rule, time_t t, const char *tz, char *day, size_t day_cap,
+			  struct drctl_error *err)
+{
+	struct calendar_date d;
+	struct tm tm;
+
+	if (tz && *tz) {
+		if (calendar_local_date(t, tz, &d, err) != 0)
+			return -1;
+	} else {
+		tzset(); /* the process's own zone: TZ, else /etc/localtime */
+		if (!localtime_r(&t, &tm))
+			return err_set(err, EXIT_FAILED, NULL, NULL, "cannot tell the local date");
+		d = (struct calendar_date){ .year = tm.tm_year + 1900, .month = tm.tm_mon + 1, .day = tm.tm_mday,
+					    .weekday = tm.tm_wday };
+	}
+	if (day)
+		snprintf(day, day_cap, "%04d-%02d-%02d (%c%s)", d.year, d.month, d.day, weekdays[d.weekday][0] - 32,
+			 weekdays[d.weekday] + 1);
+	if (d.weekday != rule->weekday)
+		return 0;
+	if (rule->ordinal < 0)
+		return d.day + 7 > calendar_days_in_month(d.year, d.month);
+	return (d.day - 1) / 7 + 1 == rule->ordinal;
 }

@@ -161,6 +161,31 @@ const struct config_key config_keys[] = {
 	KDUR("retention", "incomplete_grace", "24h",
 	     "an incomplete set (no signed manifest) younger than this may be a backup in progress and is kept; older ones are removed"),
 
+	/* Secret rotation (drctl rotate-secrets, scenario secrets-compromise;
+	 * docs/secrets.md).  A Vault path is MOUNT/PATH of a KV v2 secret. */
+	KX("rotation", "postgres_roles", CONFIG_LIST, "agents_admin, app_writer",
+	   "PostgreSQL roles whose passwords drctl rotates (never the role drctl connects as)"),
+	K("rotation", "postgres_vault_path", CONFIG_STRING, "secret/platform/postgres/{role}",
+	  "the KV v2 secret that holds each role's password ({role}: the role)"),
+	K("rotation", "postgres_vault_field", CONFIG_STRING, "password", "the field of that secret that holds the password"),
+	KX("rotation", "redis_users", CONFIG_LIST, "agents-app",
+	   "Redis ACL users whose passwords drctl rotates (never the user of [redis] url)"),
+	K("rotation", "redis_vault_path", CONFIG_STRING, "secret/platform/redis/{user}",
+	  "the KV v2 secret that holds each Redis user's password ({user}: the user; default for requirepass)"),
+	K("rotation", "redis_vault_field", CONFIG_STRING, "password", "the field of that secret that holds the password"),
+	K("rotation", "redis_requirepass", CONFIG_BOOL, "false",
+	  "also rotate the default user's password with CONFIG SET requirepass (a Redis without ACL users)"),
+	KENUM("rotation", "redis_persist", "auto, aclfile, config, none", "auto",
+	      "how Redis keeps the change across a restart: ACL SAVE (aclfile), CONFIG REWRITE (config), auto (whichever the server has), none"),
+	K("rotation", "password_generator", CONFIG_STRING, "token32",
+	  "new PostgreSQL and Redis passwords: token<N> (letters and digits), hex<N> or base64url<N>, N characters"),
+	KX("rotation", "generated", CONFIG_LIST, "secret/agents/internal-api:api_key:token32, secret/agents/webhook:secret:hex64",
+	   "values only Vault holds that drctl generates: PATH:FIELD:GENERATOR, comma-separated"),
+	KX("rotation", "manual", CONFIG_LIST, "secret/agents/anthropic:api_key:Anthropic console",
+	   "third-party keys only a person can rotate (a gate names them): PATH:FIELD:WHERE IT IS ISSUED, comma-separated"),
+	KX("rotation", "revoke_token_accessors_file", CONFIG_PATH, "/etc/drctl/revoke-accessors.txt",
+	   "Vault token accessors to revoke in the secrets-compromise scenario, one a line (# comments)"),
+
 	/* Metrics of batch jobs (docs/monitoring.md); neither destination set:
 	 * nothing is published.  A destination that fails is a warning. */
 	KX("metrics", "pushgateway_url", CONFIG_STRING, "http://pushgateway:9091",

@@ -65,7 +65,7 @@ static void check_postgres(const struct config *cfg, const struct health_options
 	PQfinish(c);
 }
 
-static void check_redis(const struct config *cfg, json_t *results)
+static void check_redis(const struct config *cfg, const struct health_options *o, json_t *results)
 {
 	double t0 = now_seconds();
 	struct drctl_error e;
@@ -74,7 +74,8 @@ static void check_redis(const struct config *cfg, json_t *results)
 	char role[32] = "?", detail[512];
 
 	err_clear(&e);
-	if (redis_conn_open(&c, cfg, NULL, REDIS_ROLE_RESTORE, &e) != 0) {
+	if (o->redis_password ? redis_conn_open_as(&c, cfg, NULL, "", o->redis_password, &e) != 0
+			      : redis_conn_open(&c, cfg, NULL, REDIS_ROLE_RESTORE, &e) != 0) {
 		add(results, "redis", config_get(cfg, "redis", "url") ? "[redis] url" : "redis", 0, e.message, t0);
 		return;
 	}
@@ -188,7 +189,7 @@ int health_check_all(const struct config *cfg, const struct health_options *o, j
 	if (config_is_set(cfg, "postgres", "conninfo"))
 		check_postgres(cfg, o, r);
 	if (config_is_set(cfg, "redis", "url"))
-		check_redis(cfg, r);
+		check_redis(cfg, o, r);
 	if (config_is_set(cfg, "vault", "address"))
 		check_vault(cfg, r);
 	check_agents(cfg, o, r);

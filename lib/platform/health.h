@@ -26,6 +26,9 @@ struct health_options {
 	const char *database;  /* the database to check (default: the first of [postgres] databases) */
 	json_t *agents;        /* the agents, as agents_list gives them, for the URL checks; may be NULL */
 	int expect_standby;    /* PostgreSQL in recovery is then the healthy state */
+	/* The default user's password instead of [redis] password (a rotated
+	 * requirepass, as Vault holds it now); may be NULL. */
+	const char *redis_password;
 };
 
 /* Every configured check; 0 when all pass, else -1 with err naming the

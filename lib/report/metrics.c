@@ -57,6 +57,10 @@ const struct metrics_family metrics_families[] = {
 	  "Unix time at which the last successful run of the scenario finished."),
 	F("drctl_scenario_rto_seconds", "scenario", "scenario", 1, 1,
 	  "Recovery time the last successful run of the scenario measured (its total)."),
+	F("drctl_rotation_last_status", "scenario", "scenario", 1, 0,
+	  "1 when the last secret rotation run by the scenario (secrets-rotation, secrets-compromise) ended successfully, 0 when it failed."),
+	F("drctl_rotation_last_success_timestamp_seconds", "scenario", "scenario", 1, 1,
+	  "Unix time at which the last successful secret rotation run by the scenario finished."),
 };
 
 const size_t metrics_family_count = sizeof(metrics_families) / sizeof(metrics_families[0]);

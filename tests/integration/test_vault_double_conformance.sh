@@ -141,6 +141,27 @@ admin '{"tokens":[{"id":"ns-token","policies":["no-snapshot"]}]}'
 noauth GET /v1/sys/storage/raft/snapshot -H "X-Vault-Token: ns-token"; eq "no-snapshot token: snapshot 403" 403 "$ST"; contains "no-snapshot message" "permission denied" "$BODY"
 noauth GET /v1/sys/mounts -H "X-Vault-Token: ns-token"; eq "no-snapshot token: mounts 200" 200 "$ST"
 
+echo "== token accessors (auth/token: accessors, lookup-accessor, revoke-accessor)"
+admin '{"tokens":[{"id":"victim-token","policies":["kv-read"],"display_name":"agents"},{"id":"plain-token","policies":["kv-read"]}]}'
+noauth GET /v1/auth/token/lookup-self -H "X-Vault-Token: victim-token"; VICTIM_ACC=$(printf '%s' "$BODY" | jq -r .data.accessor)
+req LIST /v1/auth/token/accessors; eq "LIST accessors 200" 200 "$ST"
+eq "accessors listed in data.keys" true "$(printf '%s' "$BODY" | jq --arg a "$VICTIM_ACC" '.data.keys|index($a)!=null')"
+notcontains "accessors: no token ids" "victim-token" "$BODY"
+req GET "/v1/auth/token/accessors?list=true"; eq "GET ?list=true accessors 200" 200 "$ST"
+noauth GET "/v1/auth/token/accessors?list=true" -H "X-Vault-Token: plain-token"; eq "accessors need sudo: 403" 403 "$ST"
+req POST /v1/auth/token/lookup-accessor -d "{\"accessor\":\"$VICTIM_ACC\"}"; eq "lookup-accessor 200" 200 "$ST"
+eq "lookup-accessor blanks the id" '""' "$(j .data.id)"
+eq "lookup-accessor display_name and policies" '["agents",["default","kv-read"]]' "$(j '[.data.display_name,.data.policies]')"
+eq "lookup-accessor fields" true "$(j '.data|has("creation_time") and has("expire_time") and has("ttl") and has("path") and has("accessor")')"
+req GET /v1/auth/token/lookup-accessor; eq "lookup-accessor GET 405" 405 "$ST"
+req POST /v1/auth/token/lookup-accessor -d '{}'; eq "missing accessor 400" 400 "$ST"; eq "missing accessor message" '["missing accessor"]' "$(j .errors)"
+req POST /v1/auth/token/lookup-accessor -d '{"accessor":"nope"}'; eq "unknown accessor 400" 400 "$ST"; eq "invalid accessor message" '["invalid accessor"]' "$(j .errors)"
+noauth POST /v1/auth/token/revoke-accessor -H "X-Vault-Token: plain-token" -d "{\"accessor\":\"$VICTIM_ACC\"}"; eq "revoke-accessor without update capability 403" 403 "$ST"
+req POST /v1/auth/token/revoke-accessor -d "{\"accessor\":\"$VICTIM_ACC\"}"; eq "revoke-accessor 204" 204 "$ST"; eq "revoke-accessor no body" "" "$BODY"
+noauth GET /v1/auth/token/lookup-self -H "X-Vault-Token: victim-token"; eq "revoked token is invalid" 403 "$ST"; contains "revoked token: invalid token" "invalid token" "$BODY"
+req POST /v1/auth/token/revoke-accessor -d "{\"accessor\":\"$VICTIM_ACC\"}"; eq "revoke again: invalid accessor 400" 400 "$ST"
+req LIST /v1/auth/token/accessors; eq "revoked accessor no longer listed" false "$(printf '%s' "$BODY" | jq --arg a "$VICTIM_ACC" '.data.keys|index($a)!=null')"
+
 echo "== KV v2"
 req GET /v1/sys/mounts
 eq "secret/ is kv" '"kv"' "$(j '.data["secret/"].type')"
@@ -158,6 +179,11 @@ eq "read metadata fields" true "$(j '.data.metadata|has("created_time") and has(
 req GET "/v1/secret/data/app/db?version=1"; eq "read version 1" '"one"' "$(j .data.data.password)"
 req GET /v1/secret/metadata/app/db; eq "metadata current_version" 2 "$(j .data.current_version)"
 eq "metadata fields" true "$(j '.data|has("oldest_version") and has("max_versions") and has("cas_required") and (.versions|has("1"))')"
+req POST /v1/secret/metadata/app/db -d '{"custom_metadata":{"drctl_pending_version":"3","owner":"ops"}}'; eq "custom_metadata write 204" 204 "$ST"
+req GET /v1/secret/metadata/app/db; eq "custom_metadata read back" '{"drctl_pending_version":"3","owner":"ops"}' "$(printf '%s' "$BODY" | jq -cS .data.custom_metadata)"
+eq "custom_metadata write keeps the versions" 2 "$(j .data.current_version)"
+req GET /v1/secret/data/app/db; eq "data read carries custom_metadata" '"3"' "$(j .data.metadata.custom_metadata.drctl_pending_version)"
+req POST /v1/secret/metadata/app/db -d '{"custom_metadata":{}}'; req GET /v1/secret/metadata/app/db; eq "custom_metadata cleared" '{}' "$(j .data.custom_metadata)"
 req POST /v1/secret/data/app/sub/inner -d '{"data":{"k":"v"}}'
 req LIST /v1/secret/metadata/app; eq "LIST method" '["db","sub/"]' "$(j .data.keys)"
 req GET "/v1/secret/metadata/app/?list=true"; eq "GET ?list=true" '["db","sub/"]' "$(j .data.keys)"

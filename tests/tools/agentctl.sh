@@ -10,16 +10,20 @@
 set -euo pipefail
 : "${AGENTCTL_DIR:?AGENTCTL_DIR must name the folder of the agents}"
 [ -z "${AGENTCTL_LOG:-}" ] || echo "$*" >>"$AGENTCTL_LOG"
+# A file is replaced whole (temporary, then rename): a call killed half way
+# (drctl's runs are SIGKILLed in the tests) leaves the old content, never an
+# empty file.
+put() { printf '%s\n' "$2" >"$1.tmp-$$" && mv -f "$1.tmp-$$" "$1"; }
 case ${1:-} in
 status)
 	for f in "$AGENTCTL_DIR"/*; do
 		[ -f "$f" ] || continue
-		case $f in *.restarts) continue ;; esac
+		case $f in *.restarts | *.tmp-*) continue ;; esac
 		printf '%s %s\n' "$(basename "$f")" "$(cat "$f")"
 	done
 	;;
-stop) [ -f "$AGENTCTL_DIR/$2" ] || { echo "agentctl: no agent $2" >&2; exit 1; }; echo 0 >"$AGENTCTL_DIR/$2" ;;
-start) [ -f "$AGENTCTL_DIR/$2" ] || { echo "agentctl: no agent $2" >&2; exit 1; }; echo "$3" >"$AGENTCTL_DIR/$2" ;;
-restart) echo $(($(cat "$AGENTCTL_DIR/$2.restarts" 2>/dev/null || echo 0) + 1)) >"$AGENTCTL_DIR/$2.restarts" ;;
+stop) [ -f "$AGENTCTL_DIR/$2" ] || { echo "agentctl: no agent $2" >&2; exit 1; }; put "$AGENTCTL_DIR/$2" 0 ;;
+start) [ -f "$AGENTCTL_DIR/$2" ] || { echo "agentctl: no agent $2" >&2; exit 1; }; put "$AGENTCTL_DIR/$2" "$3" ;;
+restart) put "$AGENTCTL_DIR/$2.restarts" $(($(cat "$AGENTCTL_DIR/$2.restarts" 2>/dev/null || echo 0) + 1)) ;;
 *) echo "usage: agentctl.sh status | stop NAME | start NAME N | restart NAME" >&2; exit 2 ;;
 esac

@@ -7,7 +7,9 @@
  * resumed ends as an uninterrupted one; SIGTERM stops a step and leaves the
  * run resumable; a torn last journal record is ignored, a damaged middle
  * one is an error; the lock names its holder, and a stale one is taken only
- * with --steal; abort ends a run for good.
+ * with --steal; abort ends a run for good; a gate whose check finds nothing
+ * to do does not wait, one whose verify fails keeps waiting; a scenario's
+ * abort hook runs before the run ends, and when it fails the run stays open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,9 +163,42 @@ static const struct step no_gate_steps[] = {
 	{ "add-two", "add 2", STEP_ACTION, NULL, two_check, two_act, NULL, NULL },
 	{ "add-four", "add 4", STEP_ACTION, NULL, four_check, four_act, verify_total, NULL },
 };
-static const struct scenario test_scenario = { "test-counter", "add 1, 2, (gate), 4", test_steps, 4, NULL, NULL, NULL, NULL, NULL };
-static const struct scenario nogate_scenario = { "test-nogate", "add 1, 2, 4", no_gate_steps, 3, NULL, NULL, NULL, NULL, NULL };
-static const struct scenario *const test_list[] = { &test_scenario, &nogate_scenario };
+static const struct scenario test_scenario = { .name = "test-counter", .summary = "add 1, 2, (gate), 4",
+					       .steps = test_steps, .n_steps = 4 };
+static const struct scenario nogate_scenario = { .name = "test-nogate", .summary = "add 1, 2, 4",
+						 .steps = no_gate_steps, .n_steps = 3 };
+
+/* A gate with a check (nothing for a person to do) and a verify (refuses
+ * a confirmation), and an abort hook that can fail. */
+static int gate_nothing_to_do, gate_confirm_ok, abort_fails, abort_calls;
+static int hooked_gate_check(struct run *r, struct drctl_error *err)
+{
+	(void)r;
+	(void)err;
+	return gate_nothing_to_do;
+}
+static int hooked_gate_verify(struct run *r, struct drctl_error *err)
+{
+	(void)r;
+	return gate_confirm_ok ? 0 : err_set(err, EXIT_USAGE, "button", "press it for real", "the button is not pressed yet");
+}
+static int hooked_abort(struct run *r, struct drctl_error *err)
+{
+	abort_calls++;
+	if (abort_fails)
+		return err_set(err, EXIT_FAILED, "counter", NULL, "cannot settle the counter");
+	write_counter(read_counter() + 100);
+	run_note(r, "abort hook settled the counter");
+	return 0;
+}
+static const struct step hooked_steps[] = {
+	{ "add-one", "add 1", STEP_ACTION, NULL, one_check, one_act, NULL, NULL },
+	{ "button", "a person presses the button", STEP_GATE, NULL, hooked_gate_check, NULL, hooked_gate_verify, gate_text },
+	{ "add-two", "add 2", STEP_ACTION, NULL, two_check, two_act, NULL, NULL },
+};
+static const struct scenario hooked_scenario = { .name = "test-hooks", .summary = "add 1, (gate), 2",
+						 .steps = hooked_steps, .n_steps = 3, .abort = hooked_abort };
+static const struct scenario *const test_list[] = { &test_scenario, &nogate_scenario, &hooked_scenario };
 
 /* --- fixtures ----------------------------------------------------------------- */
 
@@ -186,8 +221,9 @@ static int setup(void **st)
 	cfg = config_new_empty();
 	if (!cfg || config_set(cfg, "state", "dir", state, &err) != 0)
 		return -1;
-	engine_use_scenarios(test_list, 2);
+	engine_use_scenarios(test_list, 3);
 	fail_next_add = slow_ms = act_calls = 0;
+	gate_nothing_to_do = gate_confirm_ok = abort_fails = abort_calls = 0;
 	return 0;
 }
 
@@ -562,6 +598,90 @@ static void test_abort_ends_a_run_for_good(void **st)
 	assert_int_equal(read_counter(), 3);
 }
 
+static void test_gate_with_nothing_to_do_is_done_without_waiting(void **st)
+{
+	struct drctl_error err = { 0 };
+	json_t *out = NULL, *gate;
+	(void)st;
+
+	gate_nothing_to_do = 1;
+	assert_int_equal(engine_run(cfg, &hooked_scenario, NULL, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "done");
+	gate = json_array_get(json_object_get(out, "steps"), 1);
+	assert_string_equal(json_string_value(json_object_get(gate, "state")), "done");
+	assert_true(json_is_true(json_object_get(gate, "effect_was_present")));
+	assert_null(json_object_get(gate, "confirmed_at"));
+	assert_int_equal(read_counter(), 3);
+	json_decref(out);
+}
+
+static void test_gate_verify_refuses_a_confirmation_until_it_is_true(void **st)
+{
+	struct drctl_error err = { 0 };
+	struct engine_options confirm = { .confirm = "button" };
+	json_t *out = NULL;
+	char run[RUN_ID_MAX];
+	(void)st;
+
+	assert_int_equal(engine_run(cfg, &hooked_scenario, NULL, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "waiting");
+	snprintf(run, sizeof(run), "%s", json_string_value(json_object_get(out, "run")));
+	json_decref(out);
+
+	assert_int_equal(engine_resume(cfg, run, &confirm, &out, &err), -1);
+	assert_string_equal(err.message, "step button: the button is not pressed yet");
+	assert_string_equal(err.hint, "press it for real");
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "waiting");
+	assert_string_equal(step_state(out, "add-two"), "pending");
+	assert_int_equal(read_counter(), 1);
+	json_decref(out);
+
+	gate_confirm_ok = 1;
+	err_clear(&err);
+	assert_int_equal(engine_resume(cfg, run, &confirm, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "done");
+	assert_int_equal(read_counter(), 3);
+	json_decref(out);
+}
+
+static void test_abort_hook_settles_and_a_failing_one_leaves_the_run_open(void **st)
+{
+	struct drctl_error err = { 0 };
+	json_t *out = NULL, *notes;
+	char run[RUN_ID_MAX];
+	(void)st;
+
+	assert_int_equal(engine_run(cfg, &hooked_scenario, NULL, &out, &err), 0); /* at the gate */
+	snprintf(run, sizeof(run), "%s", json_string_value(json_object_get(out, "run")));
+	json_decref(out);
+
+	abort_fails = 1;
+	assert_int_equal(engine_abort(cfg, run, NULL, &out, &err), -1);
+	assert_non_null(strstr(err.message, "cannot settle the counter"));
+	assert_non_null(strstr(err.hint, "is not aborted"));
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "waiting");
+	assert_int_equal(read_counter(), 1);
+	json_decref(out);
+
+	abort_fails = 0;
+	err_clear(&err);
+	assert_int_equal(engine_abort(cfg, run, NULL, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "aborted");
+	assert_int_equal(abort_calls, 2);
+	assert_int_equal(read_counter(), 101);
+	notes = json_object_get(out, "notes");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(notes, json_array_size(notes) - 1), "text")),
+			    "abort hook settled the counter");
+	json_decref(out);
+	/* a scenario without the hook: the platform is left as it stands */
+	assert_int_equal(engine_run(cfg, &test_scenario, NULL, &out, &err), 0);
+	snprintf(run, sizeof(run), "%s", json_string_value(json_object_get(out, "run")));
+	json_decref(out);
+	assert_int_equal(engine_abort(cfg, run, NULL, &out, &err), 0);
+	assert_int_equal(abort_calls, 2);
+	json_decref(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +696,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_names_its_holder_and_a_stale_one_needs_steal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_ends_a_run_for_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_with_nothing_to_do_is_done_without_waiting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_verify_refuses_a_confirmation_until_it_is_true, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_hook_settles_and_a_failing_one_leaves_the_run_open, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -602,6 +602,36 @@ async function handleToken(node, tok, p, req, res) {
   return sendNoContent(res);
 }
 
+// The token store's accessor endpoints (Vault's token_store.go): LIST
+// accessors is a root path (sudo), lookup-accessor and revoke-accessor take
+// {"accessor"} on POST/PUT only; an unknown accessor is 400 "invalid
+// accessor", a missing one 400 "missing accessor"; a lookup blanks the id.
+function liveToken(t) { return !(t.expire_at && t.expire_at <= Date.now()); }
+function byAccessor(node, accessor) {
+  return Object.values(node.data.tokens).find((t) => t.accessor === accessor && liveToken(t)) || null;
+}
+async function handleTokenStore(node, tok, p, op, req, res) {
+  if (p === 'auth/token/accessors' || p === 'auth/token/accessors/') {
+    if (op !== 'list') return sendErrors(res, 405, [UNSUPPORTED_OP]);
+    if (!allowed(node, tok, 'auth/token/accessors/', 'sudo') && !allowed(node, tok, 'auth/token/accessors', 'sudo')) return sendErrors(res, 403, [PERM_DENIED_1]);
+    const keys = Object.values(node.data.tokens).filter(liveToken).map((t) => t.accessor).sort();
+    if (!keys.length) return sendErrors(res, 404, []);
+    return sendJSON(res, 200, envelope({ keys }));
+  }
+  if (p === 'auth/token/lookup-accessor' || p === 'auth/token/revoke-accessor') {
+    if (op !== 'write') return sendErrors(res, 405, [UNSUPPORTED_OP]);
+    const body = await readJSON(req);
+    if (!body.accessor) return sendErrors(res, 400, ['missing accessor']);
+    const t = byAccessor(node, String(body.accessor));
+    if (!t) return sendErrors(res, 400, ['invalid accessor']);
+    if (p === 'auth/token/lookup-accessor') return sendJSON(res, 200, envelope(Object.assign(tokenView(t), { id: '' })));
+    delete node.data.tokens[t.id];
+    node.data.raft_index++;
+    return sendNoContent(res);
+  }
+  return null;
+}
+
 function mountEntry(node, m, type, options, desc) {
   const mm = node.data.mount_meta[m] || { uuid: crypto.randomUUID(), accessor: type + '_' + rand62(8).toLowerCase() };
   return {
@@ -697,6 +727,10 @@ async function handleV1(node, p, req, res) {
     }
     if (req.method === 'POST' || req.method === 'PUT') return snapshotPost(node, req, res, true);
     return sendErrors(res, 405, [UNSUPPORTED_OP]);
+  }
+  if (p.startsWith('auth/token/')) {
+    const t = await handleTokenStore(node, tok, p, op, req, res);
+    if (t !== null) return;
   }
   if (p === 'sys/mounts') return handleMounts(node, req, res);
   if (p === 'sys/seal') {
