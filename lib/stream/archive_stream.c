@@ -31,6 +31,7 @@ enum { IO_BLOCK = 256 * 1024 };
 struct archive_out {
 	struct archive *a;
 	struct sink *next;       /* NULL once closed or aborted */
+	struct sink *zstd;       /* in the chain after next: files are read into it */
 	struct drctl_error cb_err; /* error raised inside a libarchive callback */
 	json_t *members;
 	uint64_t tar_bytes;
@@ -95,7 +96,7 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 		goto fail;
 	}
 	/* Compression is our own stage (bounded memory), so tar goes out plain. */
-	ao->next = zstd_sink_new(next, zstd_level, threads, err);
+	ao->next = ao->zstd = zstd_sink_new(next, zstd_level, threads, err);
 	/* Progress counts what is archived, before compression shrinks it. */
 	if (ao->next)
 		ao->next = progress_sink_new(ao->next, "archived", 0, err);
@@ -236,10 +237,12 @@ int archive_out_add_dir(struct archive_out *ao, const char *member, mode_t mode,
 	return rc == ARCHIVE_OK ? 0 : out_error(ao, err, "header");
 }
 
+/* A file is read straight into the compression stage's job (the bytes pass
+ * through libarchive and the progress stage by pointer), so it is copied
+ * once, by the kernel, and hashed where it lands. */
 int archive_out_add_file(struct archive_out *ao, const char *member, const char *path,
 			 struct drctl_error *err)
 {
-	char *buf = NULL;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	int rc = -1;
@@ -252,14 +255,15 @@ int archive_out_add_file(struct archive_out *ao, const char *member, const char 
 		goto done;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (!(buf = malloc(IO_BLOCK))) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
 	if (archive_out_begin(ao, member, (uint64_t)st.st_size, st.st_mode, err) != 0)
 		goto done;
 	for (;;) {
-		ssize_t n = read(fd, buf, IO_BLOCK);
+		void *buf;
+		size_t room;
+		ssize_t n;
+		if (zstd_sink_reserve(ao->zstd, IO_BLOCK, &buf, &room, err) != 0)
+			goto done;
+		n = read(fd, buf, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -273,7 +277,6 @@ int archive_out_add_file(struct archive_out *ao, const char *member, const char 
 	}
 	rc = archive_out_end(ao, err);
 done:
-	free(buf);
 	close(fd);
 	return rc;
 }

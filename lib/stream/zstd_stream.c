@@ -259,7 +259,8 @@ static int zstd_sink_write(struct sink *s, const void *buf, size_t len, struct d
 		n = ZSTD_JOB_SIZE - j->in_len;
 		if (n > len)
 			n = len;
-		memcpy(j->in + j->in_len, p, n);
+		if (p != j->in + j->in_len) /* else already in place (zstd_sink_reserve) */
+			memcpy(j->in + j->in_len, p, n);
 		j->in_len += n;
 		p += n;
 		len -= n;
@@ -357,6 +358,23 @@ static void zstd_sink_abort(struct sink *s)
 }
 
 static const struct sink_ops zstd_sink_ops = { zstd_sink_write, zstd_sink_close, zstd_sink_abort };
+
+int zstd_sink_reserve(struct sink *s, size_t want, void **buf, size_t *len, struct drctl_error *err)
+{
+	struct zstd_sink *z = (struct zstd_sink *)s;
+	size_t room;
+
+	*buf = NULL;
+	*len = 0;
+	if (s->ops != &zstd_sink_ops)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "internal: reserving in a sink that is not zstd's");
+	if (!z->filling && zstd_take_job(z, err) != 0)
+		return -1;
+	room = ZSTD_JOB_SIZE - z->filling->in_len;
+	*buf = z->filling->in + z->filling->in_len;
+	*len = want < room ? want : room;
+	return 0;
+}
 
 static ZSTD_CCtx *zstd_new_cctx(int level)
 {

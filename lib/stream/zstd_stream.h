@@ -21,6 +21,12 @@
  * written from the workers, one write at a time, and closed or aborted on the
  * caller's thread.  On failure `next` is aborted. */
 struct sink *zstd_sink_new(struct sink *next, int level, int workers, struct drctl_error *err);
+/* Writing without a copy: *buf points at room for up to *len (<= want, > 0)
+ * bytes inside the job being filled.  Fill a prefix of it, then sink_write
+ * exactly that pointer and length (stages in between hand the pointer on
+ * unchanged): bytes already in place are not copied.  The room is valid
+ * until the next call on the sink. */
+int zstd_sink_reserve(struct sink *s, size_t want, void **buf, size_t *len, struct drctl_error *err);
 /* Decompress everything read from `upstream` (owned).  Data after the last
  * frame, or a frame cut short, is an error. */
 struct source *zstd_source_new(struct source *upstream, const char *name, struct drctl_error *err);

@@ -149,6 +149,57 @@ static void test_zstd_frames_are_the_same_whatever_the_workers(void **state)
 	free(data);
 }
 
+/* Bytes read into a reserved span and written from there give the same
+ * stream as bytes written from elsewhere; a write from elsewhere after a
+ * reservation is copied as usual. */
+static void test_zstd_reserve_writes_in_place(void **state)
+{
+	size_t n = 5 * 1024 * 1024 + 17, at = 0;
+	unsigned char *data = pattern(n);
+	char *want, *got;
+	size_t want_len, got_len;
+	struct drctl_error err;
+	struct sink *s;
+	(void)state;
+	compress(data, n, 2, &want, &want_len);
+	for (int workers = 1; workers <= 2; workers++) {
+		err_clear(&err);
+		s = zstd_sink_new(memory_sink_new(&got, &got_len, 0, &err), 3, workers, &err);
+		for (int i = 0; at < n; i++) {
+			void *span;
+			size_t room, take;
+			assert_int_equal(zstd_sink_reserve(s, 300000, &span, &room, &err), 0);
+			assert_true(room > 0 && room <= 300000);
+			take = room < n - at ? room : n - at;
+			if (i % 4 == 3) { /* reserved, but written from elsewhere */
+				memset(span, 0xee, take);
+				assert_int_equal(sink_write(s, data + at, take, &err), 0);
+			} else {
+				memcpy(span, data + at, take);
+				assert_int_equal(sink_write(s, span, take, &err), 0);
+			}
+			at += take;
+		}
+		assert_int_equal(sink_close(s, &err), 0);
+		assert_int_equal(got_len, want_len);
+		assert_memory_equal(got, want, want_len);
+		free(got);
+		at = 0;
+	}
+	/* Only the zstd stage reserves. */
+	{
+		void *span;
+		size_t room;
+		char *m;
+		size_t ml;
+		s = memory_sink_new(&m, &ml, 0, &err);
+		assert_int_equal(zstd_sink_reserve(s, 10, &span, &room, &err), -1);
+		sink_abort(s);
+	}
+	free(want);
+	free(data);
+}
+
 static void test_thread_stages_keep_the_bytes_in_order(void **state)
 {
 	size_t n = 3 * 1024 * 1024 + 12345;
@@ -420,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_zstd_frames_are_the_same_whatever_the_workers),
 		cmocka_unit_test(test_zstd_hands_back_the_next_sinks_error),
 		cmocka_unit_test(test_zstd_abort_with_jobs_in_flight),
+		cmocka_unit_test(test_zstd_reserve_writes_in_place),
 		cmocka_unit_test(test_thread_source_lends_its_ring),
 		cmocka_unit_test(test_thread_source_gives_the_data_then_the_error),
 		cmocka_unit_test(test_thread_stages_keep_the_bytes_in_order),
