@@ -128,11 +128,6 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 	if (src)
 		src = progress_source_new(src, component,
 					  (uint64_t)json_integer_value(json_object_get(o->section, "object_size")), err);
-	/* Reading and hashing on one worker, decryption on the next, then
-	 * decompression (archive_in's) and tar here: four lines of work, as
-	 * `age -d | zstd -d | tar -t` spreads over processes. */
-	if (src)
-		src = thread_source_new(src, err);
 	if (src && set_reader_encrypted(s)) {
 		enum age_failure why = AGE_OK;
 		src = age_reader_new(src, s->ids, s->n_ids, NULL, &why, err);
@@ -142,7 +137,8 @@ int set_reader_open_component(struct set_reader *s, const char *component, struc
 				set_reader_no_match(s, err);
 		}
 	}
-	if (src && set_reader_encrypted(s))
+	/* Decryption and hashing on a worker; decompression and tar here. */
+	if (src)
 		src = thread_source_new(src, err);
 	if (!src)
 		return -1;

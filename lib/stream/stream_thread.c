@@ -3,10 +3,11 @@
  * guard a ring of DEPTH slots of CHUNK bytes.  The producer fills slots, the
  * consumer empties them; `eof` and the worker's error travel with the ring.
  *
- * A slot is handed over only when it is full (or the stream ended): stages
- * return a zstd block or an age chunk per read, and handing those over one
- * by one cost a wake-up of the other thread every 64-128 KiB, which on a
- * busy machine is a wait for a CPU each time.
+ * A reading worker hands a slot over when it is full, at the end, or as soon
+ * as it holds something while the caller waits for it: stages return a zstd
+ * block or an age chunk per read, and handing each over alone cost a wake-up
+ * of the other thread every 64-128 KiB, while holding a slot back from a
+ * caller that has nothing left to do idles it.
  */
 #include "lib/stream/stream_thread.h"
 
@@ -24,6 +25,7 @@ struct ring {
 	size_t len[DEPTH];
 	unsigned head, count; /* next slot to take, slots filled */
 	int eof;              /* producer is done */
+	int starving;         /* the consumer waits for a slot (read without the lock) */
 	int stop;             /* consumer gave up: producer should stop */
 	int failed;           /* worker hit an error, in `error` */
 	struct drctl_error error;
@@ -88,7 +90,7 @@ static void *source_worker(void *arg)
 			if ((rc = source_read(t->up, r->buf[slot] + got, CHUNK - got, &n, &e)) != 0 || n == 0)
 				break;
 			got += n;
-			if (got == CHUNK)
+			if (got == CHUNK || __atomic_load_n(&r->starving, __ATOMIC_RELAXED))
 				break;
 		}
 
@@ -101,12 +103,12 @@ static void *source_worker(void *arg)
 		if (rc != 0) {
 			r->failed = 1;
 			r->error = e;
-		} else if (got < CHUNK) {
+		} else if (got == 0) {
 			r->eof = 1;
 		}
 		pthread_cond_signal(&r->can_take);
 		pthread_mutex_unlock(&r->lock);
-		if (rc != 0 || got < CHUNK)
+		if (rc != 0 || got == 0)
 			return NULL;
 	}
 }
@@ -133,8 +135,11 @@ static int thread_source_wait(struct thread_source *t, struct drctl_error *err)
 	if (t->lent)
 		thread_source_release(t);
 	pthread_mutex_lock(&r->lock);
-	while (r->count == 0 && !r->eof && !r->failed)
+	while (r->count == 0 && !r->eof && !r->failed) {
+		__atomic_store_n(&r->starving, 1, __ATOMIC_RELAXED);
 		pthread_cond_wait(&r->can_take, &r->lock);
+	}
+	__atomic_store_n(&r->starving, 0, __ATOMIC_RELAXED);
 	if (r->count == 0) {
 		rc = r->failed ? -1 : 0;
 		if (r->failed)

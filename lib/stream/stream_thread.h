@@ -5,10 +5,11 @@
  * Reading: repository -> digest -> age run on the worker while the caller
  * decompresses and parses tar, the way `age -d | zstd -d | tar -t` spreads
  * over processes.  Writing: the rest of a chain runs on the worker while the
- * caller goes on, for an end that may stall (a network upload); a backup's
- * chain does without, as the compression workers already carry encryption,
- * hashing and storage (zstd_stream.h).  Memory is depth x chunk bytes
- * (4 x 1 MiB); a chunk is handed over when full or at the end.
+ * caller goes on; a backup's storage (a file, or an upload that may stall)
+ * runs there while the compression workers encrypt and hash
+ * (zstd_stream.h).  Memory is depth x chunk bytes
+ * (4 x 1 MiB); a reading worker hands a chunk over when it is full, at the
+ * end, or as soon as it holds something while the caller waits.
  * An error on the worker side is handed back at the caller's next call.
  */
 #ifndef DRCTL_STREAM_THREAD_H

@@ -6,7 +6,7 @@
  * 2 MiB on worker threads, each job a standard zstd frame, which then pass
  * on to the next sink in order on those same threads (so encryption, hashing
  * and storage run beside compression, not after it).  The stage holds about
- * 4 MiB per worker plus 12 MiB whatever the data (libarchive's threaded
+ * 5.5 MiB per worker plus 12 MiB whatever the data (libarchive's threaded
  * filter holds ~48 MiB and offers no knob).  `zstd -d` reads the frames, one
  * after another, as one stream.
  */

@@ -3,8 +3,9 @@
  * trailing data; compression in 2 MiB frames, the same bytes whatever the
  * number of workers, with the next sink's error handed back and abort
  * cascading from the workers; the threaded hand-off stages (data intact
- * across the ring, borrowed without a copy, a worker's error handed back to
- * the caller after the data read before it, abort cascading); digest and
+ * across the ring, borrowed without a copy, handed over early to a caller
+ * that waits, a worker's error handed back to the caller after the data read
+ * before it, abort cascading); digest and
  * progress pass-throughs.
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zstd.h>
@@ -417,6 +419,57 @@ static void test_thread_source_lends_its_ring(void **state)
 	free(data);
 }
 
+/* An upstream that gives 1000 bytes, then nothing more until the caller has
+ * them (as a network peer waiting for an answer would): the worker must hand
+ * over a slot that is not full when the caller waits for it. */
+struct gated_source {
+	struct source base;
+	int reads;
+	volatile int reading, seen;
+};
+static int gated_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct gated_source *g = (struct gated_source *)s;
+	(void)err;
+	*got = 0;
+	if (g->reads++ == 0) {
+		while (!g->reading)
+			usleep(1000);
+		usleep(200000); /* the caller is waiting by now */
+		memset(buf, 'a', cap < 1000 ? cap : 1000);
+		*got = cap < 1000 ? cap : 1000;
+		return 0;
+	}
+	for (int i = 0; i < 1000 && !g->seen; i++) /* at most 10 s */
+		usleep(10000);
+	return g->seen ? 0 : err_set(err, EXIT_FAILED, NULL, NULL, "the first bytes were held back");
+}
+static void gated_close(struct source *s)
+{
+	(void)s; /* on the test's stack */
+}
+static const struct source_ops gated_ops = { gated_read, gated_close };
+
+static void test_thread_source_hands_over_what_it_has_when_asked(void **state)
+{
+	struct gated_source g = { .base.ops = &gated_ops };
+	unsigned char buf[4096];
+	size_t got = 0;
+	struct drctl_error err;
+	struct source *src;
+	(void)state;
+	err_clear(&err);
+	src = thread_source_new(&g.base, &err);
+	assert_non_null(src);
+	g.reading = 1;
+	assert_int_equal(source_read(src, buf, sizeof(buf), &got, &err), 0);
+	assert_int_equal(got, 1000);
+	g.seen = 1;
+	assert_int_equal(source_read(src, buf, sizeof(buf), &got, &err), 0);
+	assert_int_equal(got, 0);
+	source_close(src);
+}
+
 /* An upstream failing after some data: the data read before the failure
  * comes out first, then the error. */
 static void test_thread_source_gives_the_data_then_the_error(void **state)
@@ -474,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_zstd_reserve_writes_in_place),
 		cmocka_unit_test(test_thread_source_lends_its_ring),
 		cmocka_unit_test(test_thread_source_gives_the_data_then_the_error),
+		cmocka_unit_test(test_thread_source_hands_over_what_it_has_when_asked),
 		cmocka_unit_test(test_thread_stages_keep_the_bytes_in_order),
 		cmocka_unit_test(test_thread_sink_hands_back_the_worker_error),
 		cmocka_unit_test(test_digest_and_progress_pass_bytes_through),
