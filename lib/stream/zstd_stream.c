@@ -8,10 +8,11 @@
  *
  * Workers compress jobs side by side, each with its own context.  The worker
  * that finishes the job next in order passes it on to the next sink, with
- * every later job already done, so what follows compression (encryption,
- * hashing, the repository) runs on the workers too: one job at a time, in
+ * every later job already done, so the stages that follow (a backup's
+ * encryption and hashing) run on the workers too: one job at a time, in
  * order, from the job's own buffer, with no extra thread and no copy.  The
- * caller only copies its bytes into the job being filled.
+ * caller copies its bytes into the job being filled, or reads them straight
+ * into it (zstd_sink_reserve).
  *
  * Why not libzstd's own workers (ZSTD_c_nbWorkers): with jobs small enough
  * for flat memory (1 MiB) each job re-reads a quarter of a MiB of overlap
