@@ -131,13 +131,15 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 	log_info("backing up %s into %s", c->name, name);
 
 	sink = repo_open_write(p->repo, name, err);
+	/* Beside tar (here), three lines of work: compression on its workers;
+	 * encryption and hashing on the worker whose job is next in order
+	 * (zstd_stream.h); storage on the hand-off's thread. */
+	if (sink)
+		sink = thread_sink_new(sink, err);
 	if (sink)
 		sink = digest_sink_new(sink, &digest, err);
 	if (sink && p->n_recipients)
 		sink = age_writer_new(sink, p->recipients, p->n_recipients, err);
-	/* Encryption, hashing and storage on a worker; tar and zstd here. */
-	if (sink)
-		sink = thread_sink_new(sink, err);
 	if (!sink)
 		return -1;
 	/* A component may have its own level ([postgres] compression_level):

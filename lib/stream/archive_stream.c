@@ -1,11 +1,11 @@
 /*
  * archive_stream: libarchive adapters.
  *
- * libarchive does tar and zstd (multi-threaded through libzstd) in-process and
- * calls us back with output blocks, which we push into the next sink.  We ask
- * for large blocks and no block padding at the end, so the tar.zst is exactly
- * what `zstd -d | tar -t` reads.  Reading goes the other way through a read
- * callback over a source.
+ * libarchive writes the tar and calls us back with its output, which we push
+ * into our zstd stage and on into the next sink.  We ask for no blocking, so
+ * nothing is copied on the way and nothing is padded at the end: the tar.zst
+ * is exactly what `zstd -d | tar -t` reads.  Reading goes the other way
+ * through a read callback over a source.
  */
 #include "lib/stream/archive_stream.h"
 #include "lib/stream/stream_thread.h"
@@ -31,6 +31,7 @@ enum { IO_BLOCK = 256 * 1024 };
 struct archive_out {
 	struct archive *a;
 	struct sink *next;       /* NULL once closed or aborted */
+	struct sink *zstd;       /* in the chain after next: files are read into it */
 	struct drctl_error cb_err; /* error raised inside a libarchive callback */
 	json_t *members;
 	uint64_t tar_bytes;
@@ -95,7 +96,7 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 		goto fail;
 	}
 	/* Compression is our own stage (bounded memory), so tar goes out plain. */
-	ao->next = zstd_sink_new(next, zstd_level, threads, err);
+	ao->next = ao->zstd = zstd_sink_new(next, zstd_level, threads, err);
 	/* Progress counts what is archived, before compression shrinks it. */
 	if (ao->next)
 		ao->next = progress_sink_new(ao->next, "archived", 0, err);
@@ -105,8 +106,10 @@ struct archive_out *archive_out_new(struct sink *next, int zstd_level, int threa
 		out_error(ao, err, "setup");
 		goto fail;
 	}
-	archive_write_set_bytes_per_block(ao->a, IO_BLOCK);
-	archive_write_set_bytes_in_last_block(ao->a, 1);
+	/* No blocking: libarchive then hands every header and every data write
+	 * straight to out_write_cb instead of copying it into a block buffer
+	 * first, and pads nothing at the end. */
+	archive_write_set_bytes_per_block(ao->a, 0);
 	if (archive_write_open2(ao->a, ao, NULL, out_write_cb, NULL, NULL) != ARCHIVE_OK) {
 		out_error(ao, err, "open");
 		goto fail;
@@ -234,10 +237,12 @@ int archive_out_add_dir(struct archive_out *ao, const char *member, mode_t mode,
 	return rc == ARCHIVE_OK ? 0 : out_error(ao, err, "header");
 }
 
+/* A file is read straight into the compression stage's job (the bytes pass
+ * through libarchive and the progress stage by pointer), so it is copied
+ * once, by the kernel, and hashed where it lands. */
 int archive_out_add_file(struct archive_out *ao, const char *member, const char *path,
 			 struct drctl_error *err)
 {
-	char *buf = NULL;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	int rc = -1;
@@ -250,14 +255,15 @@ int archive_out_add_file(struct archive_out *ao, const char *member, const char 
 		goto done;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (!(buf = malloc(IO_BLOCK))) {
-		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-		goto done;
-	}
 	if (archive_out_begin(ao, member, (uint64_t)st.st_size, st.st_mode, err) != 0)
 		goto done;
 	for (;;) {
-		ssize_t n = read(fd, buf, IO_BLOCK);
+		void *buf;
+		size_t room;
+		ssize_t n;
+		if (zstd_sink_reserve(ao->zstd, IO_BLOCK, &buf, &room, err) != 0)
+			goto done;
+		n = read(fd, buf, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -271,7 +277,6 @@ int archive_out_add_file(struct archive_out *ao, const char *member, const char 
 	}
 	rc = archive_out_end(ao, err);
 done:
-	free(buf);
 	close(fd);
 	return rc;
 }
@@ -365,7 +370,6 @@ struct archive_in {
 	struct source *up;
 	struct drctl_error cb_err;
 	char object[256];
-	char *buf;
 	int in_member;
 	char member[ARCHIVE_MEMBER_NAME_MAX + 1];
 	struct member_source msrc;
@@ -375,12 +379,12 @@ static la_ssize_t in_read_cb(struct archive *a, void *ctx, const void **out)
 {
 	struct archive_in *ai = ctx;
 	size_t got = 0;
-	(void)a;
-	if (source_read(ai->up, ai->buf, IO_BLOCK, &got, &ai->cb_err) != 0) {
+	/* libarchive reads straight from the hand-off's ring: the block stays
+	 * valid until it asks for the next one. */
+	if (thread_source_borrow(ai->up, out, &got, &ai->cb_err) != 0) {
 		archive_set_error(a, EIO, "%s", ai->cb_err.message);
 		return -1;
 	}
-	*out = ai->buf;
 	return (la_ssize_t)got;
 }
 
@@ -410,8 +414,7 @@ struct archive_in *archive_in_new(struct source *upstream, const char *object_na
 {
 	struct archive_in *ai = calloc(1, sizeof(*ai));
 
-	if (!ai || !(ai->buf = malloc(IO_BLOCK))) {
-		free(ai);
+	if (!ai) {
 		source_close(upstream);
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		return NULL;
@@ -425,7 +428,6 @@ struct archive_in *archive_in_new(struct source *upstream, const char *object_na
 	if (ai->up)
 		ai->up = thread_source_new(ai->up, err);
 	if (!ai->up) {
-		free(ai->buf);
 		free(ai);
 		return NULL;
 	}
@@ -510,15 +512,15 @@ void archive_in_close(struct archive_in *ai)
 	if (ai->a)
 		archive_read_free(ai->a);
 	source_close(ai->up);
-	free(ai->buf);
 	free(ai);
 }
 
 int archive_in_drain(struct archive_in *ai, struct drctl_error *err)
 {
 	for (;;) {
+		const void *block;
 		size_t got = 0;
-		if (source_read(ai->up, ai->buf, IO_BLOCK, &got, err) != 0)
+		if (thread_source_borrow(ai->up, &block, &got, err) != 0)
 			return -1;
 		if (got == 0)
 			return 0;

@@ -2,6 +2,12 @@
  * stream_thread: see stream_thread.h.  One mutex and two condition variables
  * guard a ring of DEPTH slots of CHUNK bytes.  The producer fills slots, the
  * consumer empties them; `eof` and the worker's error travel with the ring.
+ *
+ * A reading worker hands a slot over when it is full, at the end, or as soon
+ * as it holds something while the caller waits for it: stages return a zstd
+ * block or an age chunk per read, and handing each over alone cost a wake-up
+ * of the other thread every 64-128 KiB, while holding a slot back from a
+ * caller that has nothing left to do idles it.
  */
 #include "lib/stream/stream_thread.h"
 
@@ -9,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK (512u * 1024)
+#define CHUNK (1024u * 1024)
 #define DEPTH 4
 
 struct ring {
@@ -19,6 +25,7 @@ struct ring {
 	size_t len[DEPTH];
 	unsigned head, count; /* next slot to take, slots filled */
 	int eof;              /* producer is done */
+	int starving;         /* the consumer waits for a slot (read without the lock) */
 	int stop;             /* consumer gave up: producer should stop */
 	int failed;           /* worker hit an error, in `error` */
 	struct drctl_error error;
@@ -53,6 +60,7 @@ struct thread_source {
 	struct ring ring;
 	pthread_t worker;
 	size_t offset; /* consumed bytes of the head slot */
+	int lent;      /* the head slot was lent out whole: release it on the next call */
 };
 
 static void *source_worker(void *arg)
@@ -77,17 +85,26 @@ static void *source_worker(void *arg)
 		pthread_mutex_unlock(&r->lock);
 
 		err_clear(&e);
-		rc = source_read(t->up, r->buf[slot], CHUNK, &got, &e);
+		for (;;) {
+			size_t n = 0;
+			if ((rc = source_read(t->up, r->buf[slot] + got, CHUNK - got, &n, &e)) != 0 || n == 0)
+				break;
+			got += n;
+			if (got == CHUNK || __atomic_load_n(&r->starving, __ATOMIC_RELAXED))
+				break;
+		}
 
+		/* What was read goes first, then the end or the error. */
 		pthread_mutex_lock(&r->lock);
+		if (got > 0) {
+			r->len[slot] = got;
+			r->count++;
+		}
 		if (rc != 0) {
 			r->failed = 1;
 			r->error = e;
 		} else if (got == 0) {
 			r->eof = 1;
-		} else {
-			r->len[slot] = got;
-			r->count++;
 		}
 		pthread_cond_signal(&r->can_take);
 		pthread_mutex_unlock(&r->lock);
@@ -96,25 +113,52 @@ static void *source_worker(void *arg)
 	}
 }
 
+/* Hand the head slot back to the worker. */
+static void thread_source_release(struct thread_source *t)
+{
+	struct ring *r = &t->ring;
+	pthread_mutex_lock(&r->lock);
+	r->head = (r->head + 1) % DEPTH;
+	r->count--;
+	t->offset = 0;
+	t->lent = 0;
+	pthread_cond_signal(&r->can_put);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Wait for a filled slot: 1 when there is one, 0 at the end, -1 on error. */
+static int thread_source_wait(struct thread_source *t, struct drctl_error *err)
+{
+	struct ring *r = &t->ring;
+	int rc = 1;
+
+	if (t->lent)
+		thread_source_release(t);
+	pthread_mutex_lock(&r->lock);
+	while (r->count == 0 && !r->eof && !r->failed) {
+		__atomic_store_n(&r->starving, 1, __ATOMIC_RELAXED);
+		pthread_cond_wait(&r->can_take, &r->lock);
+	}
+	__atomic_store_n(&r->starving, 0, __ATOMIC_RELAXED);
+	if (r->count == 0) {
+		rc = r->failed ? -1 : 0;
+		if (r->failed)
+			*err = r->error;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
 static int thread_source_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
 {
 	struct thread_source *t = (struct thread_source *)s;
 	struct ring *r = &t->ring;
 	size_t n;
+	int rc;
 
 	*got = 0;
-	pthread_mutex_lock(&r->lock);
-	while (r->count == 0 && !r->eof && !r->failed)
-		pthread_cond_wait(&r->can_take, &r->lock);
-	if (r->count == 0) {
-		int failed = r->failed;
-		if (failed)
-			*err = r->error;
-		pthread_mutex_unlock(&r->lock);
-		return failed ? -1 : 0;
-	}
-	pthread_mutex_unlock(&r->lock);
-
+	if ((rc = thread_source_wait(t, err)) <= 0)
+		return rc;
 	/* The head slot is ours until we release it. */
 	n = r->len[r->head] - t->offset;
 	if (n > cap)
@@ -122,14 +166,8 @@ static int thread_source_read(struct source *s, void *buf, size_t cap, size_t *g
 	memcpy(buf, r->buf[r->head] + t->offset, n);
 	t->offset += n;
 	*got = n;
-	if (t->offset == r->len[r->head]) {
-		pthread_mutex_lock(&r->lock);
-		r->head = (r->head + 1) % DEPTH;
-		r->count--;
-		t->offset = 0;
-		pthread_cond_signal(&r->can_put);
-		pthread_mutex_unlock(&r->lock);
-	}
+	if (t->offset == r->len[r->head])
+		thread_source_release(t);
 	return 0;
 }
 
@@ -147,6 +185,25 @@ static void thread_source_close(struct source *s)
 }
 
 static const struct source_ops thread_source_ops = { thread_source_read, thread_source_close };
+
+int thread_source_borrow(struct source *s, const void **buf, size_t *len, struct drctl_error *err)
+{
+	struct thread_source *t = (struct thread_source *)s;
+	struct ring *r = &t->ring;
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (s->ops != &thread_source_ops)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "internal: borrowing from a source that is not a thread source");
+	if ((rc = thread_source_wait(t, err)) <= 0)
+		return rc;
+	*buf = r->buf[r->head] + t->offset;
+	*len = r->len[r->head] - t->offset;
+	t->offset = r->len[r->head];
+	t->lent = 1;
+	return 0;
+}
 
 struct source *thread_source_new(struct source *upstream, struct drctl_error *err)
 {

@@ -1,6 +1,7 @@
 /*
  * archive_stream: tar.zst writing and reading through sinks and sources,
- * member records for the manifest, streams stored as parts, and the refusal
+ * member records for the manifest, files read into the compression stage,
+ * streams stored as parts, and the refusal
  * of unsafe member names and types.
  */
 #include <setjmp.h>
@@ -9,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -91,6 +94,68 @@ static void test_members_are_recorded_and_read_back(void **state)
 	archive_in_close(ai);
 	free(buf);
 	json_decref(members);
+}
+
+/* Files are read straight into the compression stage's jobs: one larger
+ * than a job, after a small one so that the reads straddle the jobs' ends,
+ * come back whole and with their SHA-256 in the member records. */
+static void test_files_come_back_whole(void **state)
+{
+	char dir[] = "/tmp/test_archive_files.XXXXXX", small[64], big[64], hex[65];
+	size_t big_len = 5 * 1024 * 1024 + 4099, len;
+	unsigned char *data = malloc(big_len), *back = malloc(big_len);
+	json_t *members = json_array();
+	struct drctl_error err;
+	struct archive_out *ao;
+	struct archive_in *ai;
+	struct archive_member m;
+	char *buf;
+	FILE *f;
+	(void)state;
+	for (size_t i = 0; i < big_len; i++)
+		data[i] = (unsigned char)((i * 2654435761u) >> (i % 5));
+	assert_non_null(mkdtemp(dir));
+	snprintf(small, sizeof(small), "%s/small", dir);
+	snprintf(big, sizeof(big), "%s/big", dir);
+	assert_non_null(f = fopen(small, "w"));
+	fputs("x = 1\n", f);
+	fclose(f);
+	assert_non_null(f = fopen(big, "w"));
+	assert_int_equal(fwrite(data, 1, big_len, f), big_len);
+	fclose(f);
+	for (int threads = 1; threads <= 2; threads++) {
+		err_clear(&err);
+		ao = archive_out_new(memory_sink_new(&buf, &len, 0, &err), 3, threads, members, &err);
+		assert_non_null(ao);
+		assert_int_equal(archive_out_add_file(ao, "cfg/small", small, &err), 0);
+		assert_int_equal(archive_out_add_file(ao, "data/big", big, &err), 0);
+		assert_int_equal(archive_out_close(ao, &err), 0);
+		sha_hex(data, big_len, hex);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(members, 1), "sha256")), hex);
+		ai = archive_in_new(memory_source_new(buf, len, &err), "test", &err);
+		assert_non_null(ai);
+		assert_int_equal(archive_in_next(ai, &m, &err), 1);
+		assert_string_equal(m.name, "cfg/small");
+		assert_int_equal(archive_in_next(ai, &m, &err), 1);
+		assert_string_equal(m.name, "data/big");
+		assert_int_equal(m.size, big_len);
+		for (size_t at = 0, got = 1; got > 0; at += got) {
+			assert_int_equal(archive_in_read(ai, back + at, big_len - at, &got, &err), 0);
+			if (at + got == big_len)
+				break;
+		}
+		assert_memory_equal(back, data, big_len);
+		assert_int_equal(archive_in_next(ai, &m, &err), 0);
+		archive_in_close(ai);
+		free(buf);
+		json_array_clear(members);
+	}
+	unlink(small);
+	unlink(big);
+	rmdir(dir);
+	json_decref(members);
+	free(data);
+	free(back);
 }
 
 static void read_stream(const char *buf, size_t len, json_t *streams, size_t expect_len, int expect_ok)
@@ -291,6 +356,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_members_are_recorded_and_read_back),
+		cmocka_unit_test(test_files_come_back_whole),
 		cmocka_unit_test(test_stream_of_unknown_length_is_stored_as_parts),
 		cmocka_unit_test(test_empty_stream_has_one_empty_part),
 		cmocka_unit_test(test_member_name_rule),

@@ -1,9 +1,13 @@
 /*
  * Stream stages: zstd compression round trip and its refusal of truncated or
- * trailing data; the threaded hand-off stages (data intact across the ring,
- * a worker's error handed back to the caller, abort cascading); digest and
- * progress pass-throughs; stream_pump (chunks, end of stream, byte count, a
- * failing read or feed stopping it with its error).
+ * trailing data; compression in 2 MiB frames, the same bytes whatever the
+ * number of workers, with the next sink's error handed back and abort
+ * cascading from the workers; the threaded hand-off stages (data intact
+ * across the ring, borrowed without a copy, handed over early to a caller
+ * that waits, a worker's error handed back to the caller after the data read
+ * before it, abort cascading); digest and progress pass-throughs;
+ * stream_pump (chunks, end of stream, byte count, a failing read or feed
+ * stopping it with its error).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +15,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "lib/stream/stream.h"
 #include "lib/stream/stream_thread.h"
@@ -26,16 +32,21 @@ static unsigned char *pattern(size_t n)
 	return p;
 }
 
-static void compress(const unsigned char *in, size_t n, int workers, char **out, size_t *out_len)
+static void compress_at(const unsigned char *in, size_t n, int level, int workers, char **out, size_t *out_len)
 {
 	struct drctl_error err;
 	struct sink *s;
 	err_clear(&err);
-	s = zstd_sink_new(memory_sink_new(out, out_len, 0, &err), 3, workers, &err);
+	s = zstd_sink_new(memory_sink_new(out, out_len, 0, &err), level, workers, &err);
 	assert_non_null(s);
 	for (size_t off = 0; off < n; off += 70001)
 		assert_int_equal(sink_write(s, in + off, n - off < 70001 ? n - off : 70001, &err), 0);
 	assert_int_equal(sink_close(s, &err), 0);
+}
+
+static void compress(const unsigned char *in, size_t n, int workers, char **out, size_t *out_len)
+{
+	compress_at(in, n, 3, workers, out, out_len);
 }
 
 static int decompress(const char *in, size_t n, char **out, size_t *out_len, struct drctl_error *err)
@@ -91,6 +102,104 @@ static void test_zstd_refuses_truncated_and_damaged_frames(void **state)
 	err_clear(&err);
 	assert_int_equal(decompress("", 0, &back, &bl, &err), -1); /* not even one frame */
 	free(z);
+	free(data);
+}
+
+/* The frames of a zstd stream, walked with libzstd: how many, and the
+ * content size of the first. */
+static size_t count_frames(const char *z, size_t len, unsigned long long *first_size)
+{
+	size_t frames = 0, off = 0;
+	while (off < len) {
+		size_t n = ZSTD_findFrameCompressedSize(z + off, len - off);
+		assert_false(ZSTD_isError(n));
+		if (frames == 0)
+			*first_size = ZSTD_getFrameContentSize(z + off, len - off);
+		off += n;
+		frames++;
+	}
+	return frames;
+}
+
+static void test_zstd_frames_are_the_same_whatever_the_workers(void **state)
+{
+	size_t n = 5 * 1024 * 1024 + 17;
+	unsigned char *data = pattern(n);
+	char *one, *many;
+	size_t one_len, many_len;
+	unsigned long long first = 0;
+	(void)state;
+	/* At level 12 the second frame (zeros) compresses some fifty times
+	 * faster than the first: with workers it is done first, and must still
+	 * come out second. */
+	memset(data + (2u << 20), 0, 2u << 20);
+	compress_at(data, n, 12, 1, &one, &one_len);
+	for (int workers = 2; workers <= 3; workers++) {
+		compress_at(data, n, 12, workers, &many, &many_len);
+		assert_int_equal(many_len, one_len);
+		assert_memory_equal(many, one, one_len);
+		free(many);
+	}
+	/* 2 MiB frames: 2 + 2 + 1 MiB and 17 bytes. */
+	assert_int_equal(count_frames(one, one_len, &first), 3);
+	assert_int_equal(first, 2u << 20);
+	free(one);
+	/* An empty stream is still one (empty) frame. */
+	compress(data, 0, 2, &one, &one_len);
+	assert_int_equal(count_frames(one, one_len, &first), 1);
+	assert_int_equal(first, 0);
+	free(one);
+	free(data);
+}
+
+/* Bytes read into a reserved span and written from there give the same
+ * stream as bytes written from elsewhere; a write from elsewhere after a
+ * reservation is copied as usual. */
+static void test_zstd_reserve_writes_in_place(void **state)
+{
+	size_t n = 5 * 1024 * 1024 + 17, at = 0;
+	unsigned char *data = pattern(n);
+	char *want, *got;
+	size_t want_len, got_len;
+	struct drctl_error err;
+	struct sink *s;
+	(void)state;
+	compress(data, n, 2, &want, &want_len);
+	for (int workers = 1; workers <= 2; workers++) {
+		err_clear(&err);
+		s = zstd_sink_new(memory_sink_new(&got, &got_len, 0, &err), 3, workers, &err);
+		for (int i = 0; at < n; i++) {
+			void *span;
+			size_t room, take;
+			assert_int_equal(zstd_sink_reserve(s, 300000, &span, &room, &err), 0);
+			assert_true(room > 0 && room <= 300000);
+			take = room < n - at ? room : n - at;
+			if (i % 4 == 3) { /* reserved, but written from elsewhere */
+				memset(span, 0xee, take);
+				assert_int_equal(sink_write(s, data + at, take, &err), 0);
+			} else {
+				memcpy(span, data + at, take);
+				assert_int_equal(sink_write(s, span, take, &err), 0);
+			}
+			at += take;
+		}
+		assert_int_equal(sink_close(s, &err), 0);
+		assert_int_equal(got_len, want_len);
+		assert_memory_equal(got, want, want_len);
+		free(got);
+		at = 0;
+	}
+	/* Only the zstd stage reserves. */
+	{
+		void *span;
+		size_t room;
+		char *m;
+		size_t ml;
+		s = memory_sink_new(&m, &ml, 0, &err);
+		assert_int_equal(zstd_sink_reserve(s, 10, &span, &room, &err), -1);
+		sink_abort(s);
+	}
+	free(want);
 	free(data);
 }
 
@@ -175,6 +284,219 @@ static void test_thread_sink_hands_back_the_worker_error(void **state)
 	assert_int_equal(err.code, EXIT_IO);
 	assert_non_null(strstr(err.message, "full"));
 	assert_int_equal(aborted, 1);
+}
+
+/* The sink after compression fails on a worker: the caller hears of it at a
+ * later write or at close, and the failing sink is aborted, never closed. */
+static void test_zstd_hands_back_the_next_sinks_error(void **state)
+{
+	size_t n = 9 * 1024 * 1024;
+	unsigned char *data = pattern(n);
+	(void)state;
+	for (int workers = 1; workers <= 2; workers++) {
+		struct failing_sink *f = calloc(1, sizeof(*f));
+		int aborted = 0, rc = 0;
+		struct drctl_error err;
+		struct sink *s;
+		f->base.ops = &failing_ops;
+		f->limit = 100; /* the first frame already overflows it */
+		f->aborted = &aborted;
+		err_clear(&err);
+		s = zstd_sink_new(&f->base, 3, workers, &err);
+		assert_non_null(s);
+		for (size_t off = 0; off < n && rc == 0; off += 65536)
+			rc = sink_write(s, data + off, 65536, &err);
+		if (rc == 0)
+			rc = sink_close(s, &err);
+		else
+			sink_abort(s);
+		assert_int_equal(rc, -1);
+		assert_int_equal(err.code, EXIT_IO);
+		assert_non_null(strstr(err.message, "full"));
+		assert_int_equal(aborted, 1);
+	}
+	free(data);
+}
+
+/* Abort while workers still hold jobs: the next sink is aborted once they
+ * are done with it (ASan sees no leak, no use after free). */
+static void test_zstd_abort_with_jobs_in_flight(void **state)
+{
+	size_t n = 7 * 1024 * 1024;
+	unsigned char *data = pattern(n);
+	struct failing_sink *f = calloc(1, sizeof(*f));
+	int aborted = 0;
+	struct drctl_error err;
+	struct sink *s;
+	(void)state;
+	f->base.ops = &failing_ops;
+	f->limit = (size_t)-1;
+	f->aborted = &aborted;
+	err_clear(&err);
+	s = zstd_sink_new(&f->base, 3, 2, &err);
+	assert_non_null(s);
+	assert_int_equal(sink_write(s, data, n, &err), 0);
+	sink_abort(s);
+	assert_int_equal(aborted, 1);
+	free(data);
+}
+
+/* A source that hands out at most `step` bytes per read, then fails after
+ * `fail_after` bytes if set. */
+struct trickle_source {
+	struct source base;
+	const unsigned char *data;
+	size_t len, pos, step, fail_after;
+};
+static int trickle_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct trickle_source *t = (struct trickle_source *)s;
+	size_t n = t->len - t->pos;
+	if (t->fail_after && t->pos >= t->fail_after)
+		return err_set(err, EXIT_INTEGRITY, "object", NULL, "damaged chunk (test)");
+	if (n > t->step)
+		n = t->step;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, t->data + t->pos, n);
+	t->pos += n;
+	*got = n;
+	return 0;
+}
+static void trickle_close(struct source *s)
+{
+	free(s);
+}
+static const struct source_ops trickle_ops = { trickle_read, trickle_close };
+
+static struct source *trickle_new(const unsigned char *data, size_t len, size_t step, size_t fail_after)
+{
+	struct trickle_source *t = calloc(1, sizeof(*t));
+	t->base.ops = &trickle_ops;
+	t->data = data;
+	t->len = len;
+	t->step = step;
+	t->fail_after = fail_after;
+	return &t->base;
+}
+
+/* Borrowing and reading mixed: every byte once, in order, whatever the
+ * pieces the upstream hands out. */
+static void test_thread_source_lends_its_ring(void **state)
+{
+	size_t n = 3 * 1024 * 1024 + 4321, at = 0;
+	unsigned char *data = pattern(n);
+	struct drctl_error err;
+	struct source *src;
+	(void)state;
+	err_clear(&err);
+	src = thread_source_new(trickle_new(data, n, 70001, 0), &err);
+	assert_non_null(src);
+	for (int i = 0;; i++) {
+		size_t got = 0;
+		if (i % 3 == 0) {
+			unsigned char buf[50000];
+			assert_int_equal(source_read(src, buf, sizeof(buf), &got, &err), 0);
+			assert_memory_equal(buf, data + at, got);
+		} else {
+			const void *block;
+			assert_int_equal(thread_source_borrow(src, &block, &got, &err), 0);
+			assert_memory_equal(block, data + at, got);
+		}
+		if (got == 0)
+			break;
+		at += got;
+	}
+	assert_int_equal(at, n);
+	source_close(src);
+	/* Only a thread source lends. */
+	{
+		const void *block;
+		size_t got;
+		src = memory_source_new(data, n, &err);
+		assert_int_equal(thread_source_borrow(src, &block, &got, &err), -1);
+		source_close(src);
+	}
+	free(data);
+}
+
+/* An upstream that gives 1000 bytes, then nothing more until the caller has
+ * them (as a network peer waiting for an answer would): the worker must hand
+ * over a slot that is not full when the caller waits for it. */
+struct gated_source {
+	struct source base;
+	int reads;
+	volatile int reading, seen;
+};
+static int gated_read(struct source *s, void *buf, size_t cap, size_t *got, struct drctl_error *err)
+{
+	struct gated_source *g = (struct gated_source *)s;
+	(void)err;
+	*got = 0;
+	if (g->reads++ == 0) {
+		while (!g->reading)
+			usleep(1000);
+		usleep(200000); /* the caller is waiting by now */
+		memset(buf, 'a', cap < 1000 ? cap : 1000);
+		*got = cap < 1000 ? cap : 1000;
+		return 0;
+	}
+	for (int i = 0; i < 1000 && !g->seen; i++) /* at most 10 s */
+		usleep(10000);
+	return g->seen ? 0 : err_set(err, EXIT_FAILED, NULL, NULL, "the first bytes were held back");
+}
+static void gated_close(struct source *s)
+{
+	(void)s; /* on the test's stack */
+}
+static const struct source_ops gated_ops = { gated_read, gated_close };
+
+static void test_thread_source_hands_over_what_it_has_when_asked(void **state)
+{
+	struct gated_source g = { .base.ops = &gated_ops };
+	unsigned char buf[4096];
+	size_t got = 0;
+	struct drctl_error err;
+	struct source *src;
+	(void)state;
+	err_clear(&err);
+	src = thread_source_new(&g.base, &err);
+	assert_non_null(src);
+	g.reading = 1;
+	assert_int_equal(source_read(src, buf, sizeof(buf), &got, &err), 0);
+	assert_int_equal(got, 1000);
+	g.seen = 1;
+	assert_int_equal(source_read(src, buf, sizeof(buf), &got, &err), 0);
+	assert_int_equal(got, 0);
+	source_close(src);
+}
+
+/* An upstream failing after some data: the data read before the failure
+ * comes out first, then the error. */
+static void test_thread_source_gives_the_data_then_the_error(void **state)
+{
+	size_t n = 2 * 1024 * 1024, fail_after = 1500000, at = 0;
+	unsigned char *data = pattern(n);
+	struct drctl_error err;
+	struct source *src;
+	int rc;
+	(void)state;
+	err_clear(&err);
+	src = thread_source_new(trickle_new(data, n, 65536, fail_after), &err);
+	for (;;) {
+		unsigned char buf[65536];
+		size_t got = 0;
+		if ((rc = source_read(src, buf, sizeof(buf), &got, &err)) != 0)
+			break;
+		assert_true(got > 0);
+		assert_memory_equal(buf, data + at, got);
+		at += got;
+	}
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.code, EXIT_INTEGRITY);
+	assert_true(at >= fail_after);
+	source_close(src);
+	free(data);
 }
 
 static void test_digest_and_progress_pass_bytes_through(void **state)
@@ -340,6 +662,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zstd_round_trip_single_and_multi_threaded),
 		cmocka_unit_test(test_zstd_refuses_truncated_and_damaged_frames),
+		cmocka_unit_test(test_zstd_frames_are_the_same_whatever_the_workers),
+		cmocka_unit_test(test_zstd_hands_back_the_next_sinks_error),
+		cmocka_unit_test(test_zstd_abort_with_jobs_in_flight),
+		cmocka_unit_test(test_zstd_reserve_writes_in_place),
+		cmocka_unit_test(test_thread_source_lends_its_ring),
+		cmocka_unit_test(test_thread_source_gives_the_data_then_the_error),
+		cmocka_unit_test(test_thread_source_hands_over_what_it_has_when_asked),
 		cmocka_unit_test(test_thread_stages_keep_the_bytes_in_order),
 		cmocka_unit_test(test_thread_sink_hands_back_the_worker_error),
 		cmocka_unit_test(test_digest_and_progress_pass_bytes_through),
