@@ -614,7 +614,9 @@ static int s3_prefix(const struct config *cfg, char *out, size_t cap, struct drc
 			       "[repository] prefix \"%.200s\" is not a key prefix drctl accepts (\"/\"-separated names, no \".\" or \"..\", under 512 bytes)",
 			       p);
 	}
-	snprintf(out, cap, "%s/", trimmed);
+	memcpy(out, trimmed, n); /* n + 2 <= cap, checked above */
+	out[n] = '/';
+	out[n + 1] = '\0';
 	return 0;
 }
 
