@@ -108,6 +108,9 @@ if [ "$VAULT_DEMO" = 1 ]; then
 	run export DRCTL_VAULT_KV_MOUNTS=secret
 fi
 
+mkdir -p "$W/metrics"
+run export DRCTL_METRICS_TEXTFILE_DIR="$W/metrics" # drctl_* metrics after every run, for node_exporter
+
 step "back up every configured component into one signed, encrypted set"
 run drctl backup --tag demo
 
@@ -168,6 +171,31 @@ echo "databases: $(psql_ -At -d postgres -c "select string_agg(datname, ' ' orde
 [ "$(psql_ -At -d agents_db -c 'select count(*) from requests where status = 0')" = 0 ] || { echo "demo: agents_db was not restored" >&2; exit 1; }
 run drctl scenario status
 
+step "the monthly drill: the newest set restored into scratch servers, proven, RTO and RPO measured"
+# Scratch servers of their own (the drill refuses production's): a second
+# PostgreSQL cluster and an empty Redis.
+PROD_PGPORT=$PGPORT PROD_PG_PASSWORD_FILE=$PG_ADMIN_PASSWORD_FILE
+unset PG_PID REDIS_PID # more servers; the harness still stops them all at the end
+start_postgres
+SCRATCH_PGPORT=$PGPORT SCRATCH_PG_PASSWORD_FILE=$PG_ADMIN_PASSWORD_FILE
+export PGPORT=$PROD_PGPORT PG_ADMIN_PASSWORD_FILE=$PROD_PG_PASSWORD_FILE
+start_redis
+run export DRCTL_SCRATCH_POSTGRES_CONNINFO="host=127.0.0.1 port=$SCRATCH_PGPORT user=$PG_ADMIN_USER dbname=postgres"
+run export DRCTL_SCRATCH_POSTGRES_PASSWORD_FILE="$SCRATCH_PG_PASSWORD_FILE"
+run export DRCTL_SCRATCH_REDIS_URL="$REDIS_URL"
+run drctl drill
+[ "$(find "$W/repo/drills" -name record.json | wc -l)" = 1 ] || { echo "demo: the drill published no record" >&2; exit 1; }
+echo "drill record: $(cd "$W/repo" && ls drills/*/record.json); report: $(ls "$W"/state/runs/*-drill-*/report.html)"
+
+step "unattended operation: the morning check, retention, metrics, the schedules"
+run drctl backup --tag demo-second
+run drctl check --max-age 26h
+run export DRCTL_RETENTION_KEEP_LAST=1
+run drctl prune --dry-run
+echo "metrics for node_exporter's textfile collector ($W/metrics):"
+grep -h '^drctl_\(backup_last_status\|drill_rto_seconds\|drill_rpo_seconds\|repository_sets\)' "$W"/metrics/*.prom | sed 's/^/  /'
+run drctl schedule render --kind crontab
+
 step "cluster-loss: what rebuilding the platform on a new cluster would do, touching nothing"
 # The plan reads only the repository: the set it would restore, Vault's
 # snapshot, every database, the Redis keys, the agents' recorded counts.
@@ -180,5 +208,5 @@ run export DRCTL_ROTATION_MANUAL="secret/agents/anthropic:api_key:Anthropic cons
 run drctl rotate-secrets --dry-run
 
 step "done"
-echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), and ran the db-corruption scenario"
+echo "demo OK: backed up every component, verified the set (deep), restored files, agents_db, Redis$([ "$VAULT_DEMO" = 1 ] && echo " and Vault"), ran the db-corruption scenario and the drill"
 echo "(cleaning up: stopping the servers and removing the temporary folders)"

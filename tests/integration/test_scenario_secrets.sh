@@ -157,7 +157,7 @@ drun rotate-secrets --when third-someday
 expect_rc 2 "a --when that is not a rule"
 drun rotate-secrets --when third-monday --timezone Mars/Olympus_Mons
 expect_rc 2 "an unknown --timezone"
-expect_err 'time zone "Mars/Olympus_Mons" is not known' "names the time zone"
+expect_err '"Mars/Olympus_Mons" is not a time zone' "names the time zone"
 if [ "$DOM" -le 28 ]; then
 	ORD=(first second third fourth)
 	drun rotate-secrets --dry-run --when "${ORD[$(((DOM - 1) / 7))]}-${DAYS[$TODAY]}" --timezone UTC
