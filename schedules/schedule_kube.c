@@ -126,6 +126,13 @@ static json_t *mount(const char *volume, const char *path, int read_only)
 			 : json_pack("{s:s, s:s}", "name", volume, "mountPath", path);
 }
 
+/* A local repository's volume, for every job that reads or writes the
+ * repository: all but the monthly rotation. */
+static int mounts_repository(const struct kube_render *r, enum schedule_job job)
+{
+	return r->cc.repository_path[0] && job != SCHEDULE_JOB_ROTATE;
+}
+
 /* Does this job's pod get any file from a Secret? */
 static int has_files(const struct kube_render *r, enum schedule_job job)
 {
@@ -145,7 +152,7 @@ static json_t *drctl_mounts(const struct kube_render *r, enum schedule_job job)
 		json_array_append_new(m, mount("secrets", CLUSTER_SECRETS_DIR, 1));
 	json_array_append_new(m, mount("state", CLUSTER_STATE_DIR, 0));
 	json_array_append_new(m, mount("tmp", CLUSTER_TMP_DIR, 0));
-	if (r->cc.repository_path[0])
+	if (mounts_repository(r, job))
 		json_array_append_new(m, mount("repository", r->cc.repository_path, 0));
 	return m;
 }
@@ -228,7 +235,7 @@ static json_t *pod_volumes(const struct kube_render *r, const struct kube_job *k
 	else
 		json_array_append_new(volumes, json_pack("{s:s, s:{}}", "name", "state", "emptyDir"));
 	json_array_append_new(volumes, json_pack("{s:s, s:{}}", "name", "tmp", "emptyDir"));
-	if (r->cc.repository_path[0])
+	if (mounts_repository(r, kj->job))
 		json_array_append_new(volumes, json_pack("{s:s, s:{s:s}}", "name", "repository", "persistentVolumeClaim",
 							 "claimName", REPOSITORY_CLAIM));
 	return volumes;
