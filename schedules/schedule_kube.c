@@ -48,9 +48,9 @@ static const struct kube_job kube_jobs[] = {
 	 * last-friday keeps its answer within the hour. */
 	{ SCHEDULE_JOB_DRILL, "drill", 3600, 1, "500m", "512Mi", "2", "2Gi" },
 	/* The rotation, like a scenario, is never retried by Kubernetes: a run
-	 * that failed is resumed or aborted by a person (the scenario Job
-	 * templates), from the journal on the scenarios' claim.  --when
-	 * third-monday, as the drill's guard, within the hour. */
+	 * that failed is resumed by a person (jobs/scenario-resume-job.yaml),
+	 * from the journal on the scenarios' claim.  Started late within the
+	 * hour, it still sees the same Monday for --when third-monday. */
 	{ SCHEDULE_JOB_ROTATE, "rotate-secrets", 3600, 0, "250m", "256Mi", "1", "512Mi" },
 	/* A scenario is never retried by Kubernetes: a person resumes it. */
 	{ SCHEDULE_JOB_SCENARIO, "scenario", 0, 0, "500m", "512Mi", "2", "2Gi" },
