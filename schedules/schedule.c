@@ -52,7 +52,7 @@ const struct schedule_task schedule_tasks[] = {
 	  .calendar = "Mon *-*-15..21 05:00:00 UTC",
 	  .when = "third-monday",
 	  .deadline_hours = 2,
-	  .kubernetes = 0 },
+	  .kubernetes = 1 },
 };
 
 const size_t schedule_task_count = sizeof(schedule_tasks) / sizeof(schedule_tasks[0]);

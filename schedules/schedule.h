@@ -60,7 +60,7 @@ struct schedule_task {
 	/* How long a run may take before the scheduler stops it: a hung run
 	 * must not block the next one (which a running one keeps out). */
 	long deadline_hours;
-	int kubernetes;          /* also a CronJob (rotation is not: see docs/schedules.md) */
+	int kubernetes;          /* also a CronJob (schedule_kube.c) */
 };
 
 extern const struct schedule_task schedule_tasks[];

@@ -31,6 +31,10 @@
 	(SCHEDULE_JOB_BACKUP | SCHEDULE_JOB_VERIFY | SCHEDULE_JOB_DRILL | SCHEDULE_JOB_ROTATE |              \
 	 SCHEDULE_JOB_SCENARIO)
 #define SOURCE_JOBS (SCHEDULE_JOB_BACKUP | SCHEDULE_JOB_ROTATE | SCHEDULE_JOB_SCENARIO)
+/* The monthly rotation never opens the repository: it writes no backup set,
+ * no evidence and nothing signed (the secrets-compromise scenario, which
+ * keeps evidence, runs as a scenario Job). */
+#define REPOSITORY_JOBS (SCHEDULE_JOB_BACKUP | SCHEDULE_JOB_VERIFY | SCHEDULE_JOB_DRILL | SCHEDULE_JOB_SCENARIO)
 
 /* Which pods get a file, by section and key (NULL: any key); first match. */
 static const struct {
@@ -42,16 +46,17 @@ static const struct {
 	 * recipients: a backup pod that leaks gives no way into old sets. */
 	{ "encryption", "identity_file", SCHEDULE_JOB_VERIFY | SCHEDULE_JOB_DRILL | SCHEDULE_JOB_SCENARIO },
 	/* Signing: backups, drill records, incident bundles; verify only checks. */
-	{ "signing", "secret_key_file", SCHEDULE_JOB_BACKUP | SCHEDULE_JOB_DRILL | SCHEDULE_JOB_ROTATE |
-						SCHEDULE_JOB_SCENARIO },
-	{ "signing", NULL, ALL_JOBS },
-	{ "repository", NULL, ALL_JOBS },
+	{ "signing", "secret_key_file", SCHEDULE_JOB_BACKUP | SCHEDULE_JOB_DRILL | SCHEDULE_JOB_SCENARIO },
+	{ "signing", NULL, REPOSITORY_JOBS },
+	{ "repository", NULL, REPOSITORY_JOBS },
 	/* The platform's servers: backed up, rotated, restored by a scenario; the
 	 * drill restores into the scratch servers only. */
 	{ "postgres", NULL, SOURCE_JOBS },
 	{ "redis", NULL, SOURCE_JOBS },
 	{ "vault", NULL, SOURCE_JOBS },
 	{ "scratch", NULL, SCHEDULE_JOB_DRILL },
+	/* Only secrets-compromise revokes the listed tokens. */
+	{ "rotation", "revoke_token_accessors_file", SCHEDULE_JOB_SCENARIO },
 	{ NULL, NULL, ALL_JOBS },
 };
 

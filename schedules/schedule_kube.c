@@ -47,6 +47,11 @@ static const struct kube_job kube_jobs[] = {
 	/* A drill started late would still see the same Friday (UTC): --when
 	 * last-friday keeps its answer within the hour. */
 	{ SCHEDULE_JOB_DRILL, "drill", 3600, 1, "500m", "512Mi", "2", "2Gi" },
+	/* The rotation, like a scenario, is never retried by Kubernetes: a run
+	 * that failed is resumed by a person (jobs/scenario-resume-job.yaml),
+	 * from the journal on the scenarios' claim.  Started late within the
+	 * hour, it still sees the same Monday for --when third-monday. */
+	{ SCHEDULE_JOB_ROTATE, "rotate-secrets", 3600, 0, "250m", "256Mi", "1", "512Mi" },
 	/* A scenario is never retried by Kubernetes: a person resumes it. */
 	{ SCHEDULE_JOB_SCENARIO, "scenario", 0, 0, "500m", "512Mi", "2", "2Gi" },
 };
@@ -84,7 +89,7 @@ static void name_of(const char *component, char *out, size_t cap)
 /* The pods' service accounts: a token only for a job that calls the API. */
 static int needs_token(const struct kube_render *r, enum schedule_job job)
 {
-	if (job == SCHEDULE_JOB_BACKUP || job == SCHEDULE_JOB_SCENARIO)
+	if (job == SCHEDULE_JOB_BACKUP || job == SCHEDULE_JOB_ROTATE || job == SCHEDULE_JOB_SCENARIO)
 		return r->cc.kubernetes_agents || r->cc.vault_kubernetes_auth;
 	return 0;
 }
@@ -121,6 +126,13 @@ static json_t *mount(const char *volume, const char *path, int read_only)
 			 : json_pack("{s:s, s:s}", "name", volume, "mountPath", path);
 }
 
+/* A local repository's volume, for every job that reads or writes the
+ * repository: all but the monthly rotation. */
+static int mounts_repository(const struct kube_render *r, enum schedule_job job)
+{
+	return r->cc.repository_path[0] && job != SCHEDULE_JOB_ROTATE;
+}
+
 /* Does this job's pod get any file from a Secret? */
 static int has_files(const struct kube_render *r, enum schedule_job job)
 {
@@ -140,7 +152,7 @@ static json_t *drctl_mounts(const struct kube_render *r, enum schedule_job job)
 		json_array_append_new(m, mount("secrets", CLUSTER_SECRETS_DIR, 1));
 	json_array_append_new(m, mount("state", CLUSTER_STATE_DIR, 0));
 	json_array_append_new(m, mount("tmp", CLUSTER_TMP_DIR, 0));
-	if (r->cc.repository_path[0])
+	if (mounts_repository(r, job))
 		json_array_append_new(m, mount("repository", r->cc.repository_path, 0));
 	return m;
 }
@@ -199,6 +211,14 @@ static json_t *pod_security(void)
 			 "fsGroup", RUN_AS, "seccompProfile", "type", "RuntimeDefault");
 }
 
+/* A run of the scenario engine that a person may have to resume: its
+ * journal (and the platform's scenario lock, so that a rotation never runs
+ * during a disaster scenario) is on the claim, not in the pod. */
+static int keeps_journal(enum schedule_job job)
+{
+	return job == SCHEDULE_JOB_ROTATE || job == SCHEDULE_JOB_SCENARIO;
+}
+
 static json_t *pod_volumes(const struct kube_render *r, const struct kube_job *kj, json_t *inits)
 {
 	json_t *volumes = json_array();
@@ -209,13 +229,13 @@ static json_t *pod_volumes(const struct kube_render *r, const struct kube_job *k
 		json_array_append_new(volumes, json_pack("{s:s, s:{s:s, s:s}}", "name", "secrets", "emptyDir", "medium",
 							 "Memory", "sizeLimit", "1Mi"));
 	}
-	if (kj->job == SCHEDULE_JOB_SCENARIO)
+	if (keeps_journal(kj->job))
 		json_array_append_new(volumes, json_pack("{s:s, s:{s:s}}", "name", "state", "persistentVolumeClaim",
 							 "claimName", SCENARIO_STATE_CLAIM));
 	else
 		json_array_append_new(volumes, json_pack("{s:s, s:{}}", "name", "state", "emptyDir"));
 	json_array_append_new(volumes, json_pack("{s:s, s:{}}", "name", "tmp", "emptyDir"));
-	if (r->cc.repository_path[0])
+	if (mounts_repository(r, kj->job))
 		json_array_append_new(volumes, json_pack("{s:s, s:{s:s}}", "name", "repository", "persistentVolumeClaim",
 							 "claimName", REPOSITORY_CLAIM));
 	return volumes;
@@ -316,26 +336,32 @@ static json_t *rule(const char *group, json_t *resources_, json_t *verbs)
 	return json_pack("{s:[s], s:o, s:o}", "apiGroups", group, "resources", resources_, "verbs", verbs);
 }
 
-/* The least each job needs, in the agents' namespace. */
+/* The least each job needs, in the agents' namespace
+ * (lib/platform/agents_kubernetes.c makes the calls). */
 static json_t *role(const struct kube_render *r, enum schedule_job job)
 {
 	const char *component = kube_job_of(job)->component;
+	int restarts = job == SCHEDULE_JOB_ROTATE || job == SCHEDULE_JOB_SCENARIO;
 	json_t *rules = json_array();
 	char name[64];
 
-	/* The backup records each workload's replicas; a scenario also
-	 * restarts it (a patch of the pod template's restartedAt annotation). */
+	/* The backup records each workload's replicas; the rotation and a
+	 * scenario also restart it (a patch of the pod template's restartedAt
+	 * annotation) and read its rollout until it is done. */
 	json_array_append_new(rules, rule("apps", json_pack("[s, s]", "deployments", "statefulsets"),
-					  job == SCHEDULE_JOB_SCENARIO ? json_pack("[s, s, s]", "get", "list", "patch")
-								       : json_pack("[s, s]", "get", "list")));
-	if (job == SCHEDULE_JOB_SCENARIO) {
-		/* Scale to zero and back; wait until the pods are gone; recent
-		 * events for the incident bundle. */
+					  restarts ? json_pack("[s, s, s]", "get", "list", "patch")
+						   : json_pack("[s, s]", "get", "list")));
+	/* Waiting for an agent that ran at 0 replicas reads its /scale (the
+	 * pods' selector) and lists its pods; a scenario also scales to zero
+	 * and back, and collects recent events for the incident bundle. */
+	if (restarts) {
 		json_array_append_new(rules, rule("apps", json_pack("[s, s]", "deployments/scale", "statefulsets/scale"),
-						  json_pack("[s, s]", "get", "patch")));
+						  job == SCHEDULE_JOB_SCENARIO ? json_pack("[s, s]", "get", "patch")
+									       : json_pack("[s]", "get")));
 		json_array_append_new(rules, rule("", json_pack("[s]", "pods"), json_pack("[s]", "list")));
-		json_array_append_new(rules, rule("", json_pack("[s]", "events"), json_pack("[s]", "list")));
 	}
+	if (job == SCHEDULE_JOB_SCENARIO)
+		json_array_append_new(rules, rule("", json_pack("[s]", "events"), json_pack("[s]", "list")));
 	name_of(component, name, sizeof(name));
 	return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "rbac.authorization.k8s.io/v1", "kind", "Role",
 			 "metadata", metadata(name, r->cc.agents_namespace, component), "rules", rules);
@@ -461,37 +487,42 @@ static int add_configmap(const struct kube_render *r, struct schedule_output *ou
 static int add_accounts(const struct kube_render *r, struct schedule_output *out, struct drctl_error *err)
 {
 	json_t *docs[] = { service_account(r, SCHEDULE_JOB_BACKUP), service_account(r, SCHEDULE_JOB_VERIFY),
-			   service_account(r, SCHEDULE_JOB_DRILL), service_account(r, SCHEDULE_JOB_SCENARIO) };
-	json_t *rbac[4];
+			   service_account(r, SCHEDULE_JOB_DRILL), service_account(r, SCHEDULE_JOB_ROTATE),
+			   service_account(r, SCHEDULE_JOB_SCENARIO) };
+	json_t *rbac[6];
 
 	if (add_yaml(out, "serviceaccounts.yaml",
 		     "# One service account per job.  Only a job that calls the Kubernetes API gets a token:\n"
-		     "# the backup (it records the agents' replica counts) and the scenarios (they scale and\n"
-		     "# restart the agents), and only with [agents] control = kubernetes (or Vault's\n"
-		     "# Kubernetes login); rbac.yaml grants them exactly those calls.\n",
-		     docs, 4, err) != 0)
+		     "# the backup (it records the agents' replica counts), the rotation (it restarts the\n"
+		     "# agents) and the scenarios (they scale and restart the agents), and only with\n"
+		     "# [agents] control = kubernetes (or Vault's Kubernetes login); rbac.yaml grants them\n"
+		     "# exactly those calls.\n",
+		     docs, 5, err) != 0)
 		return -1;
 	if (!r->cc.kubernetes_agents)
 		return 0;
 	rbac[0] = role(r, SCHEDULE_JOB_BACKUP);
 	rbac[1] = role_binding(r, SCHEDULE_JOB_BACKUP);
-	rbac[2] = role(r, SCHEDULE_JOB_SCENARIO);
-	rbac[3] = role_binding(r, SCHEDULE_JOB_SCENARIO);
+	rbac[2] = role(r, SCHEDULE_JOB_ROTATE);
+	rbac[3] = role_binding(r, SCHEDULE_JOB_ROTATE);
+	rbac[4] = role(r, SCHEDULE_JOB_SCENARIO);
+	rbac[5] = role_binding(r, SCHEDULE_JOB_SCENARIO);
 	return add_yaml(out, "rbac.yaml",
 			"# The least the jobs need, in the agents' namespace ([agents] namespace); no ClusterRole.\n"
 			"# drctl-backup reads the agents' Deployments and StatefulSets (their replica counts go\n"
-			"# into the backup set).  drctl-scenario also scales them to zero and back (the /scale\n"
-			"# subresources), restarts them (a patch of the pod template), waits until their pods\n"
-			"# are gone, and collects recent events for the incident bundle.  verify and the drill\n"
-			"# call no Kubernetes API.\n",
-			rbac, 4, err);
+			"# into the backup set).  drctl-rotate-secrets also restarts them (a patch of the pod\n"
+			"# template) and waits for their rollouts (for one at 0 replicas: its /scale and its\n"
+			"# pods).  drctl-scenario also scales them to zero and back (the /scale subresources),\n"
+			"# waits until their pods are gone, and collects recent events for the incident bundle.\n"
+			"# verify and the drill call no Kubernetes API.\n",
+			rbac, 6, err);
 }
 
 static int add_cronjobs(const struct kube_render *r, struct schedule_output *out, struct drctl_error *err)
 {
 	for (size_t i = 0; i < schedule_task_count; i++) {
 		const struct schedule_task *t = &schedule_tasks[i];
-		char name[96], comment[1024], when[256] = "";
+		char name[96], comment[2048], when[256] = "", journal[768] = "";
 		json_t *doc;
 		if (!t->kubernetes)
 			continue;
@@ -500,10 +531,15 @@ static int add_cronjobs(const struct kube_render *r, struct schedule_output *out
 				 "# cron cannot say that day alone: the job runs on every such weekday, and\n"
 				 "# --when %s makes drctl exit 0 at once on the others.\n",
 				 t->when);
+		if (keeps_journal(t->job))
+			snprintf(journal, sizeof(journal),
+				 "# Its journal is on the claim " SCENARIO_STATE_CLAIM " and Kubernetes never retries it: a\n"
+				 "# run that failed, or stopped at a gate (exit 7: third-party keys for a person), is\n"
+				 "# resumed with jobs/scenario-resume-job.yaml and the run id in its log.\n");
 		snprintf(comment, sizeof(comment),
-			 "# drctl: %s.\n# Schedule: \"%s %s * * %s\" in UTC.\n%s"
+			 "# drctl: %s.\n# Schedule: \"%s %s * * %s\" in UTC.\n%s%s"
 			 "# Rendered by `drctl schedule render --kind cronjob` (docs/schedules.md).\n",
-			 t->summary, t->cron_minute, t->cron_hour, t->cron_weekday, when);
+			 t->summary, t->cron_minute, t->cron_hour, t->cron_weekday, when, journal);
 		snprintf(name, sizeof(name), "%s-cronjob.yaml", t->name);
 		doc = cronjob(r, t);
 		if (add_yaml(out, name, comment, &doc, 1, err) != 0)
@@ -517,8 +553,9 @@ static int add_claims(const struct kube_render *r, struct schedule_output *out, 
 	json_t *doc = claim(SCENARIO_STATE_CLAIM, r->cc.jobs_namespace, "scenario", "ReadWriteOnce", "20Gi");
 
 	if (add_yaml(out, "scenario-state-pvc.yaml",
-		     "# The scenarios' state folder: the journal of every run must outlive the pod, so that\n"
-		     "# `drctl scenario resume RUN` in a new pod carries on where the last one stopped.\n"
+		     "# The scenarios' state folder, and the monthly rotation's: the journal of every run\n"
+		     "# must outlive the pod, so that `drctl scenario resume RUN` in a new pod carries on\n"
+		     "# where the last one stopped, and the platform's scenario lock is the same for all.\n"
 		     "# The restore's spools are here too: size it for the largest database.\n",
 		     &doc, 1, err) != 0)
 		return -1;

@@ -7,7 +7,10 @@
 #    its configuration from the ConfigMap (which drctl loads), its keys from
 #    Secrets as files, and no age identity; Friday's deep verify; the
 #    drill every Friday with --when last-friday and the scratch targets'
-#    credentials; the scenario Jobs with the state folder on a
+#    credentials; the rotation every Monday with --when third-monday, the
+#    platform's credentials only (no identity, no signing key, no
+#    repository), never retried, its journal on the scenarios' claim; the
+#    scenario Jobs with the state folder on a
 #    PersistentVolumeClaim; non-root, read-only root file systems, limits;
 #    commands as argv arrays, never a shell;
 #  - RBAC is exactly the calls each job makes, namespaced, no wildcard;
@@ -194,6 +197,29 @@ check(scratch and scratch <= files_of(drill), "drctl-drill does not get the scra
 check(not {f for f in files_of(drill) if f[0] in ("postgres", "redis", "vault")}, "drctl-drill gets the platform's own credentials")
 check(identity in files_of(drill), "drctl-drill has no identity")
 
+# The monthly rotation: every Monday, drctl's own guard for the third one; the
+# credentials it rotates with (Vault token and CA, PostgreSQL and Redis admins)
+# and nothing that reads or signs a backup; a person resumes a failed run from
+# the journal on the scenarios' claim.
+rotate, rotation = cronjob("drctl-rotate-secrets", "0 5 * * 1", [["drctl", "rotate-secrets", "--when", "third-monday"]],
+                           "drctl-rotate-secrets")
+want = {f for f in all_files if f[0] in ("postgres", "redis", "vault")}
+check(want and files_of(rotation) == want,
+      f"drctl-rotate-secrets gets {sorted(files_of(rotation))}, expected the platform's credentials {sorted(want)}")
+for want in [("postgres", "password_file"), ("redis", "password_file"), ("vault", "token_file")]:
+    check(want in files_of(rotation), f"drctl-rotate-secrets does not get [{want[0]}] {want[1]}")
+rotate_text = yaml.safe_dump(rotate)
+for word in ("identity", "drctl-encryption", "drctl-signing", "drctl-repository", "drctl-scratch"):
+    check(word not in rotate_text, f"the rotation CronJob mentions {word}")
+if rotate:
+    job, pod = pod_of(rotate)
+    check(job.get("backoffLimit") == 0, "drctl-rotate-secrets: Kubernetes retries a failed rotation")
+    check(job.get("activeDeadlineSeconds") == 2 * 3600, f"drctl-rotate-secrets: activeDeadlineSeconds {job.get('activeDeadlineSeconds')}")
+    check(rotate["spec"].get("startingDeadlineSeconds") == 3600, "drctl-rotate-secrets: a late start may leave the Monday")
+    state = [v for v in pod["volumes"] if v["name"] == "state"]
+    check(state and state[0].get("persistentVolumeClaim", {}).get("claimName") == "drctl-scenario-state",
+          "drctl-rotate-secrets: its journal is not on the claim drctl-scenario-state")
+
 # The scenario Jobs: started by a person (generateName), never retried, state on the claim.
 claim = one("PersistentVolumeClaim", "drctl-scenario-state")
 for rel, name, line in [("jobs/scenario-run-job.yaml", "drctl-scenario-db-corruption-", ["drctl", "scenario", "run", "db-corruption", "--yes"]),
@@ -227,6 +253,10 @@ def grants(role):
     return {(g, r, v) for rule in role.get("rules", []) for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
 expected = {
     "drctl-backup": {("apps", r, v) for r in ("deployments", "statefulsets") for v in ("get", "list")},
+    # Restart (a patch of the pod template), wait for the rollout; an agent
+    # recorded at 0 replicas is waited for through its /scale and its pods.
+    "drctl-rotate-secrets": {("apps", r, v) for r in ("deployments", "statefulsets") for v in ("get", "list", "patch")}
+                          | {("apps", "deployments/scale", "get"), ("apps", "statefulsets/scale", "get"), ("", "pods", "list")},
     "drctl-scenario": {("apps", r, v) for r in ("deployments", "statefulsets") for v in ("get", "list", "patch")}
                     | {("apps", r, v) for r in ("deployments/scale", "statefulsets/scale") for v in ("get", "patch")}
                     | {("", "pods", "list"), ("", "events", "list")},
@@ -242,7 +272,7 @@ if control == "kubernetes":
         check(b.get("roleRef", {}).get("kind") == "Role" and b.get("roleRef", {}).get("name") == name, f"RoleBinding {name}: roleRef {b.get('roleRef')}")
         check(b.get("subjects") == [{"kind": "ServiceAccount", "name": name, "namespace": ns}], f"RoleBinding {name}: subjects {b.get('subjects')}")
     tokens = {n for n, a in accounts.items() if a.get("automountServiceAccountToken")}
-    check(tokens == {"drctl-backup", "drctl-scenario"}, f"service accounts with a token: {sorted(tokens)}")
+    check(tokens == {"drctl-backup", "drctl-rotate-secrets", "drctl-scenario"}, f"service accounts with a token: {sorted(tokens)}")
 else:
     check(not roles and not bindings, f"control = {control}, yet Roles {sorted(roles)}")
     check(not any(a.get("automountServiceAccountToken") for a in accounts.values()), "a token for a job that calls no API")
@@ -277,7 +307,8 @@ expect_rc 0 "render with [agents] control = command"
 check_manifests "$T/command" ai-agents ai-agents command || fail "the rendering with control = command (above)"
 pass_note "control = command: no Role, no token"
 
-# A local repository is a volume every job mounts at its path.
+# A local repository is a volume every job that uses it mounts at its path
+# (the rotation does not).
 sed -e 's/^type = s3$/type = local/' -e 's,^bucket = .*,path = /srv/drctl-repo,' schedules/platform.conf >"$T/local.conf"
 run "$DRCTL" --config "$T/local.conf" schedule render --kind cronjob
 expect_rc 0 "render with a local repository"
@@ -293,13 +324,20 @@ for d in docs:
     spec = d["spec"]["jobTemplate"]["spec"] if d["kind"] == "CronJob" else d["spec"]
     pod = spec["template"]["spec"]
     vols = {v["name"]: v for v in pod["volumes"]}
+    rotation = d["metadata"].get("name") == "drctl-rotate-secrets"
+    assert not rotation or not any("persistentVolumeClaim" in v and v["persistentVolumeClaim"]["claimName"] == "drctl-repository"
+                                   for v in vols.values()), "the rotation mounts the repository"
     for c in pod.get("initContainers", []) + pod["containers"]:
         if c["command"][0] != "drctl":
             continue
         m = {x["mountPath"]: x["name"] for x in c["volumeMounts"]}
+        if rotation:
+            assert "/srv/drctl-repo" not in m, c["name"]
+            continue
         assert vols[m["/srv/drctl-repo"]]["persistentVolumeClaim"]["claimName"] == "drctl-repository", c["name"]
+assert any(d["kind"] == "CronJob" and d["metadata"]["name"] == "drctl-rotate-secrets" for d in docs), "no rotation CronJob"
 PY
-pass_note "a local repository is the claim drctl-repository, mounted at [repository] path"
+pass_note "a local repository is the claim drctl-repository, mounted at [repository] path (not by the rotation)"
 
 # The printed form is the same documents as the files.
 run "$DRCTL" --config schedules/platform.conf schedule render --kind cronjob
@@ -310,7 +348,7 @@ import os, sys, yaml
 printed = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 files = []
 for name in ["serviceaccounts.yaml", "rbac.yaml", "configmap.yaml", "backup-cronjob.yaml", "verify-cronjob.yaml",
-             "drill-cronjob.yaml", "scenario-state-pvc.yaml", "jobs/scenario-run-job.yaml", "jobs/scenario-resume-job.yaml"]:
+             "drill-cronjob.yaml", "rotate-secrets-cronjob.yaml", "scenario-state-pvc.yaml", "jobs/scenario-run-job.yaml", "jobs/scenario-resume-job.yaml"]:
     files += [d for d in yaml.safe_load_all(open(os.path.join(sys.argv[2], name))) if d]
 assert printed == files, "differ"
 PY
