@@ -259,13 +259,20 @@ grep -hq '^drctl_rotation_last_success_timestamp_seconds{scenario="secrets-compr
 pass_note "the run ends done, and publishes drctl_rotation_* metrics"
 
 # --- killed while the evidence is written: the resumed run publishes it once -------------
-"$DRCTL" scenario run secrets-compromise --yes >"$T/kill.out" 2>&1 &
+# The repository's objects appear whole (written aside, then linked in), so
+# the bundle is complete once it is there.  The watch runs in this shell
+# without forking, and drctl at a lower priority, so the kill lands between
+# the bundle and the next step even on a loaded machine.
+declare -A OLD_INCIDENTS=()
+for d in "$REPO"/incidents/*/; do d=${d%/}; OLD_INCIDENTS[${d##*/}]=1; done
+nice -n 15 "$DRCTL" scenario run secrets-compromise --yes >"$T/kill.out" 2>&1 &
 pid=$!
-for n in $(seq 1 5000); do
-	KRUN=$(newest_run)
-	[ "$KRUN" != "$RUN" ] && [ -e "$REPO/incidents/$KRUN/bundle.tar.zst.age" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.002
+KRUN=
+while [ -z "$KRUN" ] && kill -0 "$pid" 2>/dev/null; do
+	for b in "$REPO"/incidents/*/bundle.tar.zst.age; do
+		d=${b%/*}; d=${d##*/}
+		if [ -e "$b" ] && [ -z "${OLD_INCIDENTS[$d]:-}" ]; then KRUN=$d; break; fi
+	done
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
@@ -316,15 +323,38 @@ check_invariant() { # label
 }
 VERSION=4
 LAST=$(newest_run)
+# The watch below forks nothing (globs, read, [[ ]]) and drctl runs at a
+# lower priority, so the kill lands right after record k even on a loaded
+# machine; a fork per look let a busy machine's drctl run past the record.
+declare -A SEEN_RUNS=()
+remember_runs() { local d; for d in "$T"/state/runs/*/; do d=${d%/}; SEEN_RUNS[${d##*/}]=1; done; }
+find_new_run() { # sets NEW_RUN: a run folder that was not there before
+	local d
+	NEW_RUN=
+	for d in "$T"/state/runs/*/; do
+		d=${d%/}
+		d=${d##*/}
+		[ -n "${SEEN_RUNS[$d]:-}" ] || { NEW_RUN=$d; return; }
+	done
+}
+count_facts() { # sets FACTS: the fact records in journal $1
+	local line
+	FACTS=0
+	[ -e "$1" ] || return 0
+	while IFS= read -r line; do
+		[[ $line == *'"type":"fact"'* ]] && FACTS=$((FACTS + 1))
+	done <"$1"
+	return 0
+}
 for k in $(seq 1 "$RECORDS"); do
-	"$DRCTL" rotate-secrets >"$T/kill.out" 2>&1 &
+	remember_runs
+	nice -n 15 "$DRCTL" rotate-secrets >"$T/kill.out" 2>&1 &
 	pid=$!
-	for n in $(seq 1 2000); do
-		run_id=$(newest_run)
-		count=$(grep -c '"type":"fact"' "$T/state/runs/$run_id/journal" 2>/dev/null || true)
-		[ "$run_id" != "$LAST" ] && [ "${count:-0}" -ge "$k" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.005
+	while kill -0 "$pid" 2>/dev/null; do
+		find_new_run
+		[ -n "$NEW_RUN" ] || continue
+		count_facts "$T/state/runs/$NEW_RUN/journal"
+		[ "$FACTS" -ge "$k" ] && break
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
