@@ -300,6 +300,37 @@ done:
 	return rc;
 }
 
+int backup_set_retained_until(struct repo *r, const char *id, time_t *until, struct drctl_error *err)
+{
+	char dir[256], name[512], **objects = NULL;
+	size_t n_objects = 0;
+	int rc = -1;
+
+	*until = 0;
+	if (!backup_set_id_valid(id))
+		return err_set(err, EXIT_USAGE, id, NULL, "%s is not a backup set id", id);
+	snprintf(dir, sizeof(dir), "backups/%s", id);
+	if (repo_list(r, dir, &objects, &n_objects, err) != 0)
+		goto done;
+	/* Every object: one left behind a delete marker would keep the set's
+	 * bytes but not the set. */
+	for (size_t i = 0; i < n_objects; i++) {
+		time_t t;
+		int held;
+		backup_set_path(id, objects[i], name, sizeof(name));
+		if ((held = repo_retained_until(r, name, &t, err)) < 0)
+			goto done;
+		if (held && t > *until)
+			*until = t;
+	}
+	rc = *until != 0;
+done:
+	if (rc < 0)
+		err_prefix(err, "reading the retention of backup set %s", id);
+	repo_names_free(objects, n_objects);
+	return rc;
+}
+
 void backup_set_list_free(struct backup_set_info *sets, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -84,5 +84,9 @@ int backup_set_publish(struct repo *r, const struct minisign_signer *signer, con
  * then its signature, SHA256SUMS and its signature, the objects, the folder.
  * Interrupted at any point, what is left is an incomplete set. */
 int backup_set_remove(struct repo *r, const char *id, struct drctl_error *err);
+/* 1 with *until when the store keeps some object of the set from removal
+ * until then (S3 Object Lock: the latest retain-until date of its
+ * objects), 0 when nothing holds it, -1 on error. */
+int backup_set_retained_until(struct repo *r, const char *id, time_t *until, struct drctl_error *err);
 
 #endif
