@@ -57,10 +57,22 @@ struct config_value {
 	int line;       /* file layer: where it was set */
 };
 
+/* A key of a [repository.NAME] section, as the file gives it: checked
+ * against [repository]'s row when read, stored when the repository is
+ * chosen (config_for_repository). */
+struct config_named {
+	char name[CONFIG_REPO_NAME_MAX + 1];
+	size_t idx;     /* of the [repository] key */
+	char *raw;
+	int line;
+};
+
 struct config {
 	char file[PATH_MAX];
 	char dir[PATH_MAX];
 	struct config_value (*values)[LAYER_COUNT]; /* per key of config_keys[], per layer */
+	struct config_named *named;                 /* the [repository.NAME] keys, in file order */
+	size_t n_named;
 };
 
 static int config_key_index(const char *section, const char *key)
@@ -367,6 +379,49 @@ static const char *config_unquote(char *v)
 	return NULL;
 }
 
+int config_repo_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > CONFIG_REPO_NAME_MAX || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != n)
+		return 0;
+	return strcmp(name, "default") != 0; /* that is [repository] itself */
+}
+
+/* key = value under [repository.NAME]: a [repository] key, checked now. */
+static int config_parse_named(struct config *cfg, const char *section, const char *key, char *value, int lineno,
+			      const char *origin, struct drctl_error *err)
+{
+	const char *name = section + 11, *problem;
+	int idx = config_key_index("repository", key);
+	struct config_named *grown;
+
+	if (idx < 0)
+		return config_unknown(origin, cfg->file, "repository", key, err);
+	if (*value == '"' && (problem = config_unquote(value)))
+		return err_set(err, EXIT_USAGE, cfg->file, "close the quote with \", and write \\\" for a quote inside",
+			       "%s%s of \"%s\" in [%s]", origin, problem, key, section);
+	for (size_t i = 0; i < cfg->n_named; i++)
+		if (!strcmp(cfg->named[i].name, name) && cfg->named[i].idx == (size_t)idx)
+			return err_set(err, EXIT_USAGE, cfg->file, "keep one of the two lines",
+				       "%sduplicate key \"%s\" in [%s] (first set on line %d)", origin, key, section,
+				       cfg->named[i].line);
+	if (config_check_value(&config_keys[idx], value, origin, cfg->file, err) != 0)
+		return -1;
+	if (!(grown = realloc(cfg->named, (cfg->n_named + 1) * sizeof(*grown))))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory reading [%s]", section);
+	cfg->named = grown;
+	grown += cfg->n_named;
+	memset(grown, 0, sizeof(*grown));
+	snprintf(grown->name, sizeof(grown->name), "%s", name);
+	grown->idx = (size_t)idx;
+	grown->line = lineno;
+	if (!(grown->raw = strdup(value)))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory reading [%s]", section);
+	cfg->n_named++;
+	return 0;
+}
+
 /* One line, NUL-terminated; section is the current [section] ("" before any). */
 static int config_parse_line(struct config *cfg, char *line, int lineno, char *section, size_t cap,
 			     struct drctl_error *err)
@@ -385,6 +440,13 @@ static int config_parse_line(struct config *cfg, char *line, int lineno, char *s
 				       "%smalformed section header", origin);
 		*close = '\0';
 		s = config_trim(s + 1);
+		if (!strncmp(s, "repository.", 11)) {
+			if (!config_repo_name_valid(s + 11))
+				return err_set(err, EXIT_USAGE, cfg->file, "e.g. [repository.offsite]: lower-case letters, digits, '-' and '_'",
+					       "%s[%.100s] does not name a repository", origin, s);
+			snprintf(section, cap, "%s", s);
+			return 0;
+		}
 		if (!config_section_known(s))
 			return config_unknown(origin, cfg->file, s, "", err);
 		snprintf(section, cap, "%s", s);
@@ -402,6 +464,8 @@ static int config_parse_line(struct config *cfg, char *line, int lineno, char *s
 	if (!*section)
 		return err_set(err, EXIT_USAGE, cfg->file, "put it under its [section] header",
 			       "%skey \"%s\" is outside any section", origin, key);
+	if (!strncmp(section, "repository.", 11))
+		return config_parse_named(cfg, section, key, value, lineno, origin, err);
 	idx = config_key_index(section, key);
 	if (idx < 0)
 		return config_unknown(origin, cfg->file, section, key, err);
@@ -616,6 +680,9 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	for (size_t i = 0; i < cfg->n_named; i++)
+		free(cfg->named[i].raw);
+	free(cfg->named);
 	for (size_t i = 0; i < config_key_count; i++)
 		for (int l = 0; l < LAYER_COUNT; l++)
 			config_value_clear(&config_keys[i], &cfg->values[i][l]);
@@ -781,3 +848,75 @@ const char *config_dir(const struct config *cfg)
 	return cfg->dir;
 }
 
+
+/* --- named repositories ------------------------------------------------------------------ */
+
+static int config_has_repository(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_named; i++)
+		if (!strcmp(cfg->named[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* "default, offsite, ..." for hints. */
+static void config_repository_names(const struct config *cfg, char *out, size_t cap)
+{
+	size_t used = (size_t)snprintf(out, cap, "default");
+
+	for (size_t i = 0; i < cfg->n_named && used < cap; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(cfg->named[j].name, cfg->named[i].name);
+		if (!seen)
+			used += (size_t)snprintf(out + used, cap - used, ", %s", cfg->named[i].name);
+	}
+}
+
+int config_for_repository(const struct config *cfg, const char *name, struct config **out, struct drctl_error *err)
+{
+	int is_default = !name || !strcmp(name, "default");
+	struct config *c;
+	char origin[PATH_MAX + 32], names[512];
+
+	*out = NULL;
+	if (!is_default && !config_has_repository(cfg, name)) {
+		config_repository_names(cfg, names, sizeof(names));
+		err_set(err, EXIT_USAGE, name, NULL, "%s has no repository \"%.100s\" (no [repository.%.100s] section)",
+			cfg->file[0] ? cfg->file : "the configuration", name, name);
+		err_hint(err, "the repositories there: %s; add a [repository.%.100s] section with the keys of [repository]",
+			 names, name);
+		return -1;
+	}
+	if (!(c = config_alloc(err)))
+		return -1;
+	memcpy(c->file, cfg->file, sizeof(c->file));
+	memcpy(c->dir, cfg->dir, sizeof(c->dir));
+	/* Every value again through config_store, which resolves paths against
+	 * the same folders: a faithful copy. */
+	for (size_t i = 0; i < config_key_count; i++) {
+		int named_repo = !is_default && !strcmp(config_keys[i].section, "repository");
+		for (int l = LAYER_FILE; l < LAYER_COUNT; l++) {
+			const struct config_value *v = &cfg->values[i][l];
+			/* A named repository is its section alone: neither [repository]
+			 * nor DRCTL_REPOSITORY_* nor a flag reaches into it. */
+			if (!v->raw || named_repo)
+				continue;
+			if (config_store(c, i, (enum config_layer)l, v->raw, v->line, "", cfg->file, err) != 0)
+				goto fail;
+		}
+	}
+	for (size_t i = 0; !is_default && i < cfg->n_named; i++) {
+		const struct config_named *n = &cfg->named[i];
+		if (strcmp(n->name, name) != 0)
+			continue;
+		snprintf(origin, sizeof(origin), "%s:%d: ", cfg->file, n->line);
+		if (config_store(c, n->idx, LAYER_FILE, n->raw, n->line, origin, cfg->file, err) != 0)
+			goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	config_free(c);
+	return -1;
+}

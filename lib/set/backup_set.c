@@ -62,8 +62,9 @@ const char *backup_set_state_name(enum backup_set_state s)
 }
 
 /* Read a small object and its .minisig and verify. */
-static int load_signed(struct repo *r, const struct minisign_public_key *pk, const char *id,
-		       const char *file, size_t max, char **data, size_t *len, struct drctl_error *err)
+static int load_signed_with(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			    size_t max, char **data, size_t *len, char **sig_out, size_t *siglen_out,
+			    struct drctl_error *err)
 {
 	char name[400], signame[512], *sig = NULL;
 	size_t siglen = 0;
@@ -81,14 +82,34 @@ static int load_signed(struct repo *r, const struct minisign_public_key *pk, con
 	/* minisign_verify calls a signature that does not verify EXIT_INTEGRITY
 	 * itself; anything else it reports (memory) is no verdict on the set. */
 	rc = minisign_verify(pk, *data, *len, sig, siglen, name, NULL, 0, err);
-	free(sig);
 	if (rc != 0)
 		goto fail;
+	if (sig_out) {
+		*sig_out = sig;
+		*siglen_out = siglen;
+	} else {
+		free(sig);
+	}
 	return 0;
 fail:
+	free(sig);
 	free(*data);
 	*data = NULL;
 	return -1;
+}
+
+static int load_signed(struct repo *r, const struct minisign_public_key *pk, const char *id,
+		       const char *file, size_t max, char **data, size_t *len, struct drctl_error *err)
+{
+	return load_signed_with(r, pk, id, file, max, data, len, NULL, NULL, err);
+}
+
+int backup_set_read_signed(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			   char **data, size_t *len, char **sig, size_t *siglen, struct drctl_error *err)
+{
+	*sig = NULL;
+	*siglen = 0;
+	return load_signed_with(r, pk, id, file, MANIFEST_MAX_BYTES, data, len, sig, siglen, err);
 }
 
 int backup_set_parse_manifest(const char *data, size_t len, const char *id, json_t **manifest,

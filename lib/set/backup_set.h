@@ -68,6 +68,12 @@ int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *p
 int backup_set_load_sums(struct repo *r, const struct minisign_public_key *pk, const char *id,
 			 json_t **sums, struct drctl_error *err);
 
+/* The bytes of a signed object of set id (file: "manifest.json" or
+ * "SHA256SUMS", at most MANIFEST_MAX_BYTES) and of its .minisig, once the
+ * signature verified (else EXIT_INTEGRITY); both malloc'd. */
+int backup_set_read_signed(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			   char **data, size_t *len, char **sig, size_t *siglen, struct drctl_error *err);
+
 /* The parsers behind the two loaders (exposed for the fuzz targets): a
  * manifest's JSON for set `id`, and SHA256SUMS text (NUL-terminated,
  * modified in place) into {file: hex}. */
