@@ -124,7 +124,10 @@ struct s3_put_options {
  * key exists (412, or 409 from a concurrent conditional write), -1 on error. */
 int s3_put_object(struct s3_conn *conn, const char *key, const void *data, size_t len,
 		  const struct s3_put_options *opts, struct drctl_error *err);
-/* DELETE; a key that is not there is success. */
+/* DELETE, without a versionId; a key that is not there is success.  In a
+ * versioned bucket (every Object Lock bucket) that only adds a delete
+ * marker: the object is gone from listings and GETs, its versions stay,
+ * those under retention included.  drctl never deletes a version. */
 int s3_delete_object(struct s3_conn *conn, const char *key, struct drctl_error *err);
 
 /* --- the bucket's Object Lock -------------------------------------------------------- */

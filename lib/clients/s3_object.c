@@ -1,7 +1,7 @@
 /*
  * s3_object: the requests on objects (HeadObject, GetObject whole or in
- * ranges, PutObject, DeleteObject) and ListObjectsV2, on the request and
- * error machinery of s3.c.  See s3.h for what each promises.
+ * ranges, PutObject, DeleteObject), ListObjectsV2 and
+ * GetObjectLockConfiguration, on the request and error machinery of s3.c.  See s3.h for what each promises.
  */
 #include "lib/clients/s3_private.h"
 
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "lib/core/log.h"
 
 /* --- objects ---------------------------------------------------------------------------- */
 
@@ -300,10 +302,17 @@ int s3_delete_object(struct s3_conn *conn, const char *key, struct drctl_error *
 
 	if (s3_call_perform(conn, &call, &res, err) != 0)
 		goto done;
-	if (res.status == 200 || res.status == 204 || res.status == 404)
+	if (res.status == 200 || res.status == 204 || res.status == 404) {
+		const char *marker = http_response_header(&res, "x-amz-delete-marker");
+		/* A versioned bucket (Object Lock makes one) keeps every version
+		 * behind the marker: see docs/s3.md, "Delete markers". */
+		if (marker && !strcmp(marker, "true"))
+			log_debug("s3://%s/%s: hidden behind a delete marker; its versions stay in the bucket",
+				  conn->c->bucket, key);
 		rc = 0;
-	else
+	} else {
 		s3_fail(conn, &call, &res, err);
+	}
 done:
 	http_response_free(&res);
 	return rc;
