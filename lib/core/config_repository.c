@@ -26,7 +26,7 @@ int config_repo_name_valid(const char *name)
 
 /* key = value under [repository.NAME]: a [repository] key, checked now. */
 int config_parse_named(struct config *cfg, const char *section, const char *key, char *value, int lineno,
-			      const char *origin, struct drctl_error *err)
+		       const char *origin, struct drctl_error *err)
 {
 	const char *name = section + 11, *problem;
 	int idx = config_key_index("repository", key);
