@@ -94,6 +94,7 @@ int cmd_health(struct cli *cli, int argc, char **argv);
 int cmd_drill(struct cli *cli, int argc, char **argv);
 int cmd_schedule(struct cli *cli, int argc, char **argv);
 int cmd_rotate_secrets(struct cli *cli, int argc, char **argv);
+int cmd_repo(struct cli *cli, int argc, char **argv);
 
 /* A scenario run that stopped (drctl/cmd_scenario.c): its status shown, its
  * metrics published, and the exit status: 0 done, 7 waiting at a gate, the

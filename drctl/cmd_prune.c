@@ -53,6 +53,14 @@ static void print_policy(const struct prune_plan *plan)
 	printf("policy: %s\n", text);
 }
 
+/* The sets kept only because the store still retains them, and until when. */
+static void print_held(const struct prune_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->holds[i].until)
+			printf("%s kept: %s\n", plan->sets[i].id, plan->holds[i].reason);
+}
+
 static void print_table(const struct prune_plan *plan)
 {
 	printf("%-7s %-24s %-11s %s\n", "ACTION", "ID", "STATE", "WHY");
@@ -102,9 +110,13 @@ static void print_json(const struct prune_plan *plan, int dry_run)
 			json_array_append_new(reasons, json_string(d->reasons[r].text));
 			json_array_append_new(rules, json_string(retention_rule_name(d->reasons[r].rule)));
 		}
-		json_array_append_new(sets, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", plan->sets[i].id, "state",
-						      backup_set_state_name(plan->sets[i].state), "action",
-						      d->remove ? "remove" : "keep", "reasons", reasons, "rules", rules));
+		json_t *set = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", plan->sets[i].id, "state",
+					backup_set_state_name(plan->sets[i].state), "action", d->remove ? "remove" : "keep",
+					"reasons", reasons, "rules", rules);
+		if (plan->holds[i].until)
+			json_object_set_new(set, "object_lock_until",
+					    json_string(plan->holds[i].until_text));
+		json_array_append_new(sets, set);
 		json_array_append_new(d->remove ? removed : kept, json_string(plan->sets[i].id));
 	}
 	retention_policy_describe(&plan->policy, text, sizeof(text));
@@ -158,8 +170,10 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 		return cli->err.code;
 	if (prune_open(&plan, cfg, &cli->err) != 0 || prune_decide(&plan, &cli->err) != 0)
 		goto done;
-	if (!cli->g.json)
+	if (!cli->g.json) {
 		print_policy(&plan);
+		print_held(&plan);
+	}
 	if (args.dry_run) {
 		if (!cli->g.json)
 			print_table(&plan);

@@ -25,6 +25,7 @@ static const struct command {
 	{ "show", cmd_show, "a backup set's manifest (ID or latest)" },
 	{ "verify", cmd_verify, "check signatures and hashes of a set (--deep: every member too)" },
 	{ "restore", cmd_restore, "restore one component from a set" },
+	{ "repo", cmd_repo, "copy complete sets between configured repositories (copy --from NAME --to NAME ID|--all)" },
 	{ "prune", cmd_prune, "remove the sets the [retention] policy does not keep, and old incomplete ones" },
 	{ "check", cmd_check, "is the newest complete set of each component young enough? (exit 0 ok, 1 stale, 2 error)" },
 	{ "export-signing-key", cmd_export_signing_key, "write the minisign public key that verifies the sets" },

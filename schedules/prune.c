@@ -4,8 +4,10 @@
  */
 #include "schedules/prune.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/core/log.h"
 #include "lib/set/keys.h"
@@ -52,7 +54,8 @@ int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_e
 		return -1;
 	plan->input = calloc(plan->n ? plan->n : 1, sizeof(*plan->input));
 	plan->decisions = calloc(plan->n ? plan->n : 1, sizeof(*plan->decisions));
-	if (!plan->input || !plan->decisions)
+	plan->holds = calloc(plan->n ? plan->n : 1, sizeof(*plan->holds));
+	if (!plan->input || !plan->decisions || !plan->holds)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	for (size_t i = 0; i < plan->n; i++) {
 		struct retention_set *s = &plan->input[i];
@@ -63,9 +66,42 @@ int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_e
 	return 0;
 }
 
+/* Protect every set the decision removes but the store still retains.
+ * Only those are asked (one HEAD per object on S3): a kept set needs no
+ * look. */
+static int prune_hold_retained(struct prune_plan *plan, struct drctl_error *err)
+{
+	plan->n_held = 0;
+	for (size_t i = 0; i < plan->n; i++) {
+		struct prune_hold *h = &plan->holds[i];
+		struct tm tm;
+		int rc;
+		if (!plan->decisions[i].remove)
+			continue;
+		if ((rc = backup_set_retained_until(plan->repo, plan->sets[i].id, &h->until, err)) < 0) {
+			err_prefix(err, "prune removed nothing");
+			return -1;
+		}
+		if (rc == 0)
+			continue;
+		gmtime_r(&h->until, &tm);
+		strftime(h->until_text, sizeof(h->until_text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(h->reason, sizeof(h->reason), "under Object Lock until %s", h->until_text);
+		plan->input[i].protected_reason = h->reason;
+		plan->n_held++;
+	}
+	return 0;
+}
+
 int prune_decide(struct prune_plan *plan, struct drctl_error *err)
 {
 	if (retention_decide(plan->input, plan->n, &plan->policy, plan->now, plan->decisions) != 0)
+		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+	if (prune_hold_retained(plan, err) != 0)
+		return -1;
+	/* Protection changes no other set's decision: the keep rules look at
+	 * complete sets whatever they are protected by. */
+	if (plan->n_held && retention_decide(plan->input, plan->n, &plan->policy, plan->now, plan->decisions) != 0)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	plan->n_remove = 0;
 	for (size_t i = 0; i < plan->n; i++) {
@@ -109,6 +145,7 @@ void prune_close(struct prune_plan *plan)
 {
 	free(plan->input);
 	free(plan->decisions);
+	free(plan->holds);
 	backup_set_list_free(plan->sets, plan->n);
 	repo_close(plan->repo);
 	memset(plan, 0, sizeof(*plan));

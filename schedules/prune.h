@@ -21,6 +21,13 @@
 #include "lib/set/retention.h"
 #include "lib/storage/repo.h"
 
+/* A set the store itself still holds (S3 Object Lock retention). */
+struct prune_hold {
+	time_t until;                       /* 0: nothing holds the set */
+	char until_text[24];                /* "2026-12-02T10:47:00Z" */
+	char reason[64];                    /* "under Object Lock until 2026-12-02T10:47:00Z" */
+};
+
 struct prune_plan {
 	struct retention_policy policy;
 	time_t now;
@@ -29,6 +36,8 @@ struct prune_plan {
 	size_t n;
 	struct retention_set *input;        /* one per set; protected_reason may be set */
 	struct retention_decision *decisions;
+	struct prune_hold *holds;           /* one per set */
+	size_t n_held;                      /* sets kept only because the store retains them */
 	size_t n_remove, n_removed;
 	size_t n_uploads_aborted;           /* unfinished uploads of dead writers (S3) */
 };
@@ -37,7 +46,10 @@ struct prune_plan {
 int prune_policy_from_config(const struct config *cfg, struct retention_policy *p, struct drctl_error *err);
 /* Policy, repository, writer lock, the sets and their times. */
 int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_error *err);
-/* Fill plan->decisions (and n_remove). */
+/* Fill plan->decisions (and n_remove).  A set the policy would remove but
+ * whose objects the store still retains (repo_retained_until: S3 Object
+ * Lock) is kept instead, protected "under Object Lock until ..." (holds,
+ * n_held): drctl never tries to delete what the store holds. */
 int prune_decide(struct prune_plan *plan, struct drctl_error *err);
 /* Remove every set decided so, oldest first; after each one, removed(plan,
  * i, arg) if given.  Stops at the first failure, which names the set and

@@ -183,6 +183,11 @@ const char *s3_client_bucket(const struct s3_client *c)
 	return c->bucket;
 }
 
+long s3_client_lock_days(const struct s3_client *c)
+{
+	return c->lock_days;
+}
+
 const char *s3_client_credentials_source(const struct s3_client *c)
 {
 	return c->cred.source;
@@ -484,6 +489,7 @@ static const char *s3_action(const char *op)
 		{ "ListObjectsV2", "s3:ListBucket" }, { "HeadBucket", "s3:ListBucket" },
 		{ "AbortMultipartUpload", "s3:AbortMultipartUpload" },
 		{ "ListMultipartUploads", "s3:ListBucketMultipartUploads" },
+		{ "GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration" },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

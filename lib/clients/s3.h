@@ -89,6 +89,11 @@ void s3_conn_set_cancel(struct s3_conn *conn, const int *flag);
 struct s3_object_info {
 	uint64_t size;
 	char etag[S3_ETAG_MAX];  /* as the store gives it, quotes included */
+	/* Object Lock retention (x-amz-object-lock-mode and
+	 * x-amz-object-lock-retain-until-date of a HEAD or GET): the mode, ""
+	 * when the version has none, and until when (0: none). */
+	char lock_mode[16];
+	time_t retain_until;
 };
 
 /* 1 with *info when the object exists, 0 when it does not, -1 on error. */
@@ -119,8 +124,22 @@ struct s3_put_options {
  * key exists (412, or 409 from a concurrent conditional write), -1 on error. */
 int s3_put_object(struct s3_conn *conn, const char *key, const void *data, size_t len,
 		  const struct s3_put_options *opts, struct drctl_error *err);
-/* DELETE; a key that is not there is success. */
+/* DELETE, without a versionId; a key that is not there is success.  In a
+ * versioned bucket (every Object Lock bucket) that only adds a delete
+ * marker: the object is gone from listings and GETs, its versions stay,
+ * those under retention included.  drctl never deletes a version. */
 int s3_delete_object(struct s3_conn *conn, const char *key, struct drctl_error *err);
+
+/* --- the bucket's Object Lock -------------------------------------------------------- */
+
+/* GetObjectLockConfiguration (GET /?object-lock): 1 when the bucket has
+ * Object Lock enabled, 0 when it has none (404
+ * ObjectLockConfigurationNotFoundError, an <ObjectLockConfiguration>
+ * without ObjectLockEnabled, or a store that does not implement it: 501 or
+ * another 404 than NoSuchBucket), -1 on error. */
+int s3_object_lock_enabled(struct s3_conn *conn, struct drctl_error *err);
+/* [repository] object_lock_days (0: new objects get no retention). */
+long s3_client_lock_days(const struct s3_client *c);
 
 /* --- listing ------------------------------------------------------------------------ */
 
@@ -196,6 +215,9 @@ int s3_parse_initiate(const char *body, size_t len, char **upload_id, struct drc
 int s3_parse_complete(const char *body, size_t len, char etag[S3_ETAG_MAX], struct s3_error_body *error,
 		      struct drctl_error *err);
 int s3_parse_list_uploads(const char *body, size_t len, struct s3_uploads_page *page, struct drctl_error *err);
+/* 1 when an <ObjectLockConfiguration> says ObjectLockEnabled Enabled, 0
+ * when it does not, -1 when the body is no such document. */
+int s3_parse_object_lock_config(const char *body, size_t len, struct drctl_error *err);
 /* "2010-11-10T20:48:33.000Z" (ISO 8601 as S3 writes it, fraction optional). */
 int s3_parse_time(const char *text, time_t *out);
 /* The ETag S3 gives an object made of these parts: the MD5 of their MD5s,

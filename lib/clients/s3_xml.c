@@ -1,8 +1,8 @@
 /*
  * s3_xml: S3's XML answers read into C structures, on lib/format/xml.
  * Element names are those of the Amazon S3 API Reference (ListObjectsV2,
- * CreateMultipartUpload, CompleteMultipartUpload, ListMultipartUploads and
- * "Error responses"); each parser checks the root element, so an <Error>
+ * CreateMultipartUpload, CompleteMultipartUpload, ListMultipartUploads,
+ * GetObjectLockConfiguration and "Error responses"); each parser checks the root element, so an <Error>
  * where a result was expected is never read as an empty result.
  */
 #include "lib/clients/s3.h"
@@ -250,6 +250,22 @@ fail:
 	xml_free(doc);
 	s3_uploads_page_free(page);
 	return -1;
+}
+
+int s3_parse_object_lock_config(const char *body, size_t len, struct drctl_error *err)
+{
+	struct xml_doc *doc;
+	const char *enabled;
+	int rc;
+
+	if (s3_xml_open(body, len, "ObjectLockConfiguration", &doc, err) != 0)
+		return -1;
+	/* "Enabled" is the one value the API Reference gives; a document
+	 * without it (a store that only echoes a rule) is no Object Lock. */
+	enabled = xml_child_text(xml_root(doc), "ObjectLockEnabled");
+	rc = enabled && !strcmp(enabled, "Enabled");
+	xml_free(doc);
+	return rc;
 }
 
 int s3_parse_time(const char *text, time_t *out)

@@ -48,22 +48,7 @@
 #define CONFIG_SECRET_MAX (64 * 1024)
 #define CONFIG_SYSTEM_PATH "/etc/drctl/drctl.conf"
 
-enum config_layer { LAYER_DEFAULT, LAYER_FILE, LAYER_ENV, LAYER_FLAG, LAYER_COUNT };
-
-struct config_value {
-	char *raw;      /* as given (unquoted); NULL when this layer does not set the key */
-	char *cooked;   /* path: resolved; list: the items, each NUL-terminated */
-	size_t nitems;  /* list: how many items cooked holds */
-	int line;       /* file layer: where it was set */
-};
-
-struct config {
-	char file[PATH_MAX];
-	char dir[PATH_MAX];
-	struct config_value (*values)[LAYER_COUNT]; /* per key of config_keys[], per layer */
-};
-
-static int config_key_index(const char *section, const char *key)
+int config_key_index(const char *section, const char *key)
 {
 	for (size_t i = 0; i < config_key_count; i++)
 		if (!strcmp(config_keys[i].section, section) && !strcmp(config_keys[i].name, key))
@@ -147,8 +132,8 @@ static void config_hint_section(const char *section, char *hint, size_t cap)
 	}
 }
 
-static int config_unknown(const char *origin, const char *subject, const char *section,
-			  const char *key, struct drctl_error *err)
+int config_unknown(const char *origin, const char *subject, const char *section,
+		   const char *key, struct drctl_error *err)
 {
 	char hint[512];
 
@@ -212,8 +197,8 @@ static int config_enum_has(const char *choices, const char *value)
 }
 
 /* origin ("file:line: ", "environment variable X: " or "") starts the message. */
-static int config_check_value(const struct config_key *k, const char *value, const char *origin,
-			      const char *subject, struct drctl_error *err)
+int config_check_value(const struct config_key *k, const char *value, const char *origin,
+		       const char *subject, struct drctl_error *err)
 {
 	const char *shown = k->sensitive ? "(hidden)" : value;
 	struct duration span;
@@ -321,8 +306,8 @@ static void config_value_clear(const struct config_key *k, struct config_value *
 	memset(v, 0, sizeof(*v));
 }
 
-static int config_store(struct config *cfg, size_t idx, enum config_layer layer, const char *value,
-			int line, const char *origin, const char *subject, struct drctl_error *err)
+int config_store(struct config *cfg, size_t idx, enum config_layer layer, const char *value,
+		 int line, const char *origin, const char *subject, struct drctl_error *err)
 {
 	const struct config_key *k = &config_keys[idx];
 	struct config_value nv = { .line = line };
@@ -345,7 +330,7 @@ fail:
 }
 
 /* Unquote "..." in place; NULL on success, else what is wrong. */
-static const char *config_unquote(char *v)
+const char *config_unquote(char *v)
 {
 	char *r = v + 1, *w = v;
 
@@ -385,6 +370,13 @@ static int config_parse_line(struct config *cfg, char *line, int lineno, char *s
 				       "%smalformed section header", origin);
 		*close = '\0';
 		s = config_trim(s + 1);
+		if (!strncmp(s, "repository.", 11)) {
+			if (!config_repo_name_valid(s + 11))
+				return err_set(err, EXIT_USAGE, cfg->file, "e.g. [repository.offsite]: lower-case letters, digits, '-' and '_'",
+					       "%s[%.100s] does not name a repository", origin, s);
+			snprintf(section, cap, "%s", s);
+			return 0;
+		}
 		if (!config_section_known(s))
 			return config_unknown(origin, cfg->file, s, "", err);
 		snprintf(section, cap, "%s", s);
@@ -402,6 +394,8 @@ static int config_parse_line(struct config *cfg, char *line, int lineno, char *s
 	if (!*section)
 		return err_set(err, EXIT_USAGE, cfg->file, "put it under its [section] header",
 			       "%skey \"%s\" is outside any section", origin, key);
+	if (!strncmp(section, "repository.", 11))
+		return config_parse_named(cfg, section, key, value, lineno, origin, err);
 	idx = config_key_index(section, key);
 	if (idx < 0)
 		return config_unknown(origin, cfg->file, section, key, err);
@@ -483,7 +477,7 @@ static void config_default_state_dir(char *out, size_t cap)
 		snprintf(out, cap, "/var/lib/drctl");
 }
 
-static struct config *config_alloc(struct drctl_error *err)
+struct config *config_alloc(struct drctl_error *err)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	char state[PATH_MAX];
@@ -616,6 +610,9 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	for (size_t i = 0; i < cfg->n_named; i++)
+		free(cfg->named[i].raw);
+	free(cfg->named);
 	for (size_t i = 0; i < config_key_count; i++)
 		for (int l = 0; l < LAYER_COUNT; l++)
 			config_value_clear(&config_keys[i], &cfg->values[i][l]);
@@ -780,4 +777,5 @@ const char *config_dir(const struct config *cfg)
 {
 	return cfg->dir;
 }
+
 

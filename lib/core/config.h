@@ -40,6 +40,18 @@ int config_load(struct config **out, const char *path, int allow_missing, struct
 struct config *config_new_empty(void);
 void config_free(struct config *cfg);
 
+/* Named repositories.  Besides [repository] (the default one, also called
+ * "default"), the file may describe others as [repository.NAME] sections
+ * with the same keys (`drctl repo copy --from NAME --to NAME`).  NAME is
+ * lower-case letters, digits, '-' and '_', at most CONFIG_REPO_NAME_MAX. */
+#define CONFIG_REPO_NAME_MAX 40
+int config_repo_name_valid(const char *name);
+/* A copy of cfg in which [repository] is repository NAME ("default" or
+ * NULL: [repository] itself, environment and flags included; another name:
+ * its section's keys only, the others at their defaults).  EXIT_USAGE
+ * naming the sections there are when the file has no such section. */
+int config_for_repository(const struct config *cfg, const char *name, struct config **out, struct drctl_error *err);
+
 /* Set a value as a flag would (highest precedence); validated like a file value.
  * A relative path is kept relative (to the working directory).  value NULL
  * removes the flag value. */

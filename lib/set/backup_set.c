@@ -62,8 +62,9 @@ const char *backup_set_state_name(enum backup_set_state s)
 }
 
 /* Read a small object and its .minisig and verify. */
-static int load_signed(struct repo *r, const struct minisign_public_key *pk, const char *id,
-		       const char *file, size_t max, char **data, size_t *len, struct drctl_error *err)
+static int load_signed_with(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			    size_t max, char **data, size_t *len, char **sig_out, size_t *siglen_out,
+			    struct drctl_error *err)
 {
 	char name[400], signame[512], *sig = NULL;
 	size_t siglen = 0;
@@ -81,14 +82,34 @@ static int load_signed(struct repo *r, const struct minisign_public_key *pk, con
 	/* minisign_verify calls a signature that does not verify EXIT_INTEGRITY
 	 * itself; anything else it reports (memory) is no verdict on the set. */
 	rc = minisign_verify(pk, *data, *len, sig, siglen, name, NULL, 0, err);
-	free(sig);
 	if (rc != 0)
 		goto fail;
+	if (sig_out) {
+		*sig_out = sig;
+		*siglen_out = siglen;
+	} else {
+		free(sig);
+	}
 	return 0;
 fail:
+	free(sig);
 	free(*data);
 	*data = NULL;
 	return -1;
+}
+
+static int load_signed(struct repo *r, const struct minisign_public_key *pk, const char *id,
+		       const char *file, size_t max, char **data, size_t *len, struct drctl_error *err)
+{
+	return load_signed_with(r, pk, id, file, max, data, len, NULL, NULL, err);
+}
+
+int backup_set_read_signed(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			   char **data, size_t *len, char **sig, size_t *siglen, struct drctl_error *err)
+{
+	*sig = NULL;
+	*siglen = 0;
+	return load_signed_with(r, pk, id, file, MANIFEST_MAX_BYTES, data, len, sig, siglen, err);
 }
 
 int backup_set_parse_manifest(const char *data, size_t len, const char *id, json_t **manifest,
@@ -296,6 +317,37 @@ done:
 		err_prefix(err, "removing backup set %s stopped after its manifest was removed: it is incomplete now", id);
 		err_hint(err, "fix the cause and run `drctl prune` again: it removes the rest of %s once it is older than [retention] incomplete_grace", id);
 	}
+	repo_names_free(objects, n_objects);
+	return rc;
+}
+
+int backup_set_retained_until(struct repo *r, const char *id, time_t *until, struct drctl_error *err)
+{
+	char dir[256], name[512], **objects = NULL;
+	size_t n_objects = 0;
+	int rc = -1;
+
+	*until = 0;
+	if (!backup_set_id_valid(id))
+		return err_set(err, EXIT_USAGE, id, NULL, "%s is not a backup set id", id);
+	snprintf(dir, sizeof(dir), "backups/%s", id);
+	if (repo_list(r, dir, &objects, &n_objects, err) != 0)
+		goto done;
+	/* Every object: one left behind a delete marker would keep the set's
+	 * bytes but not the set. */
+	for (size_t i = 0; i < n_objects; i++) {
+		time_t t;
+		int held;
+		backup_set_path(id, objects[i], name, sizeof(name));
+		if ((held = repo_retained_until(r, name, &t, err)) < 0)
+			goto done;
+		if (held && t > *until)
+			*until = t;
+	}
+	rc = *until != 0;
+done:
+	if (rc < 0)
+		err_prefix(err, "reading the retention of backup set %s", id);
 	repo_names_free(objects, n_objects);
 	return rc;
 }

@@ -68,6 +68,12 @@ int backup_set_load_manifest(struct repo *r, const struct minisign_public_key *p
 int backup_set_load_sums(struct repo *r, const struct minisign_public_key *pk, const char *id,
 			 json_t **sums, struct drctl_error *err);
 
+/* The bytes of a signed object of set id (file: "manifest.json" or
+ * "SHA256SUMS", at most MANIFEST_MAX_BYTES) and of its .minisig, once the
+ * signature verified (else EXIT_INTEGRITY); both malloc'd. */
+int backup_set_read_signed(struct repo *r, const struct minisign_public_key *pk, const char *id, const char *file,
+			   char **data, size_t *len, char **sig, size_t *siglen, struct drctl_error *err);
+
 /* The parsers behind the two loaders (exposed for the fuzz targets): a
  * manifest's JSON for set `id`, and SHA256SUMS text (NUL-terminated,
  * modified in place) into {file: hex}. */
@@ -84,5 +90,9 @@ int backup_set_publish(struct repo *r, const struct minisign_signer *signer, con
  * then its signature, SHA256SUMS and its signature, the objects, the folder.
  * Interrupted at any point, what is left is an incomplete set. */
 int backup_set_remove(struct repo *r, const char *id, struct drctl_error *err);
+/* 1 with *until when the store keeps some object of the set from removal
+ * until then (S3 Object Lock: the latest retain-until date of its
+ * objects), 0 when nothing holds it, -1 on error. */
+int backup_set_retained_until(struct repo *r, const char *id, time_t *until, struct drctl_error *err);
 
 #endif

@@ -195,6 +195,14 @@ int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborte
 	return r->ops->cleanup_stale_uploads ? r->ops->cleanup_stale_uploads(r, older_than, aborted, err) : 0;
 }
 
+int repo_retained_until(struct repo *r, const char *name, time_t *until, struct drctl_error *err)
+{
+	*until = 0;
+	if (repo_name_check(name, err) != 0)
+		return -1;
+	return r->ops->retained_until ? r->ops->retained_until(r, name, until, err) : 0;
+}
+
 void repo_unlock(struct repo *r)
 {
 	if (r->ops->unlock)

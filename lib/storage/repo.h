@@ -92,6 +92,11 @@ struct repo_ops {
 	 * older_than (S3 multipart uploads); *aborted counts them.  NULL for
 	 * a driver whose debris remove_dir takes (the local one). */
 	int (*cleanup_stale_uploads)(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err);
+	/* 1 with *until when the store itself keeps the object from removal
+	 * until then (S3 Object Lock retention still running), 0 when nothing
+	 * does, -1 on error.  NULL for a driver whose store has no such thing
+	 * (the local one). */
+	int (*retained_until)(struct repo *r, const char *name, time_t *until, struct drctl_error *err);
 };
 
 /* What a driver's store can do, so the layer above can choose without
@@ -163,6 +168,9 @@ int repo_remove(struct repo *r, const char *name, struct drctl_error *err);
 /* Abort the unfinished uploads begun before older_than (see
  * cleanup_stale_uploads); 0 with *aborted = 0 for a driver without any. */
 int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err);
+/* 1 with *until when the store keeps name from removal until then (see
+ * retained_until); 0 for a driver without retention. */
+int repo_retained_until(struct repo *r, const char *name, time_t *until, struct drctl_error *err);
 /* Take the repository's writer lock (backup, prune) for purpose ("drctl
  * backup", shown to whoever finds it taken). */
 int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err);

@@ -447,6 +447,7 @@ static const struct repo_ops local_ops = {
 	local_open_write, local_open_read, local_list, local_stat,
 	local_remove_dir, local_lock, local_unlock, local_close, local_remove,
 	NULL, /* no uploads: remove_dir takes a dead writer's temporaries */
+	NULL, /* no retention: a folder keeps nothing from removal */
 };
 
 static int local_open(struct repo **out, const struct config *cfg, enum repo_open_mode mode,

@@ -587,6 +587,7 @@ static const struct repo_ops s3_ops = {
 	.close = s3_close,
 	.remove = s3_remove,
 	.cleanup_stale_uploads = s3_cleanup_stale_uploads,
+	.retained_until = repo_s3_retained_until,
 };
 
 /* [repository] prefix as a key prefix: no leading '/', one trailing '/',
@@ -632,6 +633,7 @@ static int s3_open(struct repo **out, const struct config *cfg, enum repo_open_m
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	pthread_mutex_init(&r->mu, NULL);
 	r->base.ops = &s3_ops;
+	r->object_lock = -1;
 	if (s3_prefix(cfg, r->prefix, sizeof(r->prefix), err) != 0 || s3_client_open(&r->client, cfg, err) != 0 ||
 	    !(r->conn = s3_conn_new(r->client, err)))
 		goto fail;
@@ -645,6 +647,8 @@ static int s3_open(struct repo **out, const struct config *cfg, enum repo_open_m
 	if (s3_list_objects(r->conn, r->prefix, "/", NULL, 1, &page, err) != 0)
 		goto fail;
 	s3_list_page_free(&page);
+	if (repo_s3_check_object_lock(r, err) != 0)
+		goto fail;
 	log_debug("%s: credentials from %s", r->base.description, s3_client_credentials_source(r->client));
 	*out = &r->base;
 	return 0;

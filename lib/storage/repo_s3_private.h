@@ -1,7 +1,7 @@
 /*
  * repo_s3_private: what the S3 driver's two files share: repo_s3.c (open,
  * read, list, stat, remove, lock, stale uploads) and repo_s3_write.c (the
- * object sink).  Only they include it.
+ * object sink), with repo_s3_retention.c (Object Lock).  Only they include it.
  */
 #ifndef DRCTL_REPO_S3_PRIVATE_H
 #define DRCTL_REPO_S3_PRIVATE_H
@@ -23,6 +23,7 @@ struct repo_s3 {
 	struct s3_conn *conn;
 	pthread_mutex_t mu;
 	char prefix[REPO_S3_KEY_MAX];  /* "" or "a/b/" */
+	int object_lock;               /* the bucket's Object Lock: -1 not asked yet, 0 none, 1 enabled, 2 unknown */
 	size_t part_size;
 	char lock_token[40];           /* "" unless this handle holds the lock */
 };
@@ -32,6 +33,12 @@ struct repo_s3 {
 int repo_s3_key(const struct repo_s3 *r, const char *name, char *out, size_t cap, struct drctl_error *err);
 void repo_s3_take(struct repo_s3 *r);
 void repo_s3_release(struct repo_s3 *r);
+
+/* Object Lock (repo_s3_retention.c).  At open: with [repository]
+ * object_lock_days set, the bucket must have Object Lock enabled, else
+ * EXIT_USAGE with the way out.  retained_until is the driver's op. */
+int repo_s3_check_object_lock(struct repo_s3 *r, struct drctl_error *err);
+int repo_s3_retained_until(struct repo *base, const char *name, time_t *until, struct drctl_error *err);
 
 /* The object sink (repo_s3_write.c). */
 struct sink *repo_s3_writer_new(struct repo_s3 *r, const char *name, struct drctl_error *err);

@@ -387,6 +387,18 @@ put "$T/hello" /plain/doc "${lock[@]}" -H "Content-MD5: $(md5b64 "$T/hello")"
 eq "lock headers on a plain bucket: 400 InvalidRequest" "400 Bucket is missing Object Lock Configuration" "$ST $(xv Message)"
 put "$T/hello" /locked/doc -H "x-amz-object-lock-mode: COMPLIANCE" -H "Content-MD5: $(md5b64 "$T/hello")"
 eq "a mode without a date: 400 InvalidArgument" "400 InvalidArgument" "$ST $(xv Code)"
+put "$T/hello" /locked/sdk "${lock[@]}" -H "x-amz-sdk-checksum-algorithm: SHA256"
+eq "x-amz-sdk-checksum-algorithm without its x-amz-checksum-* header is no checksum: 400" 400 "$ST"
+s3 HEAD /locked/sdk
+eq "and nothing was stored" 404 "$ST"
+put "$T/hello" /locked/sum "${lock[@]}" -H "x-amz-checksum-sha256: $(openssl dgst -sha256 -binary "$T/hello" | base64)"
+eq "lock headers with x-amz-checksum-sha256 instead of Content-MD5: 200" 200 "$ST"
+s3 HEAD /locked/sum
+eq "and the object has the retention" "COMPLIANCE ${until%Z}.000Z" "$(hdr x-amz-object-lock-mode) $(hdr x-amz-object-lock-retain-until-date)"
+s3 POST "/plain/mp?uploads=" "${lock[@]}"
+eq "CreateMultipartUpload with lock headers on a plain bucket: 400 InvalidRequest" "400 InvalidRequest Bucket is missing Object Lock Configuration" "$ST $(xv Code) $(xv Message)"
+s3 HEAD /plain/doc
+eq "the refused PUT stored nothing" 404 "$ST"
 put "$T/hello" /locked/doc -H "x-amz-object-lock-mode: COMPLIANCE" -H "x-amz-object-lock-retain-until-date: 2001-01-01T00:00:00Z" -H "Content-MD5: $(md5b64 "$T/hello")"
 eq "a date in the past: 400 InvalidArgument" "400 InvalidArgument" "$ST $(xv Code)"
 put "$T/hello" /locked/doc "${lock[@]}" -H "Content-MD5: $(md5b64 "$T/hello")"

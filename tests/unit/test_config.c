@@ -342,6 +342,60 @@ static void test_env_overrides_file(void **state)
 	config_free(cfg);
 }
 
+/* [repository.NAME]: its own keys (paths against the file's folder), the
+ * defaults for the others, nothing of [repository], DRCTL_REPOSITORY_* or
+ * flags; "default" is [repository] with all of them; errors name the
+ * line, the section, and the repositories there are. */
+static void test_named_repositories(void **state)
+{
+	struct config *cfg, *off, *def;
+	struct drctl_error err;
+	char want[PATH_MAX + 64];
+	long n;
+
+	(void)state;
+	setenv("DRCTL_REPOSITORY_STORAGE_CLASS", "GLACIER", 1);
+	assert_int_equal(load_text("[repository]\npath = /r\npart_size = 6291456\n[postgres]\njobs = 3\n"
+				   "[repository.offsite]\ntype = s3\nbucket = b\nca_file = ca.pem\n"
+				   "[repository.back-2]\npath = rel\n",
+				   &cfg, &err), 0);
+	assert_int_equal(config_set(cfg, "repository", "prefix", "flag/", &err), 0);
+	assert_int_equal(config_for_repository(cfg, "offsite", &off, &err), 0);
+	assert_string_equal(config_get(off, "repository", "type"), "s3");
+	assert_string_equal(config_get(off, "repository", "bucket"), "b");
+	snprintf(want, sizeof(want), "%s/ca.pem", config_dir(cfg));
+	assert_string_equal(config_get_path(off, "repository", "ca_file"), want);
+	assert_null(config_get(off, "repository", "path"));
+	assert_null(config_get(off, "repository", "storage_class"));
+	assert_null(config_get(off, "repository", "prefix"));
+	assert_int_equal(config_get_int(off, "repository", "part_size", &n), 0);
+	assert_int_equal(n, 16777216); /* the default, not [repository]'s */
+	assert_int_equal(config_get_int(off, "postgres", "jobs", &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(config_file(off), config_file(cfg));
+	config_free(off);
+	assert_int_equal(config_for_repository(cfg, "default", &def, &err), 0);
+	assert_string_equal(config_get_path(def, "repository", "path"), "/r");
+	assert_string_equal(config_get(def, "repository", "storage_class"), "GLACIER");
+	assert_string_equal(config_get(def, "repository", "prefix"), "flag/");
+	config_free(def);
+	assert_int_equal(config_for_repository(cfg, "nowhere", &def, &err), -1);
+	assert_null(def);
+	assert_int_equal(err.code, EXIT_USAGE);
+	assert_non_null(strstr(err.message, "no repository \"nowhere\""));
+	assert_non_null(strstr(err.hint, "default, offsite, back-2"));
+	config_free(cfg);
+	unsetenv("DRCTL_REPOSITORY_STORAGE_CLASS");
+
+	expect_file_error("[repository.offsite]\nbukcet = b\n", "2: unknown key \"bukcet\" in [repository]",
+			  "did you mean \"bucket\"?");
+	expect_file_error("[repository.offsite]\ntype = s3\ntype = local\n",
+			  "3: duplicate key \"type\" in [repository.offsite] (first set on line 2)", NULL);
+	expect_file_error("[repository.Off site]\n", "1: [repository.Off site] does not name a repository", NULL);
+	expect_file_error("[repository.default]\n", "1: [repository.default] does not name a repository", NULL);
+	expect_file_error("[repository.x]\npart_size = 12\n", "2: [repository] part_size = 12 is out of range (5242880..5368709120)", NULL);
+}
+
 static void test_env_bad_value_names_variable(void **state)
 {
 	struct config *cfg;
@@ -708,6 +762,7 @@ int main(void)
 		T(test_quote_errors),
 		T(test_long_line_and_nul_byte),
 		T(test_env_overrides_file),
+		T(test_named_repositories),
 		T(test_env_bad_value_names_variable),
 		T(test_set_beats_env),
 		T(test_set_validates),

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -463,6 +464,80 @@ static void a_store_without_upload_listing_is_said_so(void **state)
 	close_client(&f);
 }
 
+/* --- Object Lock ------------------------------------------------------------------------------- */
+
+/* GetObjectLockConfiguration: enabled, none (404
+ * ObjectLockConfigurationNotFoundError, or 501 from a store without it), a
+ * missing bucket an error; a HEAD's retention headers read into the info;
+ * with object_lock_days every new object asks for its retention. */
+static void object_lock_configuration_retention_and_lock_headers(void **state)
+{
+	static const struct answer answers[] = {
+		{ 200, "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled"
+		       "</ObjectLockEnabled></ObjectLockConfiguration>", NULL },
+		{ 404, "<Error><Code>ObjectLockConfigurationNotFoundError</Code><Message>Object Lock configuration does not "
+		       "exist for this bucket</Message></Error>", NULL },
+		{ 501, "<Error><Code>NotImplemented</Code></Error>", NULL },
+		{ 404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", NULL },
+		{ 200, NULL, "Content-Length: 5\nETag: \"e\"\nx-amz-object-lock-mode: GOVERNANCE\n"
+			     "x-amz-object-lock-retain-until-date: 2030-01-02T03:04:05.000Z\n" },
+		{ 200, NULL, "Content-Length: 5\nETag: \"e\"\n" },
+		{ 200, NULL, "ETag: \"5d41402abc4b2a76b9719d911017c592\"\n" },
+		{ 200, NULL, "ETag: \"5d41402abc4b2a76b9719d911017c592\"\n" },
+	};
+	struct s3_put_options no_retention = { .no_retention = 1 };
+	struct s3_object_info info;
+	struct drctl_error err;
+	struct fixture f = { 0 };
+	char v[512], want[32];
+	time_t later = time(NULL) + 86400 * 3;
+	struct tm tm;
+
+	(void)state;
+	err_clear(&err);
+	script(answers, sizeof(answers) / sizeof(answers[0]));
+	open_client(&f, "bkt", "http://127.0.0.1:9000", 1, 0);
+	s3_client_free(f.client);
+	s3_conn_free(f.conn);
+	assert_int_equal(config_set(f.cfg, "repository", "object_lock_days", "3", &err), 0);
+	assert_int_equal(config_set(f.cfg, "repository", "object_lock_mode", "COMPLIANCE", &err), 0);
+	assert_int_equal(s3_client_open(&f.client, f.cfg, &err), 0);
+	s3_client_set_retry(f.client, NULL, &fake_env);
+	assert_non_null(f.conn = s3_conn_new(f.client, &err));
+	assert_int_equal(s3_client_lock_days(f.client), 3);
+
+	assert_int_equal(s3_object_lock_enabled(f.conn, &err), 1);
+	assert_string_equal(store.seen[0].method, "GET");
+	assert_string_equal(store.seen[0].url, "http://127.0.0.1:9000/bkt?object-lock");
+	assert_int_equal(s3_object_lock_enabled(f.conn, &err), 0);
+	assert_int_equal(s3_object_lock_enabled(f.conn, &err), 0);
+	assert_false(err_is_set(&err));
+	assert_int_equal(s3_object_lock_enabled(f.conn, &err), -1);
+	assert_int_equal(err.code, EXIT_NOT_FOUND);
+	assert_non_null(strstr(err.message, "GetObjectLockConfiguration"));
+	err_clear(&err);
+
+	assert_int_equal(s3_head_object(f.conn, "k", &info, &err), 1);
+	assert_string_equal(info.lock_mode, "GOVERNANCE");
+	assert_int_equal(info.retain_until, 1893553445); /* 2030-01-02T03:04:05Z */
+	assert_int_equal(s3_head_object(f.conn, "k", &info, &err), 1);
+	assert_string_equal(info.lock_mode, "");
+	assert_int_equal(info.retain_until, 0);
+
+	assert_int_equal(s3_put_object(f.conn, "o", "hello", 5, NULL, &err), 1);
+	assert_string_equal(seen_header(&store.seen[6], "x-amz-object-lock-mode", v, sizeof(v)), "COMPLIANCE");
+	seen_header(&store.seen[6], "x-amz-object-lock-retain-until-date", v, sizeof(v));
+	gmtime_r(&later, &tm);
+	strftime(want, sizeof(want), "%Y-%m-%dT", &tm);
+	assert_int_equal(strncmp(v, want, strlen(want)), 0);
+	assert_int_equal(strlen(v), 20);
+	assert_int_equal(v[19], 'Z');
+	assert_non_null(seen_header(&store.seen[6], "Content-MD5", v, sizeof(v)));
+	assert_int_equal(s3_put_object(f.conn, "lock", "hello", 5, &no_retention, &err), 1);
+	assert_null(seen_header(&store.seen[7], "x-amz-object-lock-mode", v, sizeof(v)));
+	close_client(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +548,7 @@ int main(void)
 		cmocka_unit_test(a_part_is_sent_again_from_its_own_bytes),
 		cmocka_unit_test(a_200_complete_holding_an_error_is_a_failure),
 		cmocka_unit_test(a_store_without_upload_listing_is_said_so),
+		cmocka_unit_test(object_lock_configuration_retention_and_lock_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

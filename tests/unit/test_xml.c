@@ -323,6 +323,38 @@ static void initiate_example_is_read(void **state)
 	assert_null(id);
 }
 
+/* GetObjectLockConfiguration's answers (the API Reference's response
+ * syntax): enabled with or without a rule, a document without
+ * ObjectLockEnabled, and what is no such document. */
+static void object_lock_configuration_is_read(void **state)
+{
+	static const char enabled[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<ObjectLockEnabled>Enabled</ObjectLockEnabled>"
+		"<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>30</Days></DefaultRetention></Rule>"
+		"</ObjectLockConfiguration>";
+	static const char bare[] = "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>";
+	static const char rule_only[] =
+		"<ObjectLockConfiguration><Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>";
+	static const char other_value[] = "<ObjectLockConfiguration><ObjectLockEnabled>Disabled</ObjectLockEnabled></ObjectLockConfiguration>";
+	static const char listing[] = "<ListBucketResult><Name>b</Name></ListBucketResult>";
+	struct drctl_error err;
+
+	(void)state;
+	err_clear(&err);
+	assert_int_equal(s3_parse_object_lock_config(enabled, strlen(enabled), &err), 1);
+	assert_int_equal(s3_parse_object_lock_config(bare, strlen(bare), &err), 1);
+	assert_int_equal(s3_parse_object_lock_config(rule_only, strlen(rule_only), &err), 0);
+	assert_int_equal(s3_parse_object_lock_config(other_value, strlen(other_value), &err), 0);
+	assert_int_equal(s3_parse_object_lock_config(listing, strlen(listing), &err), -1);
+	assert_non_null(strstr(err.message, "ObjectLockConfiguration"));
+	err_clear(&err);
+	assert_int_equal(s3_parse_object_lock_config(error_example, strlen(error_example), &err), -1);
+	err_clear(&err);
+	assert_int_equal(s3_parse_object_lock_config("", 0, &err), -1);
+}
+
 static void complete_example_and_its_error_in_a_200_are_told_apart(void **state)
 {
 	struct drctl_error err;
@@ -514,6 +546,7 @@ int main(void)
 		cmocka_unit_test(a_listing_that_is_not_one_is_refused),
 		cmocka_unit_test(error_example_is_read),
 		cmocka_unit_test(initiate_example_is_read),
+		cmocka_unit_test(object_lock_configuration_is_read),
 		cmocka_unit_test(complete_example_and_its_error_in_a_200_are_told_apart),
 		cmocka_unit_test(list_uploads_example_is_read),
 		cmocka_unit_test(times_and_multipart_etags),
