@@ -327,7 +327,10 @@ static void refusals_are_errors_by_cause_with_the_request_id(void **state)
 	assert_int_equal(s3_put_object(f.conn, "prod/y", "z", 1, NULL, &err), -1);
 	assert_int_equal(err.code, EXIT_USAGE);
 	assert_non_null(strstr(err.message, "SignatureDoesNotMatch"));
+	/* a credentials error, named by the key id, never the secret */
+	assert_non_null(strstr(err.message, "refused the credentials of access key id AKIDEXAMPLE"));
 	assert_non_null(strstr(err.hint, "secret access key"));
+	assert_non_null(strstr(err.hint, "access key id AKIDEXAMPLE"));
 	assert_non_null(strstr(err.hint, "clock"));
 	expect_clean(&err);
 
