@@ -313,6 +313,9 @@ static int s3_code_transient(const char *code)
 	static const char *const codes[] = {
 		"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "BadDigest", "OperationAborted",
 		"ThrottlingException",
+		/* the bytes arrived damaged, like BadDigest: which of the two
+		 * checks a store makes first is its own choice */
+		"XAmzContentSHA256Mismatch",
 	};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -579,6 +582,10 @@ static void s3_error_hint(const struct s3_client *c, const struct s3_call *call,
 			 region ? region : "");
 	else if (!strcmp(code, "InvalidRequest") && strcasestr(message, "object lock"))
 		err_hint(err, "the bucket has no Object Lock: set [repository] object_lock_days = 0, or use a bucket made with Object Lock enabled");
+	else if (!strcmp(code, "BadDigest") || !strcmp(code, "XAmzContentSHA256Mismatch"))
+		err_hint(err, "on each of %u attempts the store received other bytes than drctl sent (their Content-MD5 and SHA-256 did not match), "
+			 "and stored none of them: something between here and %s (a proxy, a network device) alters request bodies",
+			 c->policy.max_attempts, c->authority);
 	else if (s3_exit_code(res->status, code) == EXIT_IO)
 		err_hint(err, "the store is failing or throttling after %u attempts; run the command again later",
 			 c->policy.max_attempts);

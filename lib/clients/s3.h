@@ -16,7 +16,8 @@
  * Retries.  Every request runs under the HTTP layer's policy
  * (http_perform_retrying, http_retry_policy_default): 5xx, 429, 408,
  * connection resets and timeouts, plus what only S3 knows: 400
- * RequestTimeout, 400 BadDigest (the bytes arrived damaged), 409
+ * RequestTimeout, 400 BadDigest and 400 XAmzContentSHA256Mismatch (the
+ * bytes arrived damaged), 409
  * OperationAborted, a CompleteMultipartUpload answered 200 with an <Error>
  * of InternalError or SlowDown inside, and the POSTs of a multipart upload
  * (starting one twice leaves an upload that prune aborts; completing one

@@ -4,7 +4,8 @@
 # a multipart upload: 500 InternalError, 503 SlowDown, a connection reset in
 # the middle of a part, a part whose answer never comes (past
 # [repository] timeout_seconds), a CompleteMultipartUpload answered 200 with
-# an <Error> inside, a part answered 400 BadDigest.  A fault that passes is
+# an <Error> inside, a part answered 400 BadDigest or 400
+# XAmzContentSHA256Mismatch (its bytes arrived damaged).  A fault that passes is
 # retried: the backup completes and verifies deep, the log shows each retry
 # with its reason, and only the failed part was sent again (the double's
 # request log).  A fault that outlasts the retries fails the backup with the
@@ -173,12 +174,16 @@ backup_survives "CompleteMultipartUpload 200 with an <Error>" \
 backup_survives "400 BadDigest" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"1\"}, \"action\": \"flag\", \"name\": \"bad_content_md5\"}" \
   1 "400 BadDigest: The Content-MD5 you specified did not match"
+backup_survives "400 XAmzContentSHA256Mismatch" \
+  "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"5\"}, \"action\": \"flag\", \"name\": \"bad_content_sha256\"}" \
+  5 "400 XAmzContentSHA256Mismatch: The provided 'x-amz-content-sha256' header does not match"
 
 # --- faults that outlast the retries -----------------------------------------------------
 backup_fails "503 SlowDown on every attempt" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"3\"}, \"status\": 503, \"always\": true}" \
   6 "part 3: S3 UploadPart of s3://[^ ]+ failed: 503 SlowDown"
 expect_err "\(attempt 5 of 5\): 503 SlowDown" "503 SlowDown: all five attempts were made"
+expect_err "hint: the store is failing or throttling after 5 attempts" "503 SlowDown every time: the hint says to come back later"
 backup_fails "a connection reset on every attempt" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"2\"}, \"action\": \"reset\", \"after_bytes\": 1048576, \"always\": true}" \
   6 "after 4 retries"
@@ -188,6 +193,7 @@ backup_fails "CompleteMultipartUpload 200 with an <Error> every time" \
 backup_fails "400 BadDigest every time" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"1\"}, \"action\": \"flag\", \"name\": \"bad_content_md5\", \"always\": true}" \
   6 "part 1: S3 UploadPart of s3://[^ ]+ failed: 400 BadDigest"
+expect_err "hint: on each of 5 attempts the store received other bytes than drctl sent" "BadDigest every time: the hint says the bytes are altered on the way"
 
 # --- a wrong secret key --------------------------------------------------------------------
 WRONG=wrongSecret0123456789abcdefghijklmnopqrstu

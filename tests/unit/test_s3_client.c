@@ -388,6 +388,8 @@ static void a_part_is_sent_again_from_its_own_bytes(void **state)
 		       "</Message></Error>", NULL },
 		{ 400, "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from "
 		       "or written to within the timeout period.</Message></Error>", NULL },
+		{ 400, "<Error><Code>XAmzContentSHA256Mismatch</Code><Message>The provided 'x-amz-content-sha256' header "
+		       "does not match what was computed.</Message></Error>", NULL },
 		{ 200, NULL, "ETag: \"b1946ac92492d2347c6235b4d2611184\"\n" },
 	};
 	static const char bytes[] = "the bytes of part three";
@@ -399,13 +401,13 @@ static void a_part_is_sent_again_from_its_own_bytes(void **state)
 	(void)state;
 	open_client(&f, "bkt", "http://127.0.0.1:9000", 1, 0);
 	err_clear(&err);
-	script(answers, 4);
+	script(answers, 5);
 	assert_int_equal(s3_upload_part(f.conn, "big", "UPLOAD-ID", 3, bytes, sizeof(bytes), &part, &err), 0);
-	assert_int_equal(store.n_seen, 4);
+	assert_int_equal(store.n_seen, 5);
 	assert_string_equal(part.etag, "\"b1946ac92492d2347c6235b4d2611184\"");
 	assert_int_equal(part.number, 3);
 	seen_header(&store.seen[0], "Content-MD5", first, sizeof(first));
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(store.seen[i].url, "http://127.0.0.1:9000/bkt/big?partNumber=3&uploadId=UPLOAD-ID");
 		assert_ptr_equal(store.seen[i].body, bytes);
 		assert_int_equal(store.seen[i].body_len, sizeof(bytes));
