@@ -4,8 +4,9 @@
 # a multipart upload: 500 InternalError, 503 SlowDown, a connection reset in
 # the middle of a part, a part whose answer never comes (past
 # [repository] timeout_seconds), a CompleteMultipartUpload answered 200 with
-# an <Error> inside, a part answered 400 BadDigest or 400
-# XAmzContentSHA256Mismatch (its bytes arrived damaged).  A fault that passes is
+# an <Error> inside or whose answer is lost, a part answered 400 BadDigest or
+# 400 XAmzContentSHA256Mismatch (its bytes arrived damaged), the manifest's
+# PutObject failing.  A fault that passes is
 # retried: the backup completes and verifies deep, the log shows each retry
 # with its reason, and only the failed part was sent again (the double's
 # request log).  A fault that outlasts the retries fails the backup with the
@@ -116,11 +117,14 @@ backup_survives() {
   double_admin s3 DELETE /faults >/dev/null
 }
 
-# backup_fails NAME FAULT-JSON RC REGEX: the backup fails with RC and an
-# error that matches REGEX and names the object; the upload was aborted and
-# the set looks nowhere complete.
+# backup_fails NAME FAULT-JSON RC REGEX [OBJECT]: the backup fails with RC
+# and an error that matches REGEX and names OBJECT (default: the files
+# object, whose multipart upload was then aborted); the bucket lists no
+# unfinished upload, and the set looks nowhere complete: no manifest.json,
+# indeed none of its objects left (the backup says nothing was published),
+# and drctl list shows no new complete set.
 backup_fails() {
-  local name=$1 fault=$2 rc=$3 regex=$4 before reqs keys prefixes p left
+  local name=$1 fault=$2 rc=$3 regex=$4 object=${5:-$OBJ} before reqs keys prefixes p left
   before=$(complete_sets)
   keys=$(s3keys "$PREFIX/backups/") || exit 1
   prefixes=$(cut -d/ -f3 <<<"$keys" | sort -u)
@@ -129,10 +133,12 @@ backup_fails() {
   run d -v backup --component files
   expect_rc "$rc" "$name: the backup fails"
   expect_err "$regex" "$name: the error says why"
-  expect_err "s3://$BUCKET/$PREFIX/backups/[^ /]+/$OBJ" "$name: the error names the object"
-  reqs=$(object_requests)
-  grep -Eq "^AbortMultipartUpload - 204$" <<<"$reqs" || fail "$name: no AbortMultipartUpload was answered: $reqs"
-  pass_note "$name: the upload was aborted"
+  expect_err "s3://$BUCKET/$PREFIX/backups/[^ /]+/$object" "$name: the error names the object"
+  if [ "$object" = "$OBJ" ]; then
+    reqs=$(object_requests)
+    grep -Eq "^AbortMultipartUpload - 204$" <<<"$reqs" || fail "$name: no AbortMultipartUpload was answered: $reqs"
+    pass_note "$name: the upload was aborted"
+  fi
   left=$(unfinished_uploads) || exit 1
   [ -z "$left" ] || fail "$name: ListMultipartUploads still shows $left"
   pass_note "$name: ListMultipartUploads shows no unfinished upload"
@@ -140,9 +146,10 @@ backup_fails() {
   for p in $(cut -d/ -f3 <<<"$keys" | sort -u); do
     grep -qxF "$p" <<<"$prefixes" && continue
     ! grep -qxF "$PREFIX/backups/$p/manifest.json" <<<"$keys" || fail "$name: the failed set $p has a manifest.json"
+    fail "$name: the failed set $p left objects: $(grep -F "/$p/" <<<"$keys")"
   done
   [ "$(complete_sets)" = "$before" ] || fail "$name: drctl list shows a new complete set: $(d list)"
-  pass_note "$name: no manifest.json for the failed set, and drctl list shows no new complete set"
+  pass_note "$name: the failed set left no manifest.json (no object at all), and drctl list shows no new complete set"
   double_admin s3 DELETE /faults >/dev/null
 }
 
@@ -171,6 +178,9 @@ backup_survives "part 4 stalled past timeout_seconds" \
 backup_survives "CompleteMultipartUpload 200 with an <Error>" \
   "{\"method\": \"POST\", \"path\": \"$FAULT_PATH\", \"query\": {\"uploadId\": true}, \"action\": \"flag\", \"name\": \"complete_error\"}" \
   - "200 with an <Error> inside: InternalError"
+backup_survives "CompleteMultipartUpload's answer lost (the retry finds the object made)" \
+  "{\"method\": \"POST\", \"path\": \"$FAULT_PATH\", \"query\": {\"uploadId\": true}, \"action\": \"cut\", \"after_bytes\": 0}" \
+  - "transfer closed with [0-9]+ bytes remaining"
 backup_survives "400 BadDigest" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"1\"}, \"action\": \"flag\", \"name\": \"bad_content_md5\"}" \
   1 "400 BadDigest: The Content-MD5 you specified did not match"
@@ -194,6 +204,9 @@ backup_fails "400 BadDigest every time" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"1\"}, \"action\": \"flag\", \"name\": \"bad_content_md5\", \"always\": true}" \
   6 "part 1: S3 UploadPart of s3://[^ ]+ failed: 400 BadDigest"
 expect_err "hint: on each of 5 attempts the store received other bytes than drctl sent" "BadDigest every time: the hint says the bytes are altered on the way"
+backup_fails "the manifest's PutObject 503 every time" \
+  "{\"method\": \"PUT\", \"path\": \"/$BUCKET/$PREFIX/backups/*/manifest.json\", \"status\": 503, \"always\": true}" \
+  6 "S3 PutObject of s3://[^ ]+/manifest.json failed: 503 SlowDown" manifest.json
 
 # --- a wrong secret key --------------------------------------------------------------------
 WRONG=wrongSecret0123456789abcdefghijklmnopqrstu
