@@ -568,7 +568,8 @@ static void s3_error_hint(const struct s3_client *c, const struct s3_call *call,
 		err_hint(err, "the access key id from %.300s is unknown to this store: check the credentials and [repository] endpoint",
 			 src);
 	else if (!strcmp(code, "SignatureDoesNotMatch"))
-		err_hint(err, "the secret access key from %.300s does not belong to access key id %.128s: check the secret (or the id); if both are right, check this machine's clock",
+		err_hint(err, "the secret access key from %.300s does not belong to access key id %.128s: "
+			 "check the secret (or the id); if both are right, check this machine's clock",
 			 src, c->cred.access_key_id ? c->cred.access_key_id : "(none)");
 	else if (!strcmp(code, "RequestTimeTooSkewed"))
 		err_hint(err, "this machine's clock is more than 15 minutes off the store's: set it right (timedatectl, chronyc makestep), then run the command again");
@@ -583,7 +584,7 @@ static void s3_error_hint(const struct s3_client *c, const struct s3_call *call,
 	else if (!strcmp(code, "InvalidRequest") && strcasestr(message, "object lock"))
 		err_hint(err, "the bucket has no Object Lock: set [repository] object_lock_days = 0, or use a bucket made with Object Lock enabled");
 	else if (!strcmp(code, "BadDigest") || !strcmp(code, "XAmzContentSHA256Mismatch"))
-		err_hint(err, "on each of %u attempts the store received other bytes than drctl sent (their Content-MD5 and SHA-256 did not match), "
+		err_hint(err, "after %u attempts the store still received other bytes than drctl sent (Content-MD5 or SHA-256 did not match) "
 			 "and stored none of them: something between here and %s (a proxy, a network device) alters request bodies",
 			 c->policy.max_attempts, c->authority);
 	else if (s3_exit_code(res->status, code) == EXIT_IO)
