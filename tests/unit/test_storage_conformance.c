@@ -109,8 +109,9 @@ static long local_temporaries(struct conformance *t)
  * verifying every signature, through tests/harness/with_s3_double.sh):
  * DRCTL_TEST_S3_ENDPOINT, its bucket DRCTL_TEST_S3_BUCKET, the credentials
  * in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, DRCTL_TEST_S3_CA_FILE, the
- * CA of an https endpoint ([repository] ca_file), and, for a server that does not list unfinished
- * multipart uploads (s3rver), DRCTL_TEST_S3RVER_DIR, its data folder, where
+ * CA of an https endpoint ([repository] ca_file), and, for a server that
+ * does not list unfinished multipart uploads (s3rver),
+ * DRCTL_TEST_S3RVER_DIR, its data folder, where
  * they are counted instead.  Without the endpoint every case fails, saying
  * so.  The repository has no prefix (the longest name is S3's longest key),
  * so each test starts by emptying the bucket. */
