@@ -469,6 +469,7 @@ int s3_call_perform(struct s3_conn *conn, const struct s3_call *call, struct htt
 	rr.retryable = s3_retryable;
 	rr.retryable_ctx = (void *)call;
 	rr.env = &conn->env;
+	rr.state = call->retry;
 	s3_call_detail(call, detail, sizeof(detail));
 	rr.detail = detail;
 	rc = http_perform_retrying(conn->http, &rr, res, err);

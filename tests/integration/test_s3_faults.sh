@@ -72,10 +72,12 @@ complete_sets() { d list | awk '$2 == "complete" { print $1 }'; }
 # expect_backup_log REGEX WHAT: the last backup_survives backup's stderr matches.
 expect_backup_log() { grep -Eq -- "$1" <<<"$BACKUP_ERR" || fail "$2: the backup's log should match /$1/"; pass_note "$2"; }
 
-# backup_survives NAME FAULT-JSON PART REASON-REGEX: the backup goes through
-# the fault and verifies deep; the log gives the retry of PART (a part
-# number, or "-" for the completion) and its reason; the double saw the
-# object's parts once each but PART once more per retry (SENT, default 2).
+# backup_survives NAME FAULT-JSON PART REASON-REGEX [SENT]: the backup goes
+# through the fault and verifies deep; the log gives the retry of PART (a
+# part number, "-" for the completion, "begin" for CreateMultipartUpload)
+# and its reason; the double saw each request of the object once but PART
+# SENT times (default 2); no upload is left unfinished (one that a lost
+# answer began is aborted).
 backup_survives() {
   local name=$1 fault=$2 part=$3 reason=$4 sent=${5:-2} reqs id n keys left
   double_admin s3 DELETE /log >/dev/null
@@ -83,9 +85,11 @@ backup_survives() {
   run d -v backup --component files
   expect_rc 0 "$name: the backup"
   id=$OUT BACKUP_ERR=$ERR
-  if [ "$part" = - ]; then
-    expect_err "retrying POST $S3_DOUBLE_URL/$BUCKET/$PREFIX/backups/$id/$OBJ \(CompleteMultipartUpload\) in [0-9.]+ s \(attempt 2 of 5\): $reason" \
-      "$name: the log shows the completion's retry and its reason"
+  if [ "$part" = - ] || [ "$part" = begin ]; then
+    local op=CompleteMultipartUpload
+    [ "$part" = - ] || op=CreateMultipartUpload
+    expect_err "retrying POST $S3_DOUBLE_URL/$BUCKET/$PREFIX/backups/$id/$OBJ \($op\) in [0-9.]+ s \(attempt 2 of 5\): $reason" \
+      "$name: the log shows the $op retry and its reason"
   else
     expect_err "retrying PUT $S3_DOUBLE_URL/$BUCKET/$PREFIX/backups/$id/$OBJ \(UploadPart part $part\) in [0-9.]+ s \(attempt 2 of 5\): $reason" \
       "$name: the log shows part $part's retry and its reason"
@@ -93,7 +97,9 @@ backup_survives() {
   [ "$(double_admin s3 GET /faults | jq '[.faults[] | select(.remaining != 0)] | length')" = 0 ] ||
     fail "$name: the fault did not fire as often as it was set to"
   reqs=$(object_requests)
-  [ "$(count_of CreateMultipartUpload "$reqs")" = 1 ] || fail "$name: the upload was begun more than once: $reqs"
+  want=1
+  [ "$part" != begin ] || want=$sent
+  [ "$(count_of CreateMultipartUpload "$reqs")" = "$want" ] || fail "$name: CreateMultipartUpload was sent other than $want times: $reqs"
   [ "$(count_of PutObject "$reqs")" = 0 ] || fail "$name: the object was sent whole: $reqs"
   for n in 1 2 3 4 5; do
     local want=1 got
@@ -105,7 +111,9 @@ backup_survives() {
   want=1
   [ "$part" != - ] || want=$sent
   [ "$(count_of CompleteMultipartUpload "$reqs")" = "$want" ] || fail "$name: CompleteMultipartUpload was sent other than $want times: $reqs"
-  [ "$(count_of AbortMultipartUpload "$reqs")" = 0 ] || fail "$name: a retried upload was aborted: $reqs"
+  want=0
+  [ "$part" != begin ] || want=$((sent - 1))
+  [ "$(count_of AbortMultipartUpload "$reqs")" = "$want" ] || fail "$name: AbortMultipartUpload was sent other than $want times: $reqs"
   pass_note "$name: only the failed request was sent again ($(grep -c . <<<"$reqs") requests for the object)"
   run d verify --deep "$id"
   expect_rc 0 "$name: verify --deep of the set"
@@ -181,6 +189,11 @@ backup_survives "CompleteMultipartUpload 200 with an <Error>" \
 backup_survives "CompleteMultipartUpload's answer lost (the retry finds the object made)" \
   "{\"method\": \"POST\", \"path\": \"$FAULT_PATH\", \"query\": {\"uploadId\": true}, \"action\": \"cut\", \"after_bytes\": 0}" \
   - "transfer closed with [0-9]+ bytes remaining"
+backup_survives "CreateMultipartUpload's answer lost (the upload it began is aborted)" \
+  "{\"method\": \"POST\", \"path\": \"$FAULT_PATH\", \"query\": {\"uploads\": true}, \"action\": \"cut\", \"after_bytes\": 0}" \
+  begin "transfer closed with [0-9]+ bytes remaining"
+expect_backup_log "aborted upload [^ ]+ of s3://$BUCKET/$PREFIX/backups/[^ ]+/$OBJ, begun by an attempt whose answer was lost" \
+  "CreateMultipartUpload's answer lost: the log says which upload was aborted"
 backup_survives "400 BadDigest" \
   "{\"method\": \"PUT\", \"path\": \"$FAULT_PATH\", \"query\": {\"partNumber\": \"1\"}, \"action\": \"flag\", \"name\": \"bad_content_md5\"}" \
   1 "400 BadDigest: The Content-MD5 you specified did not match"

@@ -447,6 +447,44 @@ static void a_200_complete_holding_an_error_is_a_failure(void **state)
 	close_client(&f);
 }
 
+/* A start whose answer was lost began an upload: once the retry's own id is
+ * known, the key's other uploads are aborted (not those of other keys under
+ * it, and not ours); a start that was not retried lists nothing. */
+static void a_start_whose_answer_was_lost_is_aborted(void **state)
+{
+	static const char initiated[] =
+		"<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>big</Key><UploadId>OURS</UploadId></InitiateMultipartUploadResult>";
+	static const char listed[] =
+		"<ListMultipartUploadsResult><Bucket>bkt</Bucket><IsTruncated>false</IsTruncated>"
+		"<Upload><Key>big</Key><UploadId>LOST</UploadId><Initiated>2026-01-01T00:00:00.000Z</Initiated></Upload>"
+		"<Upload><Key>big</Key><UploadId>OURS</UploadId><Initiated>2026-01-01T00:00:01.000Z</Initiated></Upload>"
+		"<Upload><Key>big.other</Key><UploadId>ELSE</UploadId><Initiated>2026-01-01T00:00:02.000Z</Initiated></Upload>"
+		"</ListMultipartUploadsResult>";
+	const struct answer lost[] = { { 0, NULL, NULL }, { 200, initiated, NULL }, { 200, listed, NULL }, { 204, NULL, NULL } };
+	const struct answer once[] = { { 200, initiated, NULL } };
+	struct drctl_error err;
+	struct fixture f = { 0 };
+	char *id = NULL;
+
+	(void)state;
+	open_client(&f, "bkt", "http://127.0.0.1:9000", 1, 0);
+	err_clear(&err);
+	script(lost, 4);
+	assert_int_equal(s3_upload_begin(f.conn, "big", &id, &err), 0);
+	assert_string_equal(id, "OURS");
+	free(id);
+	assert_int_equal(store.n_seen, 4);
+	assert_string_equal(store.seen[2].url, "http://127.0.0.1:9000/bkt?prefix=big&uploads");
+	assert_string_equal(store.seen[3].method, "DELETE");
+	assert_string_equal(store.seen[3].url, "http://127.0.0.1:9000/bkt/big?uploadId=LOST");
+	err_clear(&err);
+	script(once, 1);
+	assert_int_equal(s3_upload_begin(f.conn, "big", &id, &err), 0);
+	free(id);
+	assert_int_equal(store.n_seen, 1);
+	close_client(&f);
+}
+
 static void a_store_without_upload_listing_is_said_so(void **state)
 {
 	static const struct answer answers[] = {
@@ -477,6 +515,7 @@ int main(void)
 		cmocka_unit_test(slow_down_is_retried_then_is_an_io_error),
 		cmocka_unit_test(a_part_is_sent_again_from_its_own_bytes),
 		cmocka_unit_test(a_200_complete_holding_an_error_is_a_failure),
+		cmocka_unit_test(a_start_whose_answer_was_lost_is_aborted),
 		cmocka_unit_test(a_store_without_upload_listing_is_said_so),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
