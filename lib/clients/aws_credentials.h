@@ -34,7 +34,7 @@
 #include "lib/core/error.h"
 
 struct aws_credentials {
-	char *access_key_id;        /* AKIA...; not a secret, but not logged either */
+	char *access_key_id;        /* AKIA...; not a secret: errors about the credentials name it; not logged otherwise */
 	char *secret_access_key;    /* secret */
 	char *session_token;        /* secret; NULL when the keys are long-term ones */
 	/* Where they came from, for -v and messages, e.g. "environment

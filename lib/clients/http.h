@@ -200,6 +200,10 @@ struct http_retrying_request {
 	void *retryable_ctx;
 	struct http_retry_state *state;           /* NULL: a fresh one */
 	const struct http_retry_env *env;         /* NULL: the real world */
+	/* What the log adds after the URL, in parentheses, to say which request
+	 * of the protocol it is ("UploadPart part 3": the log shows no query).
+	 * May be NULL. */
+	const char *detail;
 };
 
 /* Run the request, retrying what may be retried.  Generic rules: a failure
@@ -210,8 +214,8 @@ struct http_retrying_request {
  * failures (reset, timeout) only for idempotent methods (RFC 9110 9.2.2);
  * 408, 429 and 5xx except 501 and 505 are retried; the predicate may then
  * decide otherwise.  Each retry is logged (log_warn) with the method, the
- * URL as http_url_for_message shows it, the delay, the attempt and the
- * reason.  Returns like http_perform, for the last attempt; a transport
+ * URL as http_url_for_message shows it (and the detail), the delay, the
+ * attempt and the reason.  Returns like http_perform, for the last attempt; a transport
  * error after retries says how many. */
 int http_perform_retrying(struct http_client *c, const struct http_retrying_request *rr, struct http_response *res,
 			  struct drctl_error *err);

@@ -242,6 +242,10 @@ static void http_retry_run_init(struct http_retry_run *run, struct http_client *
 	run->env.perform = e && e->perform ? e->perform : http_real_perform;
 	run->env.ud = e ? e->ud : NULL;
 	http_url_for_message(rr->req.url, run->shown, sizeof(run->shown));
+	if (rr->detail && *rr->detail) {
+		size_t o = strlen(run->shown);
+		snprintf(run->shown + o, sizeof(run->shown) - o, " (%s)", rr->detail);
+	}
 	if (run->st->attempts == 0)
 		run->st->started = run->env.now(run->env.ud);
 }

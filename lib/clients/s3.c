@@ -318,6 +318,9 @@ static int s3_code_transient(const char *code)
 	static const char *const codes[] = {
 		"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "BadDigest", "OperationAborted",
 		"ThrottlingException",
+		/* the bytes arrived damaged, like BadDigest: which of the two
+		 * checks a store makes first is its own choice */
+		"XAmzContentSHA256Mismatch",
 	};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -411,12 +414,22 @@ static void s3_transport_error(const struct s3_client *c, const struct s3_call *
 			 c->scheme, c->authority);
 }
 
+/* The operation, and the part of an UploadPart, for the retry log: the
+ * log shows no query. */
+static void s3_call_detail(const struct s3_call *call, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", call->op);
+	for (size_t i = 0; i < call->n_query; i++)
+		if (!strcmp(call->query[i].name, "partNumber") && call->query[i].value)
+			snprintf(out, cap, "%s part %.16s", call->op, call->query[i].value);
+}
+
 int s3_call_perform(struct s3_conn *conn, const struct s3_call *call, struct http_response *res,
 		    struct drctl_error *err)
 {
 	const struct s3_client *c = conn->c;
 	struct aws_sigv4_header signed_headers[S3_CALL_HEADERS_MAX + 1];
-	char host[700], hash[65], *url = NULL, *path = NULL, *query = NULL;
+	char host[700], hash[65], detail[96], *url = NULL, *path = NULL, *query = NULL;
 	char *lines[S3_CALL_HEADERS_MAX + 6];
 	size_t n_lines = 0;
 	struct aws_sigv4_signed sig;
@@ -461,6 +474,9 @@ int s3_call_perform(struct s3_conn *conn, const struct s3_call *call, struct htt
 	rr.retryable = s3_retryable;
 	rr.retryable_ctx = (void *)call;
 	rr.env = &conn->env;
+	rr.state = call->retry;
+	s3_call_detail(call, detail, sizeof(detail));
+	rr.detail = detail;
 	rc = http_perform_retrying(conn->http, &rr, res, err);
 	if (rc != 0)
 		s3_transport_error(c, call, res, err);
@@ -518,6 +534,15 @@ static int s3_is_code(const char *code, const char *const *codes, size_t n)
 	return 0;
 }
 
+/* Codes that say the keys themselves are wrong (not what they may do). */
+static int s3_code_credentials(const char *code)
+{
+	static const char *const codes[] = { "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+					     "TokenRefreshRequired" };
+
+	return s3_is_code(code, codes, sizeof(codes) / sizeof(codes[0]));
+}
+
 static int s3_exit_code(long status, const char *code)
 {
 	static const char *const missing[] = { "NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NotFound" };
@@ -550,8 +575,9 @@ static void s3_error_hint(const struct s3_client *c, const struct s3_call *call,
 		err_hint(err, "the access key id from %.300s is unknown to this store: check the credentials and [repository] endpoint",
 			 src);
 	else if (!strcmp(code, "SignatureDoesNotMatch"))
-		err_hint(err, "the secret access key from %.300s does not belong to its access key id: check the secret; if it is right, check this machine's clock",
-			 src);
+		err_hint(err, "the secret access key from %.300s does not belong to access key id %.128s: "
+			 "check the secret (or the id); if both are right, check this machine's clock",
+			 src, c->cred.access_key_id ? c->cred.access_key_id : "(none)");
 	else if (!strcmp(code, "RequestTimeTooSkewed"))
 		err_hint(err, "this machine's clock is more than 15 minutes off the store's: set it right (timedatectl, chronyc makestep), then run the command again");
 	else if (!strcmp(code, "ExpiredToken") || !strcmp(code, "InvalidToken") || !strcmp(code, "TokenRefreshRequired"))
@@ -564,6 +590,10 @@ static void s3_error_hint(const struct s3_client *c, const struct s3_call *call,
 			 region ? region : "");
 	else if (!strcmp(code, "InvalidRequest") && strcasestr(message, "object lock"))
 		err_hint(err, "the bucket has no Object Lock: set [repository] object_lock_days = 0, or use a bucket made with Object Lock enabled");
+	else if (!strcmp(code, "BadDigest") || !strcmp(code, "XAmzContentSHA256Mismatch"))
+		err_hint(err, "after %u attempts the store still received other bytes than drctl sent (Content-MD5 or SHA-256 did not match) "
+			 "and stored none of them: something between here and %s (a proxy, a network device) alters request bodies",
+			 c->policy.max_attempts, c->authority);
 	else if (s3_exit_code(res->status, code) == EXIT_IO)
 		err_hint(err, "the store is failing or throttling after %u attempts; run the command again later",
 			 c->policy.max_attempts);
@@ -581,9 +611,18 @@ int s3_fail(struct s3_conn *conn, const struct s3_call *call, const struct http_
 	code = e.code[0] ? e.code : s3_code_of_status(res->status);
 	request_id = e.request_id[0] ? e.request_id : http_response_header(res, "x-amz-request-id");
 	s3_target(c, call->key, target, sizeof(target));
-	err_set(err, s3_exit_code(res->status, code), target, NULL, "S3 %s of %s failed: %ld%s %s%s%.300s (request id %s)",
-		call->op, target, res->status, res->status < 300 ? " with an <Error> inside," : "", code,
-		e.message[0] ? ": " : "", e.message, request_id && *request_id ? request_id : "none given");
+	if (s3_code_credentials(code))
+		/* A credentials error, named by its key id (not a secret; the
+		 * secret and the token never appear). */
+		err_set(err, s3_exit_code(res->status, code), target, NULL,
+			"S3 refused the credentials of access key id %.128s (from %.300s) on %s of %s: %ld %s%s%.300s (request id %s)",
+			c->cred.access_key_id ? c->cred.access_key_id : "(none)", c->cred.source, call->op, target,
+			res->status, code, e.message[0] ? ": " : "", e.message,
+			request_id && *request_id ? request_id : "none given");
+	else
+		err_set(err, s3_exit_code(res->status, code), target, NULL, "S3 %s of %s failed: %ld%s %s%s%.300s (request id %s)",
+			call->op, target, res->status, res->status < 300 ? " with an <Error> inside," : "", code,
+			e.message[0] ? ": " : "", e.message, request_id && *request_id ? request_id : "none given");
 	s3_error_hint(c, call, res, code, e.message, err);
 	return -1;
 }

@@ -16,11 +16,12 @@
  * Retries.  Every request runs under the HTTP layer's policy
  * (http_perform_retrying, http_retry_policy_default): 5xx, 429, 408,
  * connection resets and timeouts, plus what only S3 knows: 400
- * RequestTimeout, 400 BadDigest (the bytes arrived damaged), 409
- * OperationAborted, a CompleteMultipartUpload answered 200 with an <Error>
- * of InternalError or SlowDown inside, and the POSTs of a multipart upload
- * (starting one twice leaves an upload that prune aborts; completing one
- * twice is caught by its ETag).  A part's bytes stay in memory until the
+ * RequestTimeout, 400 BadDigest and 400 XAmzContentSHA256Mismatch (the
+ * bytes arrived damaged), 409 OperationAborted, a CompleteMultipartUpload
+ * answered 200 with an <Error> of InternalError or SlowDown inside, and the
+ * POSTs of a multipart upload (after a start that was retried, the other
+ * uploads of the key, begun by attempts whose answer was lost, are
+ * aborted; completing one twice is caught by its ETag).  A part's bytes stay in memory until the
  * part is stored, so a retry sends the same part again and nothing else.
  * The HTTP layer logs each retry with its reason.
  *

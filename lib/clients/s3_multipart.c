@@ -10,17 +10,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/log.h"
+
+/* After a start that was retried, the uploads of key other than ours were
+ * begun by attempts whose answer was lost: abort them now rather than leave
+ * their parts to prune.  (The repository's lock keeps other writers off the
+ * key; a failure here only leaves what prune aborts anyway.) */
+static void s3_abort_lost_starts(struct s3_conn *conn, const char *key, const char *ours)
+{
+	struct s3_uploads_page page;
+	struct drctl_error err;
+
+	err_clear(&err);
+	if (s3_list_uploads(conn, key, NULL, NULL, &page, &err) != 1) {
+		if (err_is_set(&err))
+			log_warn("cannot list the uploads of s3://%s/%s to abort one a lost answer began: %s; prune aborts it later",
+				 conn->c->bucket, key, err.message);
+		return;
+	}
+	for (size_t i = 0; i < page.n; i++) {
+		const struct s3_upload *u = &page.uploads[i];
+		if (strcmp(u->key, key) != 0 || !strcmp(u->upload_id, ours))
+			continue;
+		err_clear(&err);
+		if (s3_upload_abort(conn, key, u->upload_id, &err) == 0)
+			log_info("aborted upload %s of s3://%s/%s, begun by an attempt whose answer was lost", u->upload_id,
+				 conn->c->bucket, key);
+		else
+			log_warn("upload %s of s3://%s/%s, begun by an attempt whose answer was lost, was not aborted: %s; prune aborts it later",
+				 u->upload_id, conn->c->bucket, key, err.message);
+	}
+	s3_uploads_page_free(&page);
+}
+
 int s3_upload_begin(struct s3_conn *conn, const char *key, char **upload_id, struct drctl_error *err)
 {
 	struct aws_sigv4_param q[] = { { "uploads", NULL } };
 	struct aws_sigv4_header h[3];
 	char until[32];
+	struct http_retry_state retry = { 0 };
 	struct s3_call call = {
 		.op = "CreateMultipartUpload", .method = "POST", .key = key, .query = q, .n_query = 1, .headers = h,
 		.body = "", .body_len = 0,
 		/* A second start after a lost answer leaves one more unfinished
-		 * upload, which prune aborts: harmless. */
-		.post_retryable = 1,
+		 * upload: aborted below once ours is known. */
+		.post_retryable = 1, .retry = &retry,
 	};
 	struct http_response res = { 0 };
 	int rc = -1;
@@ -37,6 +71,8 @@ int s3_upload_begin(struct s3_conn *conn, const char *key, char **upload_id, str
 		err_prefix(err, "starting the upload of s3://%s/%s", conn->c->bucket, key);
 		goto done;
 	}
+	if (retry.retries > 0)
+		s3_abort_lost_starts(conn, key, *upload_id);
 	rc = 0;
 done:
 	http_response_free(&res);

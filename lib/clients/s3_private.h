@@ -52,6 +52,7 @@ struct s3_call {
 	int streamed;                             /* stall limit instead of a total time limit */
 	int post_retryable;                       /* a transport failure of this POST may be retried */
 	int complete;                             /* CompleteMultipartUpload: a 200 may hold an <Error> */
+	struct http_retry_state *retry;           /* the caller's, to learn whether it was retried; NULL: none */
 };
 
 /* Sign and send, with retries.  0 when a response arrived (any status; the

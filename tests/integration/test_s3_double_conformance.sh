@@ -484,6 +484,14 @@ double_fault s3 '{"method": "PUT", "path": "/plain/f/*", "action": "flag", "name
 r=()
 for i in 1 2 3; do put "$T/hello" /plain/f/md5 -H "Content-MD5: $(md5b64 "$T/hello")"; r+=("$ST $(xv Code)"); done
 eq "bad_content_md5: BadDigest for a right digest, twice, then 200" "400 BadDigest|400 BadDigest|200 " "${r[0]}|${r[1]}|${r[2]}"
+double_fault s3 '{"method": "PUT", "path": "/plain/f/*", "action": "flag", "name": "bad_content_sha256"}'
+put "$T/hello" /plain/f/sha
+eq "bad_content_sha256: XAmzContentSHA256Mismatch for the right hash, S3's other hash beside it" \
+  "400 XAmzContentSHA256Mismatch $(sha "$T/hello") true" "$ST $(xv Code) $(xv ClientComputedContentSHA256) $([ "$(xv S3ComputedContentSHA256)" != "$(sha "$T/hello")" ] && echo true)"
+s3 HEAD /plain/f/sha
+eq "bad_content_sha256: nothing was stored" 404 "$ST"
+put "$T/hello" /plain/f/sha
+eq "bad_content_sha256 once: the next PUT works" 200 "$ST"
 double_fault s3 '{"method": "PUT", "path": "/plain/f/*", "action": "flag", "name": "internal_error"}'
 put "$T/hello" /plain/f/late
 eq "internal_error: 500 once the body is read" "500 InternalError" "$ST $(xv Code)"

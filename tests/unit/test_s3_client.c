@@ -328,7 +328,10 @@ static void refusals_are_errors_by_cause_with_the_request_id(void **state)
 	assert_int_equal(s3_put_object(f.conn, "prod/y", "z", 1, NULL, &err), -1);
 	assert_int_equal(err.code, EXIT_USAGE);
 	assert_non_null(strstr(err.message, "SignatureDoesNotMatch"));
+	/* a credentials error, named by the key id, never the secret */
+	assert_non_null(strstr(err.message, "refused the credentials of access key id AKIDEXAMPLE"));
 	assert_non_null(strstr(err.hint, "secret access key"));
+	assert_non_null(strstr(err.hint, "access key id AKIDEXAMPLE"));
 	assert_non_null(strstr(err.hint, "clock"));
 	expect_clean(&err);
 
@@ -386,6 +389,8 @@ static void a_part_is_sent_again_from_its_own_bytes(void **state)
 		       "</Message></Error>", NULL },
 		{ 400, "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from "
 		       "or written to within the timeout period.</Message></Error>", NULL },
+		{ 400, "<Error><Code>XAmzContentSHA256Mismatch</Code><Message>The provided 'x-amz-content-sha256' header "
+		       "does not match what was computed.</Message></Error>", NULL },
 		{ 200, NULL, "ETag: \"b1946ac92492d2347c6235b4d2611184\"\n" },
 	};
 	static const char bytes[] = "the bytes of part three";
@@ -397,13 +402,13 @@ static void a_part_is_sent_again_from_its_own_bytes(void **state)
 	(void)state;
 	open_client(&f, "bkt", "http://127.0.0.1:9000", 1, 0);
 	err_clear(&err);
-	script(answers, 4);
+	script(answers, 5);
 	assert_int_equal(s3_upload_part(f.conn, "big", "UPLOAD-ID", 3, bytes, sizeof(bytes), &part, &err), 0);
-	assert_int_equal(store.n_seen, 4);
+	assert_int_equal(store.n_seen, 5);
 	assert_string_equal(part.etag, "\"b1946ac92492d2347c6235b4d2611184\"");
 	assert_int_equal(part.number, 3);
 	seen_header(&store.seen[0], "Content-MD5", first, sizeof(first));
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(store.seen[i].url, "http://127.0.0.1:9000/bkt/big?partNumber=3&uploadId=UPLOAD-ID");
 		assert_ptr_equal(store.seen[i].body, bytes);
 		assert_int_equal(store.seen[i].body_len, sizeof(bytes));
@@ -440,6 +445,44 @@ static void a_200_complete_holding_an_error_is_a_failure(void **state)
 	assert_int_equal(store.n_seen, 1);
 	assert_non_null(strstr(err.message, "200 with an <Error> inside, AccessDenied"));
 	assert_non_null(strstr(err.message, "4442587FB7D0A2F9"));
+	close_client(&f);
+}
+
+/* A start whose answer was lost began an upload: once the retry's own id is
+ * known, the key's other uploads are aborted (not those of other keys under
+ * it, and not ours); a start that was not retried lists nothing. */
+static void a_start_whose_answer_was_lost_is_aborted(void **state)
+{
+	static const char initiated[] =
+		"<InitiateMultipartUploadResult><Bucket>bkt</Bucket><Key>big</Key><UploadId>OURS</UploadId></InitiateMultipartUploadResult>";
+	static const char listed[] =
+		"<ListMultipartUploadsResult><Bucket>bkt</Bucket><IsTruncated>false</IsTruncated>"
+		"<Upload><Key>big</Key><UploadId>LOST</UploadId><Initiated>2026-01-01T00:00:00.000Z</Initiated></Upload>"
+		"<Upload><Key>big</Key><UploadId>OURS</UploadId><Initiated>2026-01-01T00:00:01.000Z</Initiated></Upload>"
+		"<Upload><Key>big.other</Key><UploadId>ELSE</UploadId><Initiated>2026-01-01T00:00:02.000Z</Initiated></Upload>"
+		"</ListMultipartUploadsResult>";
+	const struct answer lost[] = { { 0, NULL, NULL }, { 200, initiated, NULL }, { 200, listed, NULL }, { 204, NULL, NULL } };
+	const struct answer once[] = { { 200, initiated, NULL } };
+	struct drctl_error err;
+	struct fixture f = { 0 };
+	char *id = NULL;
+
+	(void)state;
+	open_client(&f, "bkt", "http://127.0.0.1:9000", 1, 0);
+	err_clear(&err);
+	script(lost, 4);
+	assert_int_equal(s3_upload_begin(f.conn, "big", &id, &err), 0);
+	assert_string_equal(id, "OURS");
+	free(id);
+	assert_int_equal(store.n_seen, 4);
+	assert_string_equal(store.seen[2].url, "http://127.0.0.1:9000/bkt?prefix=big&uploads");
+	assert_string_equal(store.seen[3].method, "DELETE");
+	assert_string_equal(store.seen[3].url, "http://127.0.0.1:9000/bkt/big?uploadId=LOST");
+	err_clear(&err);
+	script(once, 1);
+	assert_int_equal(s3_upload_begin(f.conn, "big", &id, &err), 0);
+	free(id);
+	assert_int_equal(store.n_seen, 1);
 	close_client(&f);
 }
 
@@ -547,6 +590,7 @@ int main(void)
 		cmocka_unit_test(slow_down_is_retried_then_is_an_io_error),
 		cmocka_unit_test(a_part_is_sent_again_from_its_own_bytes),
 		cmocka_unit_test(a_200_complete_holding_an_error_is_a_failure),
+		cmocka_unit_test(a_start_whose_answer_was_lost_is_aborted),
 		cmocka_unit_test(a_store_without_upload_listing_is_said_so),
 		cmocka_unit_test(object_lock_configuration_retention_and_lock_headers),
 	};

@@ -105,10 +105,13 @@ static long local_temporaries(struct conformance *t)
 /* --- the S3 driver's fixture ------------------------------------------------------------
  *
  * A test S3 server, named by the environment (CTest starts s3rver for it
- * through tests/harness/with_s3rver.sh): DRCTL_TEST_S3_ENDPOINT, its bucket
- * DRCTL_TEST_S3_BUCKET, the credentials in AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY, and, for a server that does not list unfinished
- * multipart uploads (s3rver), DRCTL_TEST_S3RVER_DIR, its data folder, where
+ * through tests/harness/with_s3rver.sh, and drctl's S3 double over HTTPS,
+ * verifying every signature, through tests/harness/with_s3_double.sh):
+ * DRCTL_TEST_S3_ENDPOINT, its bucket DRCTL_TEST_S3_BUCKET, the credentials
+ * in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, DRCTL_TEST_S3_CA_FILE, the
+ * CA of an https endpoint ([repository] ca_file), and, for a server that
+ * does not list unfinished multipart uploads (s3rver),
+ * DRCTL_TEST_S3RVER_DIR, its data folder, where
  * they are counted instead.  Without the endpoint every case fails, saying
  * so.  The repository has no prefix (the longest name is S3's longest key),
  * so each test starts by emptying the bucket. */
@@ -175,7 +178,12 @@ static int s3_fresh(struct conformance *t, struct drctl_error *err)
 	    config_set(t->cfg, "repository", "region", "us-east-1", err) != 0 ||
 	    config_set(t->cfg, "repository", "force_path_style", "true", err) != 0 ||
 	    /* The smallest part S3 takes, so the large case has four parts. */
-	    config_set(t->cfg, "repository", "part_size", "5242880", err) != 0 || s3_empty_bucket(t->cfg, err) != 0)
+	    config_set(t->cfg, "repository", "part_size", "5242880", err) != 0)
+		return -1;
+	if (s3_env("DRCTL_TEST_S3_CA_FILE") &&
+	    config_set(t->cfg, "repository", "ca_file", s3_env("DRCTL_TEST_S3_CA_FILE"), err) != 0)
+		return -1;
+	if (s3_empty_bucket(t->cfg, err) != 0)
 		return -1;
 	return repo_create(&t->repo, t->cfg, err);
 }
@@ -1016,11 +1024,22 @@ int main(void)
 		cmocka_unit_test(an_unknown_type_is_a_config_error_listing_the_types),
 	};
 	int failed = cmocka_run_group_tests_name("driver table", table, NULL, NULL);
+	/* DRCTL_TEST_STORAGE_FIXTURE=s3: the run against a second test server
+	 * (tests/harness/with_s3_double.sh) leaves the other fixtures to the first. */
+	const char *only = getenv("DRCTL_TEST_STORAGE_FIXTURE");
+	int ran = 0;
 
 	for (size_t i = 0; i < N_FIXTURES; i++) {
+		if (only && *only && strcmp(only, fixtures[i].type) != 0)
+			continue;
+		ran++;
 		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
 			cases[k].initial_state = (void *)&fixtures[i];
 		failed += cmocka_run_group_tests_name(fixtures[i].type, cases, NULL, NULL);
+	}
+	if (!ran) {
+		fprintf(stderr, "DRCTL_TEST_STORAGE_FIXTURE=%s names no fixture of this suite\n", only);
+		failed++;
 	}
 	return failed;
 }

@@ -205,6 +205,11 @@ function checkPayload(req, body) {
     const got = crypto.createHash('md5').update(body).digest('base64');
     throw s3err('BadDigest', [['ExpectedDigest', sent || got], ['CalculatedDigest', crypto.createHash('md5').update(Buffer.concat([body, Buffer.from([0])])).digest('base64')]]);
   }
+  if (req.flags.has('bad_content_sha256')) {
+    // As if the body arrived damaged: S3 computed another hash than the one signed.
+    const damaged = sigv4.sha256hex(Buffer.concat([body, Buffer.from([0])]));
+    throw s3err('XAmzContentSHA256Mismatch', [['ClientComputedContentSHA256', sha || sigv4.sha256hex(body)], ['S3ComputedContentSHA256', damaged]]);
+  }
   if (req.flags.has('internal_error')) throw s3err('InternalError');
   if (req.flags.has('slow_down')) throw s3err('SlowDown');
 }
