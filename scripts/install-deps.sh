@@ -63,7 +63,13 @@ for pkg in tests/doubles/package.json tests/doubles/*/package.json; do
 	if jq -e '((.dependencies // {}) + (.devDependencies // {})) | length > 0' "$pkg" >/dev/null 2>&1; then
 		if [ ! -d "$dir/node_modules" ] || [ "$pkg" -nt "$dir/node_modules" ]; then
 			echo "install-deps: npm install in $dir"
-			(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+			if ! (cd "$dir" && npm install --no-audit --no-fund --loglevel=error); then
+				echo "install-deps: npm install failed in $dir (the test servers' packages, e.g. s3rver)." >&2
+				echo "  If npm said SELF_SIGNED_CERT_IN_CHAIN or UNABLE_TO_GET_ISSUER_CERT, this machine reaches the" >&2
+				echo "  registry through a TLS-intercepting proxy: add its CA to /usr/local/share/ca-certificates/," >&2
+				echo "  run update-ca-certificates, and export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" >&2
+				exit 1
+			fi
 			touch "$dir/node_modules"
 		fi
 	fi
