@@ -161,8 +161,13 @@ static int stop_sink_close(struct sink *s, struct drctl_error *err)
 {
 	struct stop_sink *st = (struct stop_sink *)s;
 	struct sink *next = st->next;
+	int stop = __atomic_load_n(&st->pool->stop, __ATOMIC_ACQUIRE);
 
 	free(st);
+	if (stop) { /* not even a whole object of a set that will not be published */
+		sink_abort(next);
+		return err_set(err, EXIT_FAILED, NULL, NULL, "stopped because another component failed");
+	}
 	return sink_close(next, err);
 }
 
@@ -281,6 +286,8 @@ static void capture_record(struct capture_pool *pool, struct capture_job *job, i
 		job->state = CAPTURE_FAILED;
 		pool->failed = job;
 		__atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
+		if (pool->n_jobs > 1)
+			log_warn("failed, stopping the other components: %s", job->err.message);
 	}
 	pthread_mutex_unlock(&pool->mu);
 }
