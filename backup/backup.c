@@ -368,9 +368,8 @@ static int capture_all(struct backup_plan *p, long parallel, struct drctl_error 
 		capture_failure(&pool, err);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < pool.n_jobs; i++) {
+	for (size_t i = 0; i < pool.n_jobs; i++)
 		json_object_set(json_object_get(p->manifest, "components"), pool.jobs[i].c->name, pool.jobs[i].section);
-	}
 	rc = 0;
 cleanup:
 	for (size_t i = 0; i < pool.n_jobs; i++)
