@@ -70,12 +70,14 @@ settle() { # every run from the same state
 	sync
 	sleep 1
 }
-# timed NAME CMD...: seconds of wall time; drctl's peak RSS in $W/NAME.rss.
+# timed NAME CMD...: seconds of wall time; a program's peak RSS (KiB) in $W/NAME.rss.
 timed() {
 	local name=$1 s e
 	shift
+	local rss=(/usr/bin/time -f %M -o "$W/$name.rss")
+	[ "$(type -t "$1")" != function ] || rss=() # the stock script: a function of this shell
 	s=$(date +%s.%N)
-	/usr/bin/time -f %M -o "$W/$name.rss" "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+	"${rss[@]}" "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
 	e=$(date +%s.%N)
 	echo "$e - $s" | bc
 }

@@ -16,7 +16,8 @@
 #    manifest is published;
 #  - --parallel 1 (and [backup] parallel = 1): the same lock, and each
 #    component starts only after the one before it finished, in component
-#    order.
+#    order;
+#  - JSON log lines carry "component".
 # Overlap is proven by the order of events (a lock only the test releases),
 # never by how long anything took.
 set -eo pipefail
@@ -186,6 +187,13 @@ for how in flag config; do
 done
 run dp verify --deep latest
 expect_rc 0 "verify --deep of the sequential set"
+
+run dp --log-format json backup --component vault,redis
+expect_rc 0 "a backup with JSON log lines"
+jq -se 'map(select(.component == "redis" and (.message | startswith("finished")))) | length == 1' <<<"$ERR" >/dev/null &&
+  jq -se 'map(select(.component == "vault" and (.message | startswith("started")))) | length == 1' <<<"$ERR" >/dev/null ||
+  fail "JSON log lines should carry \"component\": $ERR"
+pass_note "JSON log lines carry the component"
 
 run dp backup --parallel 0
 expect_rc 2 "--parallel 0 is refused"
