@@ -81,7 +81,7 @@ timed() {
 	e=$(date +%s.%N)
 	echo "$e - $s" | bc
 }
-ratio() { echo "scale=3; $1 / $2" | bc; }
+ratio() { printf '%.3f' "$(echo "scale=4; $1 / $2" | bc)"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 {lo=$1} {hi=$1} END {printf "%.3f", hi - lo}'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -97,16 +97,18 @@ for r in $(seq 1 "$ROUNDS"); do
 	rss=$(cat "$W/drctl.rss")
 	[ "$rss" -le "$PEAK" ] || PEAK=$rss
 	grep -q '3 components, 3 at a time' "$W/err" || echo "warning: the backup did not run its 3 components at once" >&2
-	singles=()
+	singles=() alone_rss=()
 	for c in postgres redis vault; do
 		settle
 		singles+=("$(timed "alone-$c" "$DRCTL" backup --component "$c")")
+		alone_rss+=("$(cat "$W/alone-$c.rss")")
 	done
 	slowest=$(max "${singles[@]}")
 	STOCK+=("$st") DRCTL_T+=("$dt") ALONE+=("$slowest")
 	R_STOCK+=("$(ratio "$dt" "$st")") R_ALONE+=("$(ratio "$dt" "$slowest")")
-	printf 'round %d: stock %.2fs, drctl %.2fs (%.3fx of stock), alone postgres %.2fs redis %.2fs vault %.2fs (drctl %.3fx of the slowest), drctl RSS %d KiB, load %s\n' \
-		"$r" "$st" "$dt" "${R_STOCK[-1]}" "${singles[0]}" "${singles[1]}" "${singles[2]}" "${R_ALONE[-1]}" "$rss" "$(load)"
+	printf 'round %d: stock %.2fs, drctl %.2fs (%.3fx of stock), alone postgres %.2fs redis %.2fs vault %.2fs (drctl %.3fx of the slowest), RSS drctl %d KiB, alone %d/%d/%d KiB, load %s\n' \
+		"$r" "$st" "$dt" "${R_STOCK[-1]}" "${singles[0]}" "${singles[1]}" "${singles[2]}" "${R_ALONE[-1]}" "$rss" \
+		"${alone_rss[0]}" "${alone_rss[1]}" "${alone_rss[2]}" "$(load)"
 done
 printf 'median: stock %.2fs (spread %ss), drctl %.2fs (spread %ss), slowest alone %.2fs (spread %ss)\n' \
 	"$(median "${STOCK[@]}")" "$(spread "${STOCK[@]}")" "$(median "${DRCTL_T[@]}")" "$(spread "${DRCTL_T[@]}")" \
