@@ -2,13 +2,16 @@
  * backup: the backup command.
  *
  * backup_run reads like the process it runs: plan (keys, components, id),
- * lock the repository, capture each component through its stream chain,
- * publish the signed set, unlock.  A failure removes this run's objects so
+ * lock the repository, capture the components through their stream chains
+ * (up to [backup] parallel at the same time, each into its own object),
+ * publish the signed set, unlock.  When one component fails the others stop
+ * at their next write and nothing is published.  A failure removes this run's objects so
  * the repository is as it was; a crash leaves only an unpublished folder,
  * which `list` shows as incomplete and `prune` removes.
  */
 #include "backup/backup.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,23 +115,103 @@ static int plan_backup(struct backup_plan *p, const struct backup_request *req, 
 	return 0;
 }
 
-/* One component: repository object <- digest <- age <- tar.zst <- capture. */
-static int capture_component(struct backup_plan *p, const struct component *c, struct drctl_error *err)
+/* --- components side by side --------------------------------------------- */
+
+/* One job per component, taken in component order by [backup] parallel
+ * workers.  Each job's chain (capture, tar.zst, age, digest, its own
+ * repository object) is its own; what the jobs share is read-only (the plan,
+ * the configuration) or behind a lock (the repository handle, the log). */
+enum capture_state { CAPTURE_WAITING, CAPTURE_RUNNING, CAPTURE_DONE, CAPTURE_FAILED, CAPTURE_STOPPED };
+
+struct capture_job {
+	const struct component *c;
+	json_t *section; /* built apart, put into the manifest in component order */
+	enum capture_state state;
+	struct drctl_error err;
+};
+
+struct capture_pool {
+	struct backup_plan *plan;
+	struct capture_job jobs[16];
+	size_t n_jobs, next;
+	pthread_mutex_t mu;
+	int stop;                 /* set (atomically) by the first failure */
+	const struct capture_job *failed;
+};
+
+/* A pass-through stage at the top of each chain: once another component
+ * failed, the next write fails, so the others stop instead of finishing a
+ * set that will not be published. */
+struct stop_sink {
+	struct sink base;
+	struct sink *next;
+	struct capture_pool *pool;
+};
+
+static int stop_sink_write(struct sink *s, const void *buf, size_t len, struct drctl_error *err)
 {
+	struct stop_sink *st = (struct stop_sink *)s;
+
+	if (__atomic_load_n(&st->pool->stop, __ATOMIC_ACQUIRE))
+		return err_set(err, EXIT_FAILED, NULL, NULL, "stopped because another component failed");
+	return sink_write(st->next, buf, len, err);
+}
+
+static int stop_sink_close(struct sink *s, struct drctl_error *err)
+{
+	struct stop_sink *st = (struct stop_sink *)s;
+	struct sink *next = st->next;
+	int stop = __atomic_load_n(&st->pool->stop, __ATOMIC_ACQUIRE);
+
+	free(st);
+	if (stop) { /* not even a whole object of a set that will not be published */
+		sink_abort(next);
+		return err_set(err, EXIT_FAILED, NULL, NULL, "stopped because another component failed");
+	}
+	return sink_close(next, err);
+}
+
+static void stop_sink_abort(struct sink *s)
+{
+	struct stop_sink *st = (struct stop_sink *)s;
+
+	sink_abort(st->next);
+	free(st);
+}
+
+static const struct sink_ops stop_sink_ops = { stop_sink_write, stop_sink_close, stop_sink_abort };
+
+static struct sink *stop_sink_new(struct sink *next, struct capture_pool *pool, struct drctl_error *err)
+{
+	struct stop_sink *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		sink_abort(next);
+		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	*st = (struct stop_sink){ .base.ops = &stop_sink_ops, .next = next, .pool = pool };
+	return &st->base;
+}
+
+/* One component: repository object <- digest <- age <- stop <- tar.zst <- capture. */
+static int capture_component(struct capture_pool *pool, struct capture_job *job, struct drctl_error *err)
+{
+	struct backup_plan *p = pool->plan;
+	const struct component *c = job->c;
 	char file[128], name[512], ts[32];
 	struct digest digest;
 	struct sink *sink;
 	struct archive_out *ao;
-	json_t *section = json_object(), *members = json_array();
+	json_t *section = job->section, *members = json_array();
 	double t0 = now_seconds();
 	struct capture_ctx ctx;
 	long level;
 
-	json_object_set_new(json_object_get(p->manifest, "components"), c->name, section);
 	json_object_set_new(section, "members", members);
 	backup_set_object_file(c->name, p->n_recipients > 0, file, sizeof(file));
 	backup_set_path(p->id, file, name, sizeof(name));
-	log_info("backing up %s into %s", c->name, name);
+	log_info("started, into %s", name);
 
 	sink = repo_open_write(p->repo, name, err);
 	/* Beside tar (here), three lines of work: compression on its workers;
@@ -140,6 +223,8 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 		sink = digest_sink_new(sink, &digest, err);
 	if (sink && p->n_recipients)
 		sink = age_writer_new(sink, p->recipients, p->n_recipients, err);
+	if (sink)
+		sink = stop_sink_new(sink, pool, err);
 	if (!sink)
 		return -1;
 	/* A component may have its own level ([postgres] compression_level):
@@ -167,9 +252,143 @@ static int capture_component(struct backup_plan *p, const struct component *c, s
 	json_object_set_new(section, "object_sha256", json_string(digest.sha256_hex));
 	json_object_set_new(section, "finished", json_string(ts));
 	json_object_set_new(section, "duration_seconds", json_real(now_seconds() - t0));
-	log_info("%s: %zu members, %llu bytes stored", c->name, json_array_size(members),
+	log_info("finished, %zu members, %llu bytes stored", json_array_size(members),
 		 (unsigned long long)digest.bytes);
 	return 0;
+}
+
+/* The next job in component order, or NULL when there is none or a
+ * component failed. */
+static struct capture_job *capture_take(struct capture_pool *pool)
+{
+	struct capture_job *job = NULL;
+
+	pthread_mutex_lock(&pool->mu);
+	if (!__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE) && pool->next < pool->n_jobs) {
+		job = &pool->jobs[pool->next++];
+		job->state = CAPTURE_RUNNING;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return job;
+}
+
+static void capture_record(struct capture_pool *pool, struct capture_job *job, int rc)
+{
+	pthread_mutex_lock(&pool->mu);
+	if (rc == 0) {
+		job->state = CAPTURE_DONE;
+	} else if (pool->failed) {
+		/* Failed after another one did: stopped by it (or its own error,
+		 * which is logged but is not the cause of the failed set). */
+		job->state = CAPTURE_STOPPED;
+		log_warn("stopped: %s", job->err.message);
+	} else {
+		job->state = CAPTURE_FAILED;
+		pool->failed = job;
+		__atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
+		if (pool->n_jobs > 1)
+			log_warn("failed, stopping the other components: %s", job->err.message);
+	}
+	pthread_mutex_unlock(&pool->mu);
+}
+
+static void *capture_worker(void *arg)
+{
+	struct capture_pool *pool = arg;
+	struct capture_job *job;
+
+	while ((job = capture_take(pool)) != NULL) {
+		log_set_component(job->c->name);
+		capture_record(pool, job, capture_component(pool, job, &job->err));
+		log_set_component(NULL);
+	}
+	return NULL;
+}
+
+/* "files, postgres" for the jobs in `state`, or "none". */
+static void capture_names(const struct capture_pool *pool, enum capture_state state, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < pool->n_jobs && used < cap; i++)
+		if (pool->jobs[i].state == state)
+			used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", pool->jobs[i].c->name);
+	if (!out[0])
+		snprintf(out, cap, "none");
+}
+
+/* The failing component's error, with what became of the others. */
+static void capture_failure(const struct capture_pool *pool, struct drctl_error *err)
+{
+	char done[96], stopped[96], waiting[96], tail[400];
+	size_t used, len;
+
+	*err = pool->failed->err;
+	capture_names(pool, CAPTURE_DONE, done, sizeof(done));
+	capture_names(pool, CAPTURE_STOPPED, stopped, sizeof(stopped));
+	capture_names(pool, CAPTURE_WAITING, waiting, sizeof(waiting));
+	snprintf(tail, sizeof(tail), " (%.32s failed; captured: %s; stopped: %s; not started: %s)", pool->failed->c->name,
+		 done, stopped, waiting);
+	/* Appended as far as it fits: the cause comes first. */
+	used = strlen(err->message);
+	len = strlen(tail);
+	if (used + len >= sizeof(err->message))
+		len = sizeof(err->message) - 1 - used;
+	memcpy(err->message + used, tail, len);
+	err->message[used + len] = '\0';
+}
+
+/* Every component into its own object, up to `parallel` at a time; the
+ * sections go into the manifest in component order, whatever order the
+ * components finished in. */
+static int capture_all(struct backup_plan *p, long parallel, struct drctl_error *err)
+{
+	struct capture_pool pool = { .plan = p, .n_jobs = p->n_components };
+	pthread_t threads[16];
+	size_t n_threads = 0, want = parallel < 1 ? 1 : (size_t)parallel;
+	int rc = -1;
+
+	pthread_mutex_init(&pool.mu, NULL);
+	for (size_t i = 0; i < pool.n_jobs; i++) {
+		pool.jobs[i].c = p->components[i];
+		pool.jobs[i].section = json_object();
+		err_clear(&pool.jobs[i].err);
+	}
+	if (want > pool.n_jobs)
+		want = pool.n_jobs;
+	log_info("backing up %zu component%s, %zu at a time", pool.n_jobs, pool.n_jobs == 1 ? "" : "s", want);
+	while (n_threads < want && pthread_create(&threads[n_threads], NULL, capture_worker, &pool) == 0)
+		n_threads++;
+	if (n_threads == 0)
+		capture_worker(&pool); /* no thread to be had: one after another here */
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(threads[i], NULL);
+	if (pool.failed) {
+		capture_failure(&pool, err);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < pool.n_jobs; i++)
+		json_object_set(json_object_get(p->manifest, "components"), pool.jobs[i].c->name, pool.jobs[i].section);
+	rc = 0;
+cleanup:
+	for (size_t i = 0; i < pool.n_jobs; i++)
+		json_decref(pool.jobs[i].section);
+	pthread_mutex_destroy(&pool.mu);
+	return rc;
+}
+
+/* --parallel, else [backup] parallel, else every component at once up to
+ * BACKUP_PARALLEL_DEFAULT. */
+static long plan_parallel(const struct backup_plan *p, const struct backup_request *req)
+{
+	long n;
+
+	if (req->parallel > 0)
+		return req->parallel;
+	if (config_get_int(p->cfg, "backup", "parallel", &n) == 0 && n > 0)
+		return n;
+	return p->n_components < BACKUP_PARALLEL_DEFAULT ? (long)p->n_components : BACKUP_PARALLEL_DEFAULT;
 }
 
 /* The agents' replicas now, into the manifest's "platform": a cluster-loss
@@ -225,9 +444,8 @@ int backup_run(const struct config *cfg, const struct backup_request *req,
 	locked = 1;
 	created = 1;
 	record_platform_agents(&plan);
-	for (size_t i = 0; i < plan.n_components; i++)
-		if (capture_component(&plan, plan.components[i], err) != 0)
-			goto fail;
+	if (capture_all(&plan, plan_parallel(&plan, req), err) != 0)
+		goto fail;
 	format_utc(now_seconds(), finished);
 	json_object_set_new(plan.manifest, "finished", json_string(finished));
 	json_object_set_new(plan.manifest, "duration_seconds", json_real(now_seconds() - t0));

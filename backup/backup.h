@@ -16,7 +16,12 @@ struct backup_request {
 	const char *components[16]; /* names; none = every configured component */
 	size_t n_components;
 	const char *tag;
+	long parallel; /* components at the same time; 0 = [backup] parallel */
 };
+
+/* Components captured at the same time when [backup] parallel is unset:
+ * every configured one, at most this many. */
+#define BACKUP_PARALLEL_DEFAULT 4
 
 struct backup_result {
 	char id[BACKUP_SET_ID_MAX];

@@ -1,5 +1,5 @@
 /*
- * drctl backup [--component C,...] [--tag T]
+ * drctl backup [--component C,...] [--tag T] [--parallel N]
  * One backup set; prints its id on stdout (or the manifest with --json).
  * Its metrics (status, duration, each component's size and success time)
  * are published when [metrics] names a destination.
@@ -16,17 +16,20 @@
 struct backup_args {
 	const char *components;
 	const char *tag;
+	long parallel;
 };
 
 static const struct opt_spec backup_options[] = {
 	{ "component", 'c', OPT_STRING, offsetof(struct backup_args, components), "C,...",
 	  "only these components (files, postgres, redis, vault); default: every configured one" },
 	{ "tag", 't', OPT_STRING, offsetof(struct backup_args, tag), "TAG", "a label stored in the manifest" },
+	{ "parallel", 'j', OPT_LONG, offsetof(struct backup_args, parallel), "N",
+	  "components backed up at the same time (default [backup] parallel; 1 = one after another)" },
 	{ 0 },
 };
 
 static const struct cli_command_line backup_command_line = {
-	.usage = "drctl backup [--component C,...] [--tag TAG]",
+	.usage = "drctl backup [--component C,...] [--tag TAG] [--parallel N]",
 	.summary = "Take one backup set of the configured components and print its id (the manifest with --json).",
 	.options = backup_options,
 	.max_args = 0,
@@ -57,7 +60,7 @@ static void publish_metrics(const struct config *cfg, const struct backup_result
 
 int cmd_backup(struct cli *cli, int argc, char **argv)
 {
-	struct backup_args args = { 0 };
+	struct backup_args args = { .parallel = -1 };
 	struct backup_request req = { 0 };
 	struct backup_result res;
 	struct config *cfg;
@@ -76,6 +79,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		req.n_components = cli_split_commas(components, req.components, 16);
 	}
 	req.tag = args.tag;
+	if (args.parallel != -1 && (args.parallel < 1 || args.parallel > 16)) {
+		err_set(&cli->err, EXIT_USAGE, "--parallel", "give 1 (one after another) to 16",
+			"--parallel %ld is out of range (1..16)", args.parallel);
+		return EXIT_USAGE;
+	}
+	req.parallel = args.parallel > 0 ? args.parallel : 0;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	started = now_seconds();

@@ -367,7 +367,7 @@ static int dump_globals(struct pg_backup *b, const char *db, json_t *section, st
 		argv[n++] = "--no-role-passwords";
 		json_array_append_new(b->warnings,
 				      json_string("globals dumped without role passwords: the backup user is not a superuser; after restoring roles, set their passwords again"));
-		log_warn("postgres: the backup user is not a superuser, so roles are dumped without their passwords");
+		log_warn("the backup user is not a superuser, so roles are dumped without their passwords");
 	}
 	argv[n++] = "-l";
 	argv[n++] = (char *)db;
@@ -415,7 +415,7 @@ static int check_tools(struct pg_backup *b, json_t *section, struct drctl_error 
 	json_object_set_new(section, "server_version", json_string(server));
 	json_object_set_new(section, "server_version_num", json_integer(PQserverVersion(b->control)));
 	json_object_set_new(section, "pg_dump_version", json_string(dump_v));
-	log_info("postgres: server %s, pg_dump %s", server, dump_v);
+	log_info("server %s, pg_dump %s", server, dump_v);
 	return 0;
 }
 

@@ -64,6 +64,9 @@ const struct config_key config_keys[] = {
 	KINT("compression", "level", "3", 1, 19, "zstd level, 1 (fast) to 19 (small)"),
 	KINT("compression", "threads", "0", 0, 1024, "zstd worker threads (0 = all cores)"),
 
+	KINT("backup", "parallel", NULL, 1, 16,
+	     "components backed up at the same time, each into its own object (default: every configured one, at most 4; 1 = one after another)"),
+
 	KX("files", "paths", CONFIG_LIST, "/etc/agents, /srv/agents/config", "files and folders to back up, comma-separated"),
 
 	KSECRET("postgres", "conninfo", CONFIG_STRING, "host=127.0.0.1 dbname=agents_db", "libpq connection string; PG* variables fill the rest (put the password in password_file)"),

@@ -20,13 +20,20 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 
+/* The component the calling thread works for ("postgres"), or NULL: its
+ * log lines and progress lines start with the name (JSON: "component"), so
+ * components backed up side by side can be told apart.  Per thread. */
+void log_set_component(const char *name);
+const char *log_get_component(void);
+
 /* Print an error once, the way the operator should see it. */
 void log_error_report(const struct drctl_error *err);
 
 /* A progress line (bytes, rate, ETA) redrawn on stderr when it is a terminal;
- * silent otherwise.  total 0 = unknown. */
+ * silent otherwise.  total 0 = unknown.  Any thread may start and end lines. */
 struct progress {
 	const char *label;
+	const char *component; /* log_get_component() when it started */
 	uint64_t total, done;
 	double started, last_drawn;
 	int active;

@@ -20,20 +20,24 @@
 static volatile pid_t tracked[TRACKED_MAX];
 static volatile sig_atomic_t stop_signal;
 
+/* Threads start children side by side (components backed up at the same
+ * time): a slot is claimed with a compare-and-swap, never by two. */
 void process_track(pid_t pid)
 {
-	for (size_t i = 0; i < TRACKED_MAX; i++)
-		if (tracked[i] == 0) {
-			tracked[i] = pid;
+	for (size_t i = 0; i < TRACKED_MAX; i++) {
+		pid_t free_slot = 0;
+		if (__atomic_compare_exchange_n(&tracked[i], &free_slot, pid, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
 			return;
-		}
+	}
 }
 
 void process_untrack(pid_t pid)
 {
-	for (size_t i = 0; i < TRACKED_MAX; i++)
-		if (tracked[i] == pid)
-			tracked[i] = 0;
+	for (size_t i = 0; i < TRACKED_MAX; i++) {
+		pid_t mine = pid;
+		__atomic_compare_exchange_n(&tracked[i], &mine, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
 }
 
 static void on_stop_signal(int sig)

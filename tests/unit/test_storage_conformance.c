@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -540,6 +541,116 @@ static void write_then_read_large_uneven(void **state)
 	free(data);
 }
 
+#define CONCURRENT_WRITERS 3
+
+struct concurrent_turns {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned turn, done;
+};
+
+struct concurrent_writer {
+	struct repo *repo;
+	struct concurrent_turns *turns;
+	char name[32];
+	unsigned char *data;
+	size_t len;
+	unsigned index;
+	int rc;
+	struct drctl_error err;
+};
+
+static void concurrent_take_turn(struct concurrent_writer *w)
+{
+	pthread_mutex_lock(&w->turns->mu);
+	while (w->turns->turn % CONCURRENT_WRITERS != w->index)
+		pthread_cond_wait(&w->turns->cv, &w->turns->mu);
+	pthread_mutex_unlock(&w->turns->mu);
+}
+
+static void concurrent_pass_turn(struct concurrent_writer *w)
+{
+	pthread_mutex_lock(&w->turns->mu);
+	w->turns->turn++;
+	pthread_cond_broadcast(&w->turns->cv);
+	pthread_mutex_unlock(&w->turns->mu);
+}
+
+static void *concurrent_writer_main(void *arg)
+{
+	struct concurrent_writer *w = arg;
+	struct concurrent_turns *c = w->turns;
+	struct sink *s;
+	size_t off = 0, chunk = (1u << 20) + 4093 * (w->index + 1);
+
+	concurrent_take_turn(w);
+	s = repo_open_write(w->repo, w->name, &w->err);
+	w->rc = s ? 0 : -1;
+	concurrent_pass_turn(w);
+	while (off < w->len) {
+		size_t n = chunk < w->len - off ? chunk : w->len - off;
+		concurrent_take_turn(w);
+		if (w->rc == 0 && sink_write(s, w->data + off, n, &w->err) != 0)
+			w->rc = -1;
+		concurrent_pass_turn(w);
+		off += n;
+	}
+	concurrent_take_turn(w);
+	if (w->rc == 0)
+		w->rc = sink_close(s, &w->err);
+	else
+		sink_abort(s);
+	concurrent_pass_turn(w);
+	/* Done: pass every turn that comes until all writers are done. */
+	pthread_mutex_lock(&c->mu);
+	c->done++;
+	pthread_cond_broadcast(&c->cv);
+	while (c->done < CONCURRENT_WRITERS) {
+		if (c->turn % CONCURRENT_WRITERS == w->index) {
+			c->turn++;
+			pthread_cond_broadcast(&c->cv);
+		} else {
+			pthread_cond_wait(&c->cv, &c->mu);
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Objects written at the same time through one handle (a backup's
+ * components, each on its own thread): every one lands whole, none mixed
+ * with another, no temporary left.  The writers take turns chunk by chunk,
+ * so their opens, writes and closes interleave on every run. */
+static void concurrent_writes_through_one_handle(void **state)
+{
+	struct conformance *t = *state;
+	struct concurrent_writer w[CONCURRENT_WRITERS];
+	struct concurrent_turns turns = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+	pthread_t th[CONCURRENT_WRITERS];
+
+	for (unsigned i = 0; i < CONCURRENT_WRITERS; i++) {
+		w[i] = (struct concurrent_writer){ .repo = t->repo, .turns = &turns, .index = i };
+		snprintf(w[i].name, sizeof(w[i].name), "set/object-%u", i);
+		/* Past two S3 parts (5 MiB at the least) so multipart uploads overlap. */
+		w[i].len = (11u << 20) + 977 * i;
+		w[i].data = malloc(w[i].len);
+		assert_non_null(w[i].data);
+		fill(w[i].data, w[i].len, 1000 + i);
+		err_clear(&w[i].err);
+	}
+	for (unsigned i = 0; i < CONCURRENT_WRITERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, concurrent_writer_main, &w[i]), 0);
+	for (unsigned i = 0; i < CONCURRENT_WRITERS; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned i = 0; i < CONCURRENT_WRITERS; i++)
+		ok(t, w[i].rc, &w[i].err, "writing (beside two other writers)", w[i].name);
+	for (unsigned i = 0; i < CONCURRENT_WRITERS; i++) {
+		expect_content(t, w[i].name, w[i].data, w[i].len, 1);
+		free(w[i].data);
+	}
+	expect_no_temporaries(t, "after three objects written at the same time");
+}
+
 static void invisible_until_closed(void **state)
 {
 	struct conformance *t = *state;
@@ -1005,6 +1116,7 @@ int main(void)
 		CASE(write_then_read_small),
 		CASE(write_then_read_empty),
 		CASE(write_then_read_large_uneven),
+		CASE(concurrent_writes_through_one_handle),
 		CASE(invisible_until_closed),
 		CASE(abort_leaves_nothing),
 		CASE(dead_writer_leaves_nothing_visible),
