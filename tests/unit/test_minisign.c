@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "lib/crypto/base64.h"
 #include "lib/crypto/blake2b.h"
 #include "lib/crypto/minisign.h"
+#include "tests/unit/unit_tmpdir.h"
 
 extern char **environ;
 
@@ -63,25 +63,16 @@ static const char DATA[] = "{\"backup\":\"2024-01-01T00:00:00Z\"}\n";
 
 static char tmpdir[256];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/drctl-minisign-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return unit_tmpdir_make(tmpdir, sizeof(tmpdir), "minisign");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove(tmpdir);
 }
 
 static void path_in_tmp(char *out, size_t cap, const char *name)
