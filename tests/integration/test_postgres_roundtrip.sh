@@ -12,12 +12,9 @@ set -eo pipefail
 harness_init
 start_postgres
 DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" appdb
-psql_ -d appdb -f "$DATA/fixture.sql" >/dev/null
+harness_pg_fixture appdb
 SRC_SUMS=$(sums appdb)
 
 drctl_init_in "$T"

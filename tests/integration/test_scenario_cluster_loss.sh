@@ -37,7 +37,6 @@ harness_init
 start_s3rver drctl-cluster-loss # the off-site repository: it outlives the cluster
 DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
 AGENTCTL="$DRCTL_SOURCE_DIR/tests/tools/agentctl.sh"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 roles() { psql_ -At -d postgres -c "select rolname, rolcanlogin, rolcreatedb, rolconnlimit from pg_roles where rolname like 'app_%' order by 1" | tr '\n' ' '; }
 keyspace() { redis-cli -p "$REDIS_PORT" info keyspace | grep '^db' | cut -d, -f1 | tr -d '\r' | tr '\n' ' '; }
@@ -48,9 +47,7 @@ vault_health() { curl -sS "$VAULT_ADDR/v1/sys/health?standbyok=true&sealedcode=2
 
 # --- the old cluster, and its backup --------------------------------------------------
 start_postgres
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" agents_db
-psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
+harness_pg_fixture agents_db
 "$PG_BIN/createdb" billing_db
 psql_ -d billing_db -c "create table invoices (id serial primary key, amount numeric, note text);
   insert into invoices (amount, note) select g * 1.5, 'invoice ' || g from generate_series(1, 500) g;

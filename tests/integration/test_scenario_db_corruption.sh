@@ -16,14 +16,11 @@ require_tools jq sha256sum
 harness_init
 start_postgres
 DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 dump_of() { "$PG_BIN/pg_dump" --no-owner --restrict-key=drctltest -Fp "$1" | grep -v '^-- Dumped' | sha256sum | cut -d' ' -f1; }
 dbs() { psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' order by 1" | tr '\n' ' '; }
 
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" agents_db
-psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
+harness_pg_fixture agents_db
 GOOD_SUMS=$(sums agents_db)
 
 drctl_init_in "$T"
