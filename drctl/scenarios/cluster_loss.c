@@ -365,6 +365,14 @@ static int hold_act(struct run *r, struct drctl_error *err)
 	return rc;
 }
 
+/* The workload of `agent` at its replicas, saying where the count came from. */
+static json_t *agent_target(json_t *agent, const char *source)
+{
+	return json_pack("{s:O?, s:O?, s:O?, s:O, s:s}", "kind", json_object_get(agent, "kind"), "namespace",
+			 json_object_get(agent, "namespace"), "name", json_object_get(agent, "name"), "replicas",
+			 json_object_get(agent, "replicas"), "source", source);
+}
+
 /* What start-agents brings each agent to: the replicas the backup recorded;
  * an agent the backup does not know keeps the count the deploy gave it. */
 static json_t *agent_targets(struct run *r)
@@ -373,22 +381,11 @@ static json_t *agent_targets(struct run *r)
 	json_t *out = json_array(), *one;
 	size_t i;
 
-	json_array_foreach(recorded, i, one) {
-		json_t *t = json_pack("{s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(one, "kind"), "namespace",
-				      json_object_get(one, "namespace"), "name", json_object_get(one, "name"), "replicas",
-				      json_object_get(one, "replicas"));
-		json_object_set_new(t, "source", json_string("backup"));
-		json_array_append_new(out, t);
-	}
-	json_array_foreach(deployed, i, one) {
-		if (json_is_array(recorded) && find_agent(recorded, one))
-			continue;
-		json_t *t = json_pack("{s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(one, "kind"), "namespace",
-				      json_object_get(one, "namespace"), "name", json_object_get(one, "name"), "replicas",
-				      json_object_get(one, "replicas"));
-		json_object_set_new(t, "source", json_string("deploy"));
-		json_array_append_new(out, t);
-	}
+	json_array_foreach(recorded, i, one)
+		json_array_append_new(out, agent_target(one, "backup"));
+	json_array_foreach(deployed, i, one)
+		if (!json_is_array(recorded) || !find_agent(recorded, one))
+			json_array_append_new(out, agent_target(one, "deploy"));
 	return out;
 }
 
