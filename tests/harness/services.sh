@@ -408,6 +408,12 @@ harness_pg_fixture() { # NAME
 	psql_ -f "$data/roles.sql" && "$PG_BIN/createdb" "$1" && psql_ -d "$1" -f "$data/fixture.sql" >/dev/null
 }
 
+# The checksums of every table of database NAME
+# (tests/data/postgres/table-checksums.sql): equal sums, equal data.
+harness_pg_sums() { # NAME
+	psql_ -At -d "$1" -f "$_HARNESS_LIB_DIR/../data/postgres/table-checksums.sql"
+}
+
 stop_postgres() {
 	[ -n "${PG_PID:-}" ] || return 0
 	_harness_stop_pg_dir "$PG_DIR"
