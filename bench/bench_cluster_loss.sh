@@ -32,11 +32,11 @@ ROUNDS=${ROUNDS:-3}
 REPO=${REPO:-s3}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"
+. "$SRC_DIR/bench/benchlib.sh"
 harness_init
 # s3rver's continuation tokens are DES: OpenSSL 3 has it in the legacy provider.
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider"
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets" "$W/agents"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 AGENTCTL="$SRC_DIR/tests/tools/agentctl.sh"
 
 start_postgres
@@ -92,7 +92,6 @@ unset DRCTL_VAULT_ADDRESS
 
 timed() { local s e; s=$(date +%s.%N); "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 settle() { # every round from the same state
 	local db
 	for db in $(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' or datname = 'r_stock'"); do
@@ -105,22 +104,7 @@ settle() { # every round from the same state
 	sleep 1
 }
 stock_pg() { "$PG_BIN/createdb" r_stock && "$PG_BIN/pg_restore" -j 2 -d r_stock "$W/dir"; }
-stock_redis() { # a fresh server started on the RDB, until it has loaded it
-	local port dir pid
-	port=$(harness_free_port); dir="$W/load-$port"; mkdir -p "$dir"; cp "$W/stock.rdb" "$dir/dump.rdb"
-	sync
-	local s e
-	s=$(date +%s.%N)
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb --save "" --appendonly no \
-		--logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
-	pid=$!
-	until [ "$(redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = loading:0 ]; do sleep 0.02; done
-	e=$(date +%s.%N)
-	[ "$(redis-cli -p "$port" DBSIZE)" = "$KEYS" ] || echo "warning: the cold load has $(redis-cli -p "$port" DBSIZE) keys, the source $KEYS" >&2
-	kill "$pid"; wait "$pid" 2>/dev/null || true
-	rm -rf "$dir"
-	echo "$e - $s" | bc
-}
+stock_redis() { bench_redis_cold_load "$W/stock.rdb" "$KEYS"; }
 # The new Vault of this round: started outside the timing, as terraform
 # apply leaves it (not initialized).
 new_vault() {
@@ -157,8 +141,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	steps=$(jq -r '[.steps[] | select(.seconds > 0.5) | "\(.name) \(.seconds * 10 | round / 10)"] | join(", ")' "$W/report-$round.json")
 	echo "# round $round: pg_restore -j 2 ${s_pg[-1]} s + cold load ${s_redis[-1]} s = ${stock[-1]} s; scenario ${scen[-1]} s ($(ratio "${scen[-1]}" "${stock[-1]}")x): $steps" >&2
 done
-t_stock=$(median "${stock[@]}")
-t_scen=$(median "${scen[@]}")
+t_stock=$(bench_median "${stock[@]}")
+t_scen=$(bench_median "${scen[@]}")
 cat <<EOT
 agents_db scale $SCALE ($SIZE) + $KEYS Redis keys, repository: $REPO_DESC, PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(nproc) cores, $ROUNDS alternating rounds
   pg_restore -j 2 (directory dump)       ${s_pg[*]} s

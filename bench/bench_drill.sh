@@ -27,6 +27,7 @@ REDIS_N=${REDIS_N:-1000000}
 ROUNDS=${ROUNDS:-3}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"
+. "$SRC_DIR/bench/benchlib.sh"
 harness_init
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
@@ -37,7 +38,6 @@ start_postgres
 S_PORT=$PGPORT S_PW=$PG_ADMIN_PASSWORD_FILE
 start_redis; P_R=$REDIS_PORT; unset REDIS_PID
 start_redis; S_R=$REDIS_PORT; unset REDIS_PID
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 echo "# building agents_db at scale $SCALE and $REDIS_N Redis sessions" >&2
 psql_ -p "$P_PORT" -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
@@ -77,23 +77,8 @@ stock_pg() {
 	"$PG_BIN/createdb" -p "$S_PORT" stock_restore
 	"$PG_BIN/pg_restore" -p "$S_PORT" -j 2 -d stock_restore "$W/dir"
 }
-stock_redis() { # a fresh server started on the RDB, until it has loaded it
-	local port dir pid s e
-	port=$(harness_free_port); dir="$W/load-$port"; mkdir -p "$dir"; cp "$W/dump.rdb" "$dir/dump.rdb"
-	sync
-	s=$(date +%s.%N)
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb --save "" --appendonly no \
-		--logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
-	pid=$!
-	until [ "$(redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = loading:0 ]; do sleep 0.02; done
-	e=$(date +%s.%N)
-	[ "$(redis-cli -p "$port" DBSIZE)" -ge $((KEYS * 99 / 100)) ] || echo "warning: the cold load has $(redis-cli -p "$port" DBSIZE) keys, source $KEYS" >&2
-	kill "$pid"; wait "$pid" 2>/dev/null || true
-	rm -rf "$dir"
-	echo "$e - $s" | bc -l
-}
+stock_redis() { bench_redis_cold_load "$W/dump.rdb" "$KEYS" 99; }
 drill() { "$DRCTL" -q drill >"$W/drill.out" 2>"$W/drill.err" || { cat "$W/drill.err" "$W/drill.out" >&2; exit 1; }; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 ratios=() pgs=() rds=() drs=()
 # Warm the caches the same way for everyone: one of each, untimed.
@@ -118,6 +103,6 @@ hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
 cat <<EOF
 
 agents_db scale $SCALE ($SIZE), Redis $KEYS keys (RDB $(($(stat -c %s "$W/dump.rdb") >> 20)) MiB), $(nproc) cores, $ROUNDS rounds
-median  pg_restore -j 2 $(printf %.2f "$(median "${pgs[@]}")") s, redis cold load $(printf %.2f "$(median "${rds[@]}")") s, drill $(printf %.2f "$(median "${drs[@]}")") s
-ratio   median $(printf %.2f "$(median "${ratios[@]}")")x, spread $(printf %.2f "$lo")x to $(printf %.2f "$hi")x   (target <= 1.30x)
+median  pg_restore -j 2 $(printf %.2f "$(bench_median "${pgs[@]}")") s, redis cold load $(printf %.2f "$(bench_median "${rds[@]}")") s, drill $(printf %.2f "$(bench_median "${drs[@]}")") s
+ratio   median $(printf %.2f "$(bench_median "${ratios[@]}")")x, spread $(printf %.2f "$lo")x to $(printf %.2f "$hi")x   (target <= 1.30x)
 EOF

@@ -27,10 +27,10 @@ MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 [ -f "$MAKE_SQL" ] || { echo "MAKE_SQL=$MAKE_SQL not found" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"
+. "$SRC_DIR/bench/benchlib.sh"
 harness_init
 start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 echo "# building agents_db at scale $SCALE" >&2
 psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
@@ -81,7 +81,6 @@ settle() {
   sync
   sleep 1
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 ROUNDS=${ROUNDS:-3}
 pgr=() r2=() rss_r2=0
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -96,8 +95,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 settle
 read -r t_r1 rss_r1 < <(timed_drctl restore postgres --backup "$ID" --jobs 1 --target-database r_drctl1)
-t_pgr=$(median "${pgr[@]}")
-t_r2=$(median "${r2[@]}")
+t_pgr=$(bench_median "${pgr[@]}")
+t_r2=$(bench_median "${r2[@]}")
 
 cat <<EOF
 agents_db scale $SCALE ($SIZE), PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), $(nproc) cores

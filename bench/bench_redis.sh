@@ -14,6 +14,7 @@ N=${1:-1000000}
 DATA=${REDIS_DATA_SCRIPT:-$here/make-redis-data.sh}
 # shellcheck source=/dev/null
 . "$root/tests/harness/services.sh"
+. "$root/bench/benchlib.sh"
 harness_init
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
@@ -35,21 +36,7 @@ drctl_restore() {
 	redis-cli -p "$DST" FLUSHALL >/dev/null
 	"$DRCTL" -q "${C[@]}" restore redis --backup "$(cat "$W/id")" --target "redis://127.0.0.1:$DST" >/dev/null
 }
-stock_load() { # a fresh server started on the RDB, until it has loaded it
-	local port dir pid
-	port=$(harness_free_port); dir="$W/load-$port"; mkdir -p "$dir"; cp "$W/stock.rdb" "$dir/dump.rdb"
-	local s e
-	s=$(date +%s.%N)
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb --save "" --appendonly no \
-		--logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
-	pid=$!
-	until [ "$(redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = loading:0 ]; do sleep 0.02; done
-	e=$(date +%s.%N)
-	[ "$(redis-cli -p "$port" DBSIZE)" = "$keys" ] || echo "warning: stock load has $(redis-cli -p "$port" DBSIZE) keys, source $keys" >&2
-	kill "$pid"; wait "$pid" 2>/dev/null || true
-	rm -rf "$dir"
-	echo "$e - $s" | bc -l
-}
+stock_load() { bench_redis_cold_load "$W/stock.rdb" "$keys"; }
 
 sb1=$(secs stock_backup); db1=$(secs drctl_backup); db2=$(secs drctl_backup); sb2=$(secs stock_backup)
 sl1=$(stock_load); dr1=$(secs drctl_restore); dr2=$(secs drctl_restore); sl2=$(stock_load)

@@ -24,10 +24,10 @@ SCALE=${SCALE:-10}
 ROUNDS=${ROUNDS:-3}
 [ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
 . "$SRC_DIR/tests/harness/services.sh"
+. "$SRC_DIR/bench/benchlib.sh"
 harness_init
 start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W/agents"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 echo "# building agents_db at scale $SCALE" >&2
 psql_ -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
@@ -50,7 +50,6 @@ echo "# backing up agents_db" >&2
 
 timed() { local s e; s=$(date +%s.%N); "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 settle() { # every round from the same state: the damaged agents_db, agents up, no leftovers
   local db
   for db in $(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' or datname = 'r_stock'"); do
@@ -72,8 +71,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   scen+=("$(timed "$DRCTL" scenario run db-corruption --yes)")
   echo "# round $round: pg_restore -j 2 ${stock[-1]} s, scenario ${scen[-1]} s ($(ratio "${scen[-1]}" "${stock[-1]}")x)" >&2
 done
-t_stock=$(median "${stock[@]}")
-t_scen=$(median "${scen[@]}")
+t_stock=$(bench_median "${stock[@]}")
+t_scen=$(bench_median "${scen[@]}")
 cat <<EOT
 agents_db scale $SCALE ($SIZE), PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), $(nproc) cores, $ROUNDS alternating rounds
   pg_restore -j 2 (directory dump)       ${stock[*]} s   median $(printf %.2f "$t_stock") s

@@ -45,63 +45,21 @@
 #include "drctl/engine/engine.h"
 #include "drctl/scenarios/cluster_loss_private.h"
 #include "drctl/scenarios/scenarios.h"
+#include "drctl/scenarios/steps_common.h"
 #include "lib/clients/pg.h"
 #include "lib/clients/redis_conn.h"
 #include "lib/core/log.h"
 #include "lib/core/process.h"
 #include "lib/platform/health.h"
-#include "lib/set/backup_set.h"
-#include "lib/set/keys.h"
-#include "lib/set/set_reader.h"
-#include "lib/storage/repo.h"
 #include "verify/verify.h"
 
 #define DEPLOY_ARGS_MAX 64
 
 /* --- what the steps share ---------------------------------------------------- */
 
-struct cluster_loss *cl_of(struct run *r)
-{
-	return run_context(r);
-}
-
-static int cl_open(struct run *r, struct drctl_error *err)
-{
-	struct cluster_loss *c = calloc(1, sizeof(*c));
-	if (!c)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	run_set_context(r, c);
-	return 0;
-}
-
-static void cl_close(struct run *r)
-{
-	struct cluster_loss *c = cl_of(r);
-	json_decref(c->manifest);
-	agents_close(c->agents);
-	PQfinish(c->control);
-	free(c);
-	run_set_context(r, NULL);
-}
-
 json_t *cl_manifest(struct run *r, struct drctl_error *err)
 {
-	struct cluster_loss *c = cl_of(r);
-	struct minisign_public_key pk;
-	struct repo *repo = NULL;
-	char id[BACKUP_SET_ID_MAX];
-	const char *want = run_fact_string(r, "backup_id");
-
-	if (c->manifest)
-		return c->manifest;
-	if (keys_load_public(run_config(r), &pk, err) == 0 && repo_open(&repo, run_config(r), err) == 0) {
-		if (!want && backup_set_resolve(repo, &pk, run_option(r, "backup") ?: "latest", id, err) == 0)
-			want = id;
-		if (want)
-			backup_set_load_manifest(repo, &pk, want, &c->manifest, err);
-	}
-	repo_close(repo);
-	return c->manifest;
+	return steps_manifest(r, &steps_of(r)->manifest, err);
 }
 
 json_t *cl_section(json_t *manifest, const char *component)
@@ -112,24 +70,10 @@ json_t *cl_section(json_t *manifest, const char *component)
 
 PGconn *cl_control(struct run *r, struct drctl_error *err)
 {
-	struct cluster_loss *c = cl_of(r);
+	struct steps_context *c = steps_of(r);
 	if (!c->control)
 		c->control = pg_connect(run_config(r), "postgres", err);
 	return c->control;
-}
-
-void cl_derived_name(struct run *r, const char *db, const char *what, char *out, size_t cap)
-{
-	char stamp[32];
-	size_t room;
-
-	/* the run id starts with its UTC time: 20261201T031500Z */
-	snprintf(stamp, sizeof(stamp), "%.16s", run_id(r));
-	for (char *p = stamp; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	room = PG_NAME_MAX - strlen(what) - strlen(stamp) - 2;
-	snprintf(out, cap, "%.*s_%s_%s", (int)room, db, what, stamp);
 }
 
 /* Are the agents controlled here?  The same rule as the backup's record. */
@@ -138,13 +82,9 @@ static int agents_controlled(const struct config *cfg)
 	return config_is_set(cfg, "agents", "control") || getenv("KUBERNETES_SERVICE_HOST") != NULL;
 }
 
-static int need_agents(struct run *r, struct agents **out, struct drctl_error *err)
+static struct agents *agents_of(struct run *r, struct drctl_error *err)
 {
-	struct cluster_loss *c = cl_of(r);
-	if (!c->agents && agents_open(&c->agents, run_config(r), err) != 0)
-		return -1;
-	*out = c->agents;
-	return 0;
+	return steps_agents(r, &steps_of(r)->agents, err);
 }
 
 double cl_seconds(const struct config *cfg, const char *key, long fallback)
@@ -232,8 +172,7 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 {
 	const struct config *cfg = run_config(r);
 	json_t *report = json_object(), *m, *recorded;
-	struct set_reader set;
-	int rc = -1, set_open = 0;
+	int rc = -1;
 
 	if (!config_is_set(cfg, "scenario", "deploy_command")) {
 		err_set(err, EXIT_USAGE, "[scenario] deploy_command",
@@ -242,19 +181,9 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 			"cluster-loss deploys the platform onto the new cluster and no [scenario] deploy_command is configured");
 		goto done;
 	}
-	if (!run_fact(r, "backup_id")) {
-		if (set_reader_open(&set, cfg, run_option(r, "backup") ?: "latest", err) != 0)
-			goto done;
-		set_open = 1;
-		if (run_set_fact(r, "backup_id", json_string(set.id), err) != 0)
-			goto done;
-	}
-	if (verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0)
+	if (steps_record_backup_id(r, err) != 0 || verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0)
 		goto done;
-	if (!set_open && set_reader_open(&set, cfg, run_fact_string(r, "backup_id"), err) != 0)
-		goto done;
-	set_open = 1;
-	if (set_reader_load_identities(&set, err) != 0 || !(m = cl_manifest(r, err)))
+	if (steps_check_identities(r, err) != 0 || !(m = cl_manifest(r, err)))
 		goto done;
 	if (!json_is_object(json_object_get(cl_section(m, "vault"), "snapshot"))) {
 		err_set(err, EXIT_NOT_FOUND, run_fact_string(r, "backup_id"),
@@ -284,8 +213,6 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 	}
 	rc = 0;
 done:
-	if (set_open)
-		set_reader_close(&set);
 	json_decref(report);
 	return rc;
 }
@@ -350,12 +277,12 @@ static json_t *find_agent(json_t *list, json_t *agent)
 /* Each target running exactly its replicas (1), not yet (0), -1 error. */
 static int agents_at(struct run *r, json_t *targets, struct drctl_error *err)
 {
-	struct agents *a;
+	struct agents *a = agents_of(r, err);
 	json_t *now, *t;
 	size_t i;
 	int ok = 1;
 
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &now, err) != 0)
+	if (!a || agents_list(a, &now, err) != 0)
 		return -1;
 	json_array_foreach(targets, i, t) {
 		json_t *cur = find_agent(now, t);
@@ -370,11 +297,11 @@ static int agents_at(struct run *r, json_t *targets, struct drctl_error *err)
 
 static int scale_to(struct run *r, json_t *targets, struct drctl_error *err)
 {
-	struct agents *a;
+	struct agents *a = agents_of(r, err);
 	json_t *t;
 	size_t i;
 
-	if (need_agents(r, &a, err) != 0)
+	if (!a)
 		return -1;
 	json_array_foreach(targets, i, t) {
 		char name[256];
@@ -384,18 +311,6 @@ static int scale_to(struct run *r, json_t *targets, struct drctl_error *err)
 			return -1;
 	}
 	return agents_wait(a, targets, agents_timeout(run_config(r)), err);
-}
-
-static json_t *at_zero(json_t *list)
-{
-	json_t *out = json_array(), *one;
-	size_t i;
-	json_array_foreach(list, i, one) {
-		json_t *t = json_deep_copy(one);
-		json_object_set_new(t, "replicas", json_integer(0));
-		json_array_append_new(out, t);
-	}
-	return out;
 }
 
 static int hold_plan(struct run *r, json_t *touches, struct drctl_error *err)
@@ -421,9 +336,9 @@ static int hold_check(struct run *r, struct drctl_error *err)
 	}
 	if (!run_fact(r, "agents_after_deploy"))
 		return 0;
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &now, err) != 0)
+	if (!(a = agents_of(r, err)) || agents_list(a, &now, err) != 0)
 		return -1;
-	zero = at_zero(now);
+	zero = steps_agents_at_zero(now);
 	json_decref(now);
 	rc = agents_at(r, zero, err);
 	json_decref(zero);
@@ -432,22 +347,30 @@ static int hold_check(struct run *r, struct drctl_error *err)
 
 static int hold_act(struct run *r, struct drctl_error *err)
 {
-	struct agents *a;
+	struct agents *a = agents_of(r, err);
 	json_t *now, *zero;
 	int rc;
 
-	if (need_agents(r, &a, err) != 0)
+	if (!a)
 		return -1;
 	if (!run_fact(r, "agents_after_deploy")) {
 		if (agents_list(a, &now, err) != 0 || run_set_fact(r, "agents_after_deploy", now, err) != 0)
 			return -1;
 	}
-	zero = at_zero(run_fact(r, "agents_after_deploy"));
+	zero = steps_agents_at_zero(run_fact(r, "agents_after_deploy"));
 	rc = scale_to(r, zero, err);
 	json_decref(zero);
 	if (rc == 0)
 		run_note(r, "%zu agent workloads held at 0 until the data is back", json_array_size(run_fact(r, "agents_after_deploy")));
 	return rc;
+}
+
+/* The workload of `agent` at its replicas, saying where the count came from. */
+static json_t *agent_target(json_t *agent, const char *source)
+{
+	return json_pack("{s:O?, s:O?, s:O?, s:O, s:s}", "kind", json_object_get(agent, "kind"), "namespace",
+			 json_object_get(agent, "namespace"), "name", json_object_get(agent, "name"), "replicas",
+			 json_object_get(agent, "replicas"), "source", source);
 }
 
 /* What start-agents brings each agent to: the replicas the backup recorded;
@@ -458,22 +381,11 @@ static json_t *agent_targets(struct run *r)
 	json_t *out = json_array(), *one;
 	size_t i;
 
-	json_array_foreach(recorded, i, one) {
-		json_t *t = json_pack("{s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(one, "kind"), "namespace",
-				      json_object_get(one, "namespace"), "name", json_object_get(one, "name"), "replicas",
-				      json_object_get(one, "replicas"));
-		json_object_set_new(t, "source", json_string("backup"));
-		json_array_append_new(out, t);
-	}
-	json_array_foreach(deployed, i, one) {
-		if (json_is_array(recorded) && find_agent(recorded, one))
-			continue;
-		json_t *t = json_pack("{s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(one, "kind"), "namespace",
-				      json_object_get(one, "namespace"), "name", json_object_get(one, "name"), "replicas",
-				      json_object_get(one, "replicas"));
-		json_object_set_new(t, "source", json_string("deploy"));
-		json_array_append_new(out, t);
-	}
+	json_array_foreach(recorded, i, one)
+		json_array_append_new(out, agent_target(one, "backup"));
+	json_array_foreach(deployed, i, one)
+		if (!json_is_array(recorded) || !find_agent(recorded, one))
+			json_array_append_new(out, agent_target(one, "deploy"));
 	return out;
 }
 
@@ -612,21 +524,13 @@ static const char *first_database(json_t *m)
 
 static int run_health(struct run *r, json_t *agents, struct drctl_error *err)
 {
-	json_t *m = cl_manifest(r, err), *results = NULL, *one;
+	json_t *m = cl_manifest(r, err);
 	struct health_options o = { .agents = agents };
-	size_t i;
-	int rc;
 
 	if (!m)
 		return -1;
 	o.database = first_database(m);
-	rc = health_check_all(run_config(r), &o, &results, err);
-	json_array_foreach(results, i, one)
-		run_note(r, "health %s %s: %s (%s)", json_string_value(json_object_get(one, "check")),
-			 json_string_value(json_object_get(one, "target")), json_is_true(json_object_get(one, "ok")) ? "ok" : "FAILED",
-			 json_string_value(json_object_get(one, "detail")));
-	json_decref(results);
-	return rc;
+	return steps_health(r, &o, err);
 }
 
 static int check_services_act(struct run *r, struct drctl_error *err)
@@ -696,7 +600,7 @@ const struct scenario cluster_loss_scenario = {
 	.summary = "rebuild the platform on a new cluster from the repository alone: Vault, deploy, data, agents",
 	.steps = steps,
 	.n_steps = sizeof(steps) / sizeof(steps[0]),
-	.open = cl_open,
-	.close = cl_close,
+	.open = steps_open,
+	.close = steps_close,
 	.describe_failure = describe_failure,
 };

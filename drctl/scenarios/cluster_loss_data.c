@@ -35,6 +35,7 @@
 #include "components/postgres/postgres.h"
 #include "components/redis/redis.h"
 #include "drctl/scenarios/cluster_loss_private.h"
+#include "drctl/scenarios/steps_common.h"
 #include "lib/clients/pg.h"
 #include "lib/clients/redis_conn.h"
 #include "lib/core/log.h"
@@ -124,7 +125,7 @@ static int clear_name(struct run *r, const char *db, struct drctl_error *err)
 		return pg_database_drop(c, db, err);
 	}
 	if (!fact_of(r, "pg_kept", db)) {
-		cl_derived_name(r, db, "prior", kept, sizeof(kept));
+		steps_derived_name(r, db, "prior", kept, sizeof(kept));
 		if (set_fact_of(r, "pg_kept", db, json_string(kept), err) != 0)
 			return -1;
 	}
@@ -224,25 +225,13 @@ static int redis_keys(const struct config *cfg, unsigned long long *total, char 
 		      struct drctl_error *err)
 {
 	struct redis_conn *c = NULL;
-	redisReply *reply = NULL;
 	int rc = -1;
 
 	*total = 0;
-	if (redis_conn_open(&c, cfg, NULL, REDIS_ROLE_RESTORE, err) != 0 ||
-	    redis_conn_call(c, &reply, err, "INFO", "keyspace", NULL) != 0)
-		goto done;
-	snprintf(where, cap, "%s", redis_conn_display(c));
-	for (const char *line = reply->type == REDIS_REPLY_STRING ? reply->str : ""; (line = strstr(line, "\ndb"));) {
-		unsigned dbn;
-		unsigned long long keys = 0;
-		line++;
-		if (sscanf(line, "db%u:keys=%llu", &dbn, &keys) == 2)
-			*total += keys;
+	if (redis_conn_open(&c, cfg, NULL, REDIS_ROLE_RESTORE, err) == 0 && redis_conn_key_count(c, total, err) == 0) {
+		snprintf(where, cap, "%s", redis_conn_display(c));
+		rc = 0;
 	}
-	rc = 0;
-done:
-	if (reply)
-		freeReplyObject(reply);
 	redis_conn_close(c);
 	return rc;
 }
@@ -375,7 +364,7 @@ int cl_files_act(struct run *r, struct drctl_error *err)
 
 void cl_data_describe(struct run *r, json_t *lines)
 {
-	json_t *m = cl_of(r)->manifest, *e;
+	json_t *m = steps_of(r)->manifest, *e;
 	const char *db;
 
 	json_object_foreach(databases_of(m), db, e) {

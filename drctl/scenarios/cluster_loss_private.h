@@ -12,24 +12,16 @@
 #include <libpq-fe.h>
 
 #include "drctl/engine/engine.h"
-#include "lib/platform/agents.h"
+#include "drctl/scenarios/steps_common.h"
 
-/* What the steps share within one process (a resumed run builds it again). */
-struct cluster_loss {
-	json_t *manifest;      /* the run's set, its signed manifest, read once */
-	struct agents *agents;
-	PGconn *control;       /* on the maintenance database, never on one being restored */
-};
+/* The run's context is a struct steps_context (steps_common.h). */
 
-struct cluster_loss *cl_of(struct run *r);
 /* The signed manifest of the run's set (borrowed): the set the preflight
  * recorded, or, in a plan, the one --backup names. */
 json_t *cl_manifest(struct run *r, struct drctl_error *err);
 /* A component's section of a manifest, NULL when the set has none. */
 json_t *cl_section(json_t *manifest, const char *component);
 PGconn *cl_control(struct run *r, struct drctl_error *err);
-/* "<db>_<what>_<run time>", at most PG_NAME_MAX bytes. */
-void cl_derived_name(struct run *r, const char *db, const char *what, char *out, size_t cap);
 /* [scenario] key in seconds, fallback when unset. */
 double cl_seconds(const struct config *cfg, const char *key, long fallback);
 

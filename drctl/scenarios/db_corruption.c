@@ -25,57 +25,25 @@
 #include "components/postgres/postgres.h"
 #include "drctl/engine/engine.h"
 #include "drctl/scenarios/scenarios.h"
+#include "drctl/scenarios/steps_common.h"
 #include "lib/clients/pg.h"
 #include "lib/core/log.h"
 #include "lib/platform/agents.h"
 #include "lib/platform/health.h"
-#include "lib/set/backup_set.h"
-#include "lib/set/keys.h"
-#include "lib/set/set_reader.h"
-#include "lib/storage/repo.h"
 #include "restore/restore.h"
 #include "verify/verify.h"
 
-struct dbc {
-	struct agents *agents;
-	PGconn *control; /* on the maintenance database, never on the one being swapped */
-};
+/* The run's context is a struct steps_context (steps_common.h): its control
+ * connection is on the maintenance database, never on the one being swapped. */
 
-static struct dbc *ctx_of(struct run *r)
+static struct agents *agents_of(struct run *r, struct drctl_error *err)
 {
-	return run_context(r);
-}
-
-static int dbc_open(struct run *r, struct drctl_error *err)
-{
-	struct dbc *c = calloc(1, sizeof(*c));
-	if (!c)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	run_set_context(r, c);
-	return 0;
-}
-
-static void dbc_close(struct run *r)
-{
-	struct dbc *c = ctx_of(r);
-	agents_close(c->agents);
-	PQfinish(c->control);
-	free(c);
-	run_set_context(r, NULL);
-}
-
-static int need_agents(struct run *r, struct agents **out, struct drctl_error *err)
-{
-	struct dbc *c = ctx_of(r);
-	if (!c->agents && agents_open(&c->agents, run_config(r), err) != 0)
-		return -1;
-	*out = c->agents;
-	return 0;
+	return steps_agents(r, &steps_of(r)->agents, err);
 }
 
 static PGconn *need_control(struct run *r, struct drctl_error *err)
 {
-	struct dbc *c = ctx_of(r);
+	struct steps_context *c = steps_of(r);
 	if (!c->control)
 		c->control = pg_connect(run_config(r), NULL, err);
 	return c->control;
@@ -96,18 +64,9 @@ static int platform_database(const struct config *cfg, char *out, size_t cap, st
 	return 0;
 }
 
-/* The signed manifest of the run's set. */
-static int load_manifest(struct run *r, json_t **m, struct drctl_error *err)
+static json_t *manifest_of(struct run *r, struct drctl_error *err)
 {
-	struct minisign_public_key pk;
-	struct repo *repo = NULL;
-	int rc = -1;
-
-	*m = NULL;
-	if (keys_load_public(run_config(r), &pk, err) == 0 && repo_open(&repo, run_config(r), err) == 0)
-		rc = backup_set_load_manifest(repo, &pk, run_fact_string(r, "backup_id"), m, err);
-	repo_close(repo);
-	return rc;
+	return steps_manifest(r, &steps_of(r)->manifest, err);
 }
 
 static json_t *database_entry(json_t *manifest, const char *db)
@@ -142,47 +101,29 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 {
 	const struct config *cfg = run_config(r);
 	char db[PG_NAME_MAX + 1];
-	json_t *manifest = NULL, *report = json_object(), *list = NULL;
-	struct set_reader set;
+	json_t *manifest, *report = json_object(), *list = NULL;
 	struct agents *agents;
-	int rc = -1, set_open = 0;
+	int rc = -1;
 
-	if (platform_database(cfg, db, sizeof(db), err) != 0)
+	if (platform_database(cfg, db, sizeof(db), err) != 0 || steps_record_backup_id(r, err) != 0)
 		goto done;
-	if (!run_fact(r, "backup_id")) {
-		if (set_reader_open(&set, cfg, run_option(r, "backup") ?: "latest", err) != 0)
-			goto done;
-		set_open = 1;
-		if (run_set_fact(r, "backup_id", json_string(set.id), err) != 0)
-			goto done;
-	}
 	if (!run_fact(r, "database") && run_set_fact(r, "database", json_string(db), err) != 0)
 		goto done;
-	if (verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0)
+	if (verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0 || steps_check_identities(r, err) != 0)
 		goto done;
-	if (!set_open) {
-		if (set_reader_open(&set, cfg, run_fact_string(r, "backup_id"), err) != 0)
-			goto done;
-		set_open = 1;
-	}
-	if (set_reader_load_identities(&set, err) != 0)
-		goto done;
-	if (load_manifest(r, &manifest, err) != 0)
+	if (!(manifest = manifest_of(r, err)))
 		goto done;
 	if (!database_entry(manifest, db)) {
 		err_set(err, EXIT_NOT_FOUND, run_fact_string(r, "backup_id"), "choose a set that has it with --backup ID (`drctl list`)",
 			"backup set %s has no dump of database %s", run_fact_string(r, "backup_id"), db);
 		goto done;
 	}
-	if (!need_control(r, err) || need_agents(r, &agents, err) != 0 || agents_list(agents, &list, err) != 0)
+	if (!need_control(r, err) || !(agents = agents_of(r, err)) || agents_list(agents, &list, err) != 0)
 		goto done;
 	run_note(r, "backup set %s verified (signatures and hashes); identity and servers ready; %zu agent workloads",
 		 run_fact_string(r, "backup_id"), json_array_size(list));
 	rc = 0;
 done:
-	if (set_open)
-		set_reader_close(&set);
-	json_decref(manifest);
 	json_decref(report);
 	json_decref(list);
 	return rc;
@@ -193,22 +134,8 @@ done:
 /* One line per agent as it runs now: "<agent>: <replicas><suffix>". */
 static int plan_agents(struct run *r, json_t *touches, const char *suffix, struct drctl_error *err)
 {
-	struct agents *a;
-	json_t *list, *ag;
-	size_t i;
-
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0)
-		return -1;
-	json_array_foreach(list, i, ag) {
-		char name[256];
-		agents_name(ag, name, sizeof(name));
-		json_array_append_new(touches, json_sprintf("%s: %lld%s", name,
-							   (long long)json_integer_value(json_object_get(ag, "replicas")), suffix));
-	}
-	if (json_array_size(list) == 0)
-		json_array_append_new(touches, json_sprintf("no agent workload found (%s)", a->description));
-	json_decref(list);
-	return 0;
+	struct agents *a = agents_of(r, err);
+	return a ? steps_plan_agents(a, touches, "", suffix, err) : -1;
 }
 
 static int record_plan(struct run *r, json_t *touches, struct drctl_error *err)
@@ -224,24 +151,19 @@ static int record_check(struct run *r, struct drctl_error *err)
 
 static int record_act(struct run *r, struct drctl_error *err)
 {
-	struct agents *a;
+	struct agents *a = agents_of(r, err);
 	json_t *list;
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0)
+	if (!a || agents_list(a, &list, err) != 0)
 		return -1;
 	return run_set_fact(r, "agents", list, err);
 }
 
 static json_t *targets(struct run *r, int zero)
 {
-	json_t *out = json_array(), *ag;
-	size_t i;
-	json_array_foreach(run_fact(r, "agents"), i, ag) {
-		json_t *t = json_deep_copy(ag);
-		if (zero)
-			json_object_set_new(t, "replicas", json_integer(0));
-		json_array_append_new(out, t);
-	}
-	return out;
+	json_t *recorded = run_fact(r, "agents");
+	if (zero)
+		return steps_agents_at_zero(recorded);
+	return recorded ? json_deep_copy(recorded) : json_array();
 }
 
 static int stop_plan(struct run *r, json_t *touches, struct drctl_error *err)
@@ -271,7 +193,7 @@ static int agents_at(struct run *r, int zero, struct drctl_error *err)
 	size_t i;
 	int ok = 1;
 
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0) {
+	if (!(a = agents_of(r, err)) || agents_list(a, &list, err) != 0) {
 		json_decref(want);
 		return -1;
 	}
@@ -295,7 +217,7 @@ static int scale_all(struct run *r, int zero, int wait, struct drctl_error *err)
 	size_t i;
 	int rc = -1;
 
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &now, err) != 0)
+	if (!(a = agents_of(r, err)) || agents_list(a, &now, err) != 0)
 		goto done;
 	json_array_foreach(want, i, t) {
 		char name[256];
@@ -344,23 +266,6 @@ static int start_act(struct run *r, struct drctl_error *err)
 
 /* --- the database -------------------------------------------------------------- */
 
-/* A name of at most PG_NAME_MAX: <db>_<what>_<stamp>, the database name
- * shortened when it has to be. */
-static void derived_name(const char *db, const char *what, const char *stamp, char *out, size_t cap)
-{
-	size_t room = PG_NAME_MAX - strlen(what) - strlen(stamp) - 2;
-	snprintf(out, cap, "%.*s_%s_%s", (int)room, db, what, stamp);
-}
-
-static void run_stamp(struct run *r, char out[32])
-{
-	/* the run id starts with its UTC time: 20261201T031500Z */
-	snprintf(out, 32, "%.16s", run_id(r));
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-}
-
 static int restore_plan(struct run *r, json_t *touches, struct drctl_error *err)
 {
 	char db[PG_NAME_MAX + 1];
@@ -381,13 +286,12 @@ static int restore_act(struct run *r, struct drctl_error *err)
 	struct postgres_restore_options po = { 0 };
 	struct restore_options o = { 0 };
 	const char *db = run_fact_string(r, "database");
-	char staging[PG_NAME_MAX + 1], stamp[32];
+	char staging[PG_NAME_MAX + 1];
 	json_t *report;
 	int exists = 0, rc;
 
 	if (!run_fact(r, "staging_database")) {
-		run_stamp(r, stamp);
-		derived_name(db, "restore", stamp, staging, sizeof(staging));
+		steps_derived_name(r, db, "restore", staging, sizeof(staging));
 		if (run_set_fact(r, "staging_database", json_string(staging), err) != 0)
 			return -1;
 	}
@@ -420,13 +324,12 @@ static int restore_act(struct run *r, struct drctl_error *err)
 
 static int compare_act(struct run *r, struct drctl_error *err)
 {
-	json_t *manifest, *report = json_object();
+	json_t *manifest = manifest_of(r, err), *report;
 	int rc = -1;
 
-	if (load_manifest(r, &manifest, err) != 0) {
-		json_decref(report);
+	if (!manifest)
 		return -1;
-	}
+	report = json_object();
 	rc = postgres_check_fingerprints(run_config(r), NULL,
 					 json_object_get(database_entry(manifest, run_fact_string(r, "database")), "fingerprints"),
 					 run_fact_string(r, "staging_database"), report, err);
@@ -436,7 +339,6 @@ static int compare_act(struct run *r, struct drctl_error *err)
 			 run_fact_string(r, "staging_database"), (long long)json_integer_value(json_object_get(fp, "tables")),
 			 (long long)json_integer_value(json_object_get(fp, "sequences")));
 	}
-	json_decref(manifest);
 	json_decref(report);
 	return rc;
 }
@@ -493,15 +395,14 @@ static int swap_check(struct run *r, struct drctl_error *err)
 static int swap_act(struct run *r, struct drctl_error *err)
 {
 	const char *db = run_fact_string(r, "database"), *staging = run_fact_string(r, "staging_database");
-	char kept[PG_NAME_MAX + 1], stamp[32];
+	char kept[PG_NAME_MAX + 1];
 	PGconn *c = need_control(r, err);
 	int terminated = 0, exists = 0;
 
 	if (!c)
 		return -1;
 	if (!run_fact(r, "kept_database")) {
-		run_stamp(r, stamp);
-		derived_name(db, "corrupt", stamp, kept, sizeof(kept));
+		steps_derived_name(r, db, "corrupt", kept, sizeof(kept));
 		if (run_set_fact(r, "kept_database", json_string(kept), err) != 0)
 			return -1;
 	}
@@ -535,20 +436,7 @@ static int wait_act(struct run *r, struct drctl_error *err)
 static int health_act(struct run *r, struct drctl_error *err)
 {
 	struct health_options o = { .database = run_fact_string(r, "database"), .agents = run_fact(r, "agents") };
-	json_t *results = NULL;
-	int rc = health_check_all(run_config(r), &o, &results, err);
-
-	if (results) {
-		size_t i;
-		json_t *one;
-		json_array_foreach(results, i, one)
-			run_note(r, "health %s %s: %s (%s)", json_string_value(json_object_get(one, "check")),
-				 json_string_value(json_object_get(one, "target")),
-				 json_is_true(json_object_get(one, "ok")) ? "ok" : "FAILED",
-				 json_string_value(json_object_get(one, "detail")));
-	}
-	json_decref(results);
-	return rc;
+	return steps_health(r, &o, err);
 }
 
 static void describe_failure(struct run *r, const char *step, json_t *lines)
@@ -607,7 +495,7 @@ const struct scenario db_corruption_scenario = {
 	.summary = "restore the database into a new one, prove it, swap it in; the damaged one is kept",
 	.steps = steps,
 	.n_steps = sizeof(steps) / sizeof(steps[0]),
-	.open = dbc_open,
-	.close = dbc_close,
+	.open = steps_open,
+	.close = steps_close,
 	.describe_failure = describe_failure,
 };

@@ -29,43 +29,18 @@
 #include "components/vault/vault.h"
 #include "drctl/scenarios/drill_private.h"
 #include "drctl/scenarios/scenarios.h"
+#include "drctl/scenarios/steps_common.h"
 #include "lib/clients/pg.h"
 #include "lib/core/log.h"
 #include "lib/set/backup_set.h"
 #include "lib/set/drill_record.h"
 #include "lib/set/keys.h"
-#include "lib/set/set_reader.h"
-#include "lib/storage/repo.h"
 #include "restore/restore.h"
 #include "verify/verify.h"
 
-struct drill {
-	json_t *manifest; /* the set's signed manifest, read once per process */
-	PGconn *scratch;  /* the scratch server's maintenance connection */
-};
-
-static struct drill *ctx_of(struct run *r)
-{
-	return run_context(r);
-}
-
-static int drill_open(struct run *r, struct drctl_error *err)
-{
-	struct drill *d = calloc(1, sizeof(*d));
-	if (!d)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	run_set_context(r, d);
-	return 0;
-}
-
-static void drill_close(struct run *r)
-{
-	struct drill *d = ctx_of(r);
-	json_decref(d->manifest);
-	PQfinish(d->scratch);
-	free(d);
-	run_set_context(r, NULL);
-}
+/* The run's context is a struct steps_context (steps_common.h): its control
+ * connection is the scratch server's maintenance connection; the drill
+ * touches no agent. */
 
 static int keep(struct run *r)
 {
@@ -74,16 +49,7 @@ static int keep(struct run *r)
 
 static json_t *manifest_of(struct run *r, struct drctl_error *err)
 {
-	struct drill *d = ctx_of(r);
-	struct minisign_public_key pk;
-	struct repo *repo = NULL;
-
-	if (d->manifest)
-		return d->manifest;
-	if (keys_load_public(run_config(r), &pk, err) == 0 && repo_open(&repo, run_config(r), err) == 0)
-		backup_set_load_manifest(repo, &pk, run_fact_string(r, "backup_id"), &d->manifest, err);
-	repo_close(repo);
-	return d->manifest;
+	return steps_manifest(r, &steps_of(r)->manifest, err);
 }
 
 static json_t *section(json_t *manifest, const char *component)
@@ -103,25 +69,10 @@ static int has(struct run *r, const char *component)
 
 static PGconn *scratch_conn(struct run *r, struct drctl_error *err)
 {
-	struct drill *d = ctx_of(r);
-	if (!d->scratch)
-		d->scratch = pg_connect_to(run_config(r), &pg_server_scratch, NULL, err);
-	return d->scratch;
-}
-
-/* <db>_drill_<run time>, at most PG_NAME_MAX: the database's name is
- * shortened when it has to be. */
-static void scratch_name(struct run *r, const char *db, char *out, size_t cap)
-{
-	char stamp[32];
-	size_t room;
-
-	snprintf(stamp, sizeof(stamp), "%.16s", run_id(r)); /* 20261127T020000Z */
-	for (char *p = stamp; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	room = PG_NAME_MAX - strlen("_drill_") - strlen(stamp);
-	snprintf(out, cap, "%.*s_drill_%s", (int)room, db, stamp);
+	struct steps_context *d = steps_of(r);
+	if (!d->control)
+		d->control = pg_connect_to(run_config(r), &pg_server_scratch, NULL, err);
+	return d->control;
 }
 
 /* --- preflight ----------------------------------------------------------- */
@@ -141,29 +92,14 @@ static int preflight_plan(struct run *r, json_t *touches, struct drctl_error *er
 
 static int record_set(struct run *r, struct drctl_error *err)
 {
-	struct set_reader set;
-	json_t *m, *components = json_array(), *status;
+	json_t *m, *components, *status;
 	const char *name;
 	json_t *c;
 	double started, finished;
 
-	if (!run_fact(r, "backup_id")) {
-		if (set_reader_open(&set, run_config(r), run_option(r, "backup") ?: "latest", err) != 0) {
-			json_decref(components);
-			return -1;
-		}
-		name = set.id;
-		if (run_set_fact(r, "backup_id", json_string(name), err) != 0) {
-			set_reader_close(&set);
-			json_decref(components);
-			return -1;
-		}
-		set_reader_close(&set);
-	}
-	if (!(m = manifest_of(r, err))) {
-		json_decref(components);
+	if (steps_record_backup_id(r, err) != 0 || !(m = manifest_of(r, err)))
 		return -1;
-	}
+	components = json_array();
 	json_object_foreach(json_object_get(m, "components"), name, c)
 		json_array_append_new(components, json_string(name));
 	if (run_set_fact(r, "components", components, err) != 0)
@@ -198,7 +134,7 @@ static int plan_databases(struct run *r, struct drctl_error *err)
 		char name[PG_NAME_MAX + 1];
 		int exists = 0;
 		(void)e;
-		scratch_name(r, db, name, sizeof(name));
+		steps_derived_name(r, db, "drill", name, sizeof(name)); /* <db>_drill_<run time> */
 		if (pg_database_exists(c, name, &exists, err) != 0)
 			goto fail;
 		if (exists && !run_fact(r, "scratch_databases")) {
@@ -222,7 +158,6 @@ fail:
 static int preflight_act(struct run *r, struct drctl_error *err)
 {
 	const struct config *cfg = run_config(r);
-	struct set_reader set;
 	unsigned long long keys = 0;
 
 	if (record_set(r, err) != 0)
@@ -243,14 +178,8 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 	if (has(r, "vault") && config_get(cfg, "scratch", "vault_address") &&
 	    (drill_guard_vault(r, 1, err) != 0 || drill_scratch_vault_ready(r, err) != 0))
 		return -1;
-	/* The identity that decrypts: a missing key stops the drill here. */
-	if (set_reader_open(&set, cfg, run_fact_string(r, "backup_id"), err) != 0)
+	if (steps_check_identities(r, err) != 0)
 		return -1;
-	if (set_reader_load_identities(&set, err) != 0) {
-		set_reader_close(&set);
-		return -1;
-	}
-	set_reader_close(&set);
 	run_note(r, "backup set %s (finished %s, %.0f s before the drill started); scratch targets are not production",
 		 run_fact_string(r, "backup_id"), run_fact_string(r, "set_finished"),
 		 json_number_value(run_fact(r, "rpo_seconds")));
@@ -649,8 +578,8 @@ const struct scenario drill_scenario = {
 	.summary = "the monthly DR drill: restore a set into scratch servers, prove it, measure RTO and RPO",
 	.steps = steps,
 	.n_steps = sizeof(steps) / sizeof(steps[0]),
-	.open = drill_open,
-	.close = drill_close,
+	.open = steps_open,
+	.close = steps_close,
 	.describe_failure = describe_failure,
 	.lock = "drill",
 	.report = drill_report,

@@ -12,17 +12,14 @@
  * another server, not another database of the production one: the globals
  * (roles) a drill restores are the whole cluster's.
  */
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <libpq-fe.h>
 
 #include "drctl/scenarios/drill_private.h"
+#include "lib/clients/net_addresses.h"
 #include "lib/clients/pg.h"
 #include "lib/clients/redis_conn.h"
 #include "lib/clients/vault.h"
@@ -32,26 +29,6 @@ const struct config_secret_ref drill_scratch_redis_password = { "scratch", "redi
 const struct config_secret_ref drill_scratch_vault_token = { "scratch", "vault_token" };
 
 /* --- comparing ------------------------------------------------------------ */
-
-static json_t *resolve(const char *host, const char *port)
-{
-	json_t *out = json_array();
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL, *a;
-
-	if (getaddrinfo(host, port, &hints, &res) != 0) {
-		json_array_append_new(out, json_string(host));
-		return out;
-	}
-	for (a = res; a; a = a->ai_next) {
-		char ip[INET6_ADDRSTRLEN] = "";
-		const void *p = a->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-							 : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if (inet_ntop(a->ai_family, p, ip, sizeof(ip)))
-			json_array_append_new(out, json_string(ip));
-	}
-	freeaddrinfo(res);
-	return out;
-}
 
 static int addresses_overlap(json_t *a, json_t *b)
 {
@@ -126,7 +103,7 @@ static json_t *pg_endpoint(const char *conninfo)
 	}
 	id = json_pack("{s:s, s:s, s:b}", "host", host ? host : "", "port", port ? port : "5432", "reachable", 0);
 	if (host && *host && host[0] != '/')
-		json_object_set_new(id, "addresses", resolve(host, port ? port : "5432"));
+		json_object_set_new(id, "addresses", net_host_addresses(host, port ? port : "5432"));
 	else
 		json_object_set_new(id, "addresses", json_pack("[s]", host && *host ? host : "(default socket)"));
 	PQconninfoFree(opts);
@@ -191,7 +168,7 @@ static json_t *redis_endpoint(const char *url)
 		return json_pack("{s:s, s:s, s:[]}", "url", "?", "port", "?", "addresses");
 	snprintf(port, sizeof(port), "%d", u.port);
 	id = json_pack("{s:s, s:s, s:s, s:o}", "url", u.display, "host", u.host, "port", port, "addresses",
-		       resolve(u.host, port));
+		       net_host_addresses(u.host, port));
 	redis_url_wipe(&u);
 	return id;
 }
@@ -257,26 +234,13 @@ int drill_guard_redis(struct run *r, int first, struct drctl_error *err)
 int drill_scratch_redis_keys(struct run *r, unsigned long long *keys, struct drctl_error *err)
 {
 	struct redis_conn *c = NULL;
-	redisReply *rep = NULL;
-	int rc = -1;
+	int rc;
 
 	*keys = 0;
 	if (redis_conn_open_auth(&c, run_config(r), config_get(run_config(r), "scratch", "redis_url"),
 				 &drill_scratch_redis_password, REDIS_ROLE_RESTORE, err) != 0)
 		return -1;
-	if (redis_conn_call(c, &rep, err, "INFO", "keyspace", NULL) != 0)
-		goto done;
-	for (const char *line = rep->type == REDIS_REPLY_STRING ? rep->str : ""; (line = strstr(line, "\ndb"));) {
-		unsigned db;
-		unsigned long long n = 0;
-		line++;
-		if (sscanf(line, "db%u:keys=%llu", &db, &n) == 2)
-			*keys += n;
-	}
-	rc = 0;
-done:
-	if (rep)
-		freeReplyObject(rep);
+	rc = redis_conn_key_count(c, keys, err);
 	redis_conn_close(c);
 	return rc;
 }
@@ -334,7 +298,7 @@ static json_t *vault_endpoint(const char *address)
 	else
 		snprintf(port, sizeof(port), "%s", https ? "443" : "80");
 	id = json_pack("{s:s, s:s, s:s, s:o}", "address", address, "host", host, "port", port, "addresses",
-		       resolve(host, port));
+		       net_host_addresses(host, port));
 	return id;
 }
 

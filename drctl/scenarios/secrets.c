@@ -27,6 +27,7 @@
 
 #include "drctl/engine/engine.h"
 #include "drctl/scenarios/scenarios.h"
+#include "drctl/scenarios/steps_common.h"
 #include "lib/core/log.h"
 #include "lib/platform/agents.h"
 #include "lib/platform/health.h"
@@ -65,13 +66,12 @@ static void journal_note(void *ctx, const char *text)
 
 static int secrets_open(struct run *r, struct drctl_error *err)
 {
-	struct secrets *c = calloc(1, sizeof(*c));
+	struct secrets *c = steps_context_new(r, sizeof(struct secrets), err);
 	struct rotation_journal j = { .fact = journal_fact, .set_fact = journal_set_fact, .note = journal_note, .ctx = r,
 				      .run_id = run_id(r), .run_folder = run_folder(r) };
 
 	if (!c)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	run_set_context(r, c);
+		return -1;
 	return rotation_open(&c->rot, run_config(r), &j, err);
 }
 
@@ -84,13 +84,9 @@ static void secrets_close(struct run *r)
 	run_set_context(r, NULL);
 }
 
-static int need_agents(struct run *r, struct agents **out, struct drctl_error *err)
+static struct agents *agents_of(struct run *r, struct drctl_error *err)
 {
-	struct secrets *c = ctx_of(r);
-	if (!c->agents && agents_open(&c->agents, run_config(r), err) != 0)
-		return -1;
-	*out = c->agents;
-	return 0;
+	return steps_agents(r, &ctx_of(r)->agents, err);
 }
 
 /* --- preflight, evidence, rotation, revocation ----------------------------------- */
@@ -109,7 +105,7 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 	struct agents *a;
 	json_t *list = NULL;
 
-	if (rotation_preflight(rot(r), err) != 0 || need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0)
+	if (rotation_preflight(rot(r), err) != 0 || !(a = agents_of(r, err)) || agents_list(a, &list, err) != 0)
 		return -1;
 	run_note(r, "%zu agent workload(s) to restart afterwards", json_array_size(list));
 	json_decref(list);
@@ -170,22 +166,8 @@ static int revoke_act(struct run *r, struct drctl_error *err)
 
 static int restart_plan(struct run *r, json_t *touches, struct drctl_error *err)
 {
-	struct agents *a;
-	json_t *list, *ag;
-	size_t i;
-
-	if (need_agents(r, &a, err) != 0 || agents_list(a, &list, err) != 0)
-		return -1;
-	json_array_foreach(list, i, ag) {
-		char name[256];
-		agents_name(ag, name, sizeof(name));
-		json_array_append_new(touches, json_sprintf("%s: restarted, then waited for at its %lld replicas", name,
-							   (long long)json_integer_value(json_object_get(ag, "replicas"))));
-	}
-	if (json_array_size(list) == 0)
-		json_array_append_new(touches, json_sprintf("no agent workload found (%s)", a->description));
-	json_decref(list);
-	return 0;
+	struct agents *a = agents_of(r, err);
+	return a ? steps_plan_agents(a, touches, "restarted, then waited for at its ", " replicas", err) : -1;
 }
 
 static int restarted(struct run *r, const char *fact, const char *name)
@@ -216,11 +198,11 @@ static int all_restarted(struct run *r, const char *fact)
  * then waited for at the replicas it ran before. */
 static int restart_agents(struct run *r, const char *fact, struct drctl_error *err)
 {
-	struct agents *a;
+	struct agents *a = agents_of(r, err);
 	json_t *ag;
 	size_t i;
 
-	if (need_agents(r, &a, err) != 0)
+	if (!a)
 		return -1;
 	if (!run_fact(r, "agents")) {
 		json_t *list;
@@ -267,20 +249,12 @@ static int health_act(struct run *r, struct drctl_error *err)
 {
 	char db[128], *redis_password = rotation_redis_password(rot(r));
 	struct health_options o = { .agents = run_fact(r, "agents"), .redis_password = redis_password };
-	json_t *results = NULL, *one;
-	size_t i;
 	int rc;
 
 	platform_database(run_config(r), db, sizeof(db));
 	o.database = db[0] ? db : NULL;
-	rc = health_check_all(run_config(r), &o, &results, err);
+	rc = steps_health(r, &o, err);
 	rotation_value_free(redis_password);
-	json_array_foreach(results, i, one)
-		run_note(r, "health %s %s: %s (%s)", json_string_value(json_object_get(one, "check")),
-			 json_string_value(json_object_get(one, "target")),
-			 json_is_true(json_object_get(one, "ok")) ? "ok" : "FAILED",
-			 json_string_value(json_object_get(one, "detail")));
-	json_decref(results);
 	return rc;
 }
 

@@ -19,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "lib/core/keyfile.h"
+
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
 /* --- a growing string that wipes what it leaves behind ------------------- */
@@ -42,24 +44,9 @@ static void sbuf_put(struct sbuf *b, const void *data, size_t n)
 {
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = malloc(cap);
-		if (!p) {
-			b->failed = 1;
-			return;
-		}
-		if (b->p) {
-			memcpy(p, b->p, b->len);
-			OPENSSL_cleanse(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = p;
-		b->cap = cap;
+	if (b->len + n + 1 > b->cap && secure_grow(&b->p, &b->cap, b->len, b->len + n + 1) != 0) {
+		b->failed = 1;
+		return;
 	}
 	memcpy(b->p + b->len, data, n);
 	b->len += n;

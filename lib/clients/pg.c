@@ -7,14 +7,11 @@
  */
 #include "lib/clients/pg.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "lib/clients/net_addresses.h"
 #include "lib/clients/pg_private.h"
 #include "lib/core/log.h"
 
@@ -157,26 +154,9 @@ PGconn *pg_connect(const struct config *cfg, const char *dbname, struct drctl_er
 /* The host's addresses ("127.0.0.1", "::1"), or a socket folder as it is. */
 static json_t *host_addresses(const char *host, const char *port)
 {
-	json_t *out = json_array();
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL, *a;
-
-	if (!host || !*host || host[0] == '/' || host[0] == '@') {
-		json_array_append_new(out, json_sprintf("unix:%s", host && *host ? host : "(default socket)"));
-		return out;
-	}
-	if (getaddrinfo(host, port, &hints, &res) != 0) {
-		json_array_append_new(out, json_string(host));
-		return out;
-	}
-	for (a = res; a; a = a->ai_next) {
-		char ip[INET6_ADDRSTRLEN] = "";
-		const void *p = a->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-							 : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if (inet_ntop(a->ai_family, p, ip, sizeof(ip)))
-			json_array_append_new(out, json_string(ip));
-	}
-	freeaddrinfo(res);
-	return out;
+	if (!host || !*host || host[0] == '/' || host[0] == '@')
+		return json_pack("[o]", json_sprintf("unix:%s", host && *host ? host : "(default socket)"));
+	return net_host_addresses(host, port);
 }
 
 json_t *pg_server_identity(PGconn *c)

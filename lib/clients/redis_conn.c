@@ -453,6 +453,25 @@ int redis_conn_call(struct redis_conn *c, redisReply **reply, struct drctl_error
 	return 0;
 }
 
+int redis_conn_key_count(struct redis_conn *c, unsigned long long *total, struct drctl_error *err)
+{
+	redisReply *reply = NULL;
+
+	*total = 0;
+	if (redis_conn_call(c, &reply, err, "INFO", "keyspace", NULL) != 0)
+		return -1;
+	/* one line a database that has keys: "db0:keys=12,expires=0,avg_ttl=0" */
+	for (const char *line = reply->type == REDIS_REPLY_STRING ? reply->str : ""; (line = strstr(line, "\ndb"));) {
+		unsigned db;
+		unsigned long long keys = 0;
+		line++;
+		if (sscanf(line, "db%u:keys=%llu", &db, &keys) == 2)
+			*total += keys;
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
 /* ---- connecting ----------------------------------------------------------- */
 
 static int tcp_connect(struct redis_conn *c, const struct redis_url *u, struct drctl_error *err)

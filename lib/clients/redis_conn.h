@@ -97,6 +97,8 @@ int redis_conn_read_reply(struct redis_conn *c, redisReply **reply, int wait, st
  * failure. */
 int redis_conn_call(struct redis_conn *c, redisReply **reply, struct drctl_error *err,
 		    const char *arg0, ...) __attribute__((sentinel));
+/* INFO keyspace: the keys of every database of the server, added up. */
+int redis_conn_key_count(struct redis_conn *c, unsigned long long *total, struct drctl_error *err);
 /* Map an error reply to err: what = the command ("PSYNC", "RESTORE of key
  * x in db 0"), subject = the thing it is about.  Always returns -1. */
 int redis_conn_reply_error(const struct redis_conn *c, const char *text, const char *what,

@@ -319,19 +319,8 @@ int vault_kv_lines_feed(struct vault_kv_lines *l, const void *buf, size_t len, s
 		if (l->len + take > KV_LINE_MAX)
 			return err_set(err, EXIT_INTEGRITY, NULL, NULL, "KV export line %ld is longer than %u MiB", l->count + 1,
 				       KV_LINE_MAX >> 20);
-		if (l->len + take + 1 > l->cap) {
-			size_t cap = (l->len + take + 1) * 2;
-			char *grown = malloc(cap);
-			if (!grown)
-				return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			if (l->buf) {
-				memcpy(grown, l->buf, l->len);
-				secure_wipe(l->buf, l->cap);
-				free(l->buf);
-			}
-			l->buf = grown;
-			l->cap = cap;
-		}
+		if (l->len + take + 1 > l->cap && secure_grow(&l->buf, &l->cap, l->len, l->len + take + 1) != 0)
+			return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		memcpy(l->buf + l->len, p, take);
 		l->len += take;
 		p += take;

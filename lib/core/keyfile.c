@@ -15,6 +15,26 @@ void secure_wipe(void *p, size_t len)
 		OPENSSL_cleanse(p, len);
 }
 
+int secure_grow(char **p, size_t *cap, size_t used, size_t need)
+{
+	size_t grown = *cap ? *cap : 256;
+	char *block;
+
+	while (grown < need)
+		grown *= 2;
+	block = malloc(grown);
+	if (!block)
+		return -1;
+	if (*p) {
+		memcpy(block, *p, used);
+		secure_wipe(*p, *cap);
+		free(*p);
+	}
+	*p = block;
+	*cap = grown;
+	return 0;
+}
+
 void keyfile_free(char *data, size_t len)
 {
 	if (data) {

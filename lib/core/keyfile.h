@@ -27,5 +27,10 @@ int keyfile_write_new(const char *path, const char *what, int mode, const void *
 		      size_t len, struct drctl_error *err);
 /* Overwrite memory in a way the compiler cannot drop. */
 void secure_wipe(void *p, size_t len);
+/* The buffer *p (capacity *cap, its first `used` bytes in use) grown to
+ * hold at least `need` bytes, as a secret's must be: the bytes move to the
+ * new block and the old one is wiped before it is freed.  0, or -1 when
+ * memory runs out (*p and *cap then unchanged). */
+int secure_grow(char **p, size_t *cap, size_t used, size_t need);
 
 #endif

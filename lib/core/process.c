@@ -71,6 +71,27 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* 1 when fd has something to read (or is closed), 0 when the deadline
+ * passes or a stop is asked for first. */
+static int wait_readable(int fd, double deadline)
+{
+	for (;;) {
+		double left = deadline - mono_now();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR) {
+			if (stop_signal)
+				return 0;
+			continue;
+		}
+		return r > 0;
+	}
+}
+
 /* Read the child's stdout until it closes or the deadline passes. */
 static int collect_output(int fd, double deadline, char *out, size_t cap)
 {
@@ -78,20 +99,9 @@ static int collect_output(int fd, double deadline, char *out, size_t cap)
 	char sink[4096];
 
 	for (;;) {
-		double left = deadline - mono_now();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int r;
 
-		if (left <= 0)
-			return -1;
-		r = poll(&p, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR) {
-			if (stop_signal)
-				return -1;
-			continue;
-		}
-		if (r <= 0)
+		if (!wait_readable(fd, deadline))
 			return -1;
 		if (out && used + 1 < cap)
 			n = read(fd, out + used, cap - 1 - used);
@@ -162,17 +172,16 @@ static int spawn_bound_to_parent(char *const argv[], const int pipefd[2], int sh
 	return 0;
 }
 
-int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
-		struct drctl_error *err)
+/* The child started with its stdout (and, shown, its stderr) into a pipe
+ * whose read end is *fd. */
+static int start_child(char *const argv[], const char *what, int shown, int *fd, pid_t *pid,
+		       struct drctl_error *err)
 {
-	int pipefd[2], status = 0, e, timed_out;
-	pid_t pid = -1;
+	int pipefd[2], e;
 
-	if (out && cap)
-		out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
-	e = spawn_bound_to_parent(argv, pipefd, 0, &pid);
+	e = spawn_bound_to_parent(argv, pipefd, shown, pid);
 	close(pipefd[1]);
 	if (e != 0) {
 		close(pipefd[0]);
@@ -180,27 +189,49 @@ int process_run(char *const argv[], const char *what, double timeout, char *out,
 				     "check the command's first word: a program on PATH or a full path",
 				     "cannot run %s (%s)", what, argv[0]);
 	}
+	*fd = pipefd[0];
+	return 0;
+}
+
+/* How the child ended, as the caller's result: cut_short when it was
+ * stopped at the deadline; failed_hint says where its own words about a
+ * failure went. */
+static int child_outcome(char *const argv[], const char *what, int status, int cut_short, double timeout,
+			 const char *failed_hint, struct drctl_error *err)
+{
+	if (stop_signal)
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was stopped", what, argv[0]);
+	if (cut_short)
+		return err_set(err, EXIT_FAILED, what, "make the command finish sooner, or raise its timeout",
+			       "%s (%s) did not finish within %.0f s and was stopped", what, argv[0], timeout);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return err_set(err, EXIT_FAILED, what, failed_hint, "%s (%s) failed with exit status %d", what, argv[0],
+			       WEXITSTATUS(status));
+	if (!WIFEXITED(status))
+		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
+			       WTERMSIG(status));
+	return 0;
+}
+
+int process_run(char *const argv[], const char *what, double timeout, char *out, size_t cap,
+		struct drctl_error *err)
+{
+	int fd, status = 0, timed_out;
+	pid_t pid = -1;
+
+	if (out && cap)
+		out[0] = '\0';
+	if (start_child(argv, what, 0, &fd, &pid, err) != 0)
+		return -1;
 	process_track(pid);
-	timed_out = collect_output(pipefd[0], mono_now() + timeout, out, cap) != 0;
-	close(pipefd[0]);
+	timed_out = collect_output(fd, mono_now() + timeout, out, cap) != 0;
+	close(fd);
 	if (timed_out)
 		kill(pid, SIGTERM);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	process_untrack(pid);
-	if (stop_signal)
-		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was stopped", what, argv[0]);
-	if (timed_out)
-		return err_set(err, EXIT_FAILED, what, "make the command finish sooner, or raise the timeout",
-			       "%s (%s) did not finish within %.0f s and was stopped", what, argv[0], timeout);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status))
-			return err_set(err, EXIT_FAILED, what, "its own messages are above", "%s (%s) failed with exit status %d",
-				       what, argv[0], WEXITSTATUS(status));
-		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
-			       WTERMSIG(status));
-	}
-	return 0;
+	return child_outcome(argv, what, status, timed_out, timeout, "its own messages are above", err);
 }
 
 /* The child's output onto stderr, each line after prefix, until it closes
@@ -211,20 +242,9 @@ static int relay_output(int fd, double deadline, const char *prefix)
 	int line_start = 1;
 
 	for (;;) {
-		double left = deadline - mono_now();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int r;
 
-		if (left <= 0)
-			break;
-		r = poll(&p, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR) {
-			if (stop_signal)
-				break;
-			continue;
-		}
-		if (r <= 0)
+		if (!wait_readable(fd, deadline))
 			break;
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -269,41 +289,21 @@ static void stop_group(pid_t pid, int *status)
 int process_run_shown(char *const argv[], const char *what, double timeout, const char *prefix,
 		      struct drctl_error *err)
 {
-	int pipefd[2], status = 0, e, cut_short;
+	int fd, status = 0, cut_short;
 	pid_t pid = -1;
 
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return err_set_errno(err, EXIT_FAILED, errno, what, NULL, "cannot run %s", what);
-	e = spawn_bound_to_parent(argv, pipefd, 1, &pid);
-	close(pipefd[1]);
-	if (e != 0) {
-		close(pipefd[0]);
-		return err_set_errno(err, e == ENOENT ? EXIT_USAGE : EXIT_FAILED, e, what,
-				     "check the command's first word: a program on PATH or a full path",
-				     "cannot run %s (%s)", what, argv[0]);
-	}
+	if (start_child(argv, what, 1, &fd, &pid, err) != 0)
+		return -1;
 	process_track(-pid);
-	cut_short = relay_output(pipefd[0], mono_now() + timeout, prefix) != 0;
-	close(pipefd[0]);
+	cut_short = relay_output(fd, mono_now() + timeout, prefix) != 0;
+	close(fd);
 	if (cut_short)
 		stop_group(pid, &status);
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	process_untrack(-pid);
-	if (stop_signal)
-		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was stopped", what, argv[0]);
-	if (cut_short)
-		return err_set(err, EXIT_FAILED, what, "make the command finish sooner, or raise its timeout",
-			       "%s (%s) did not finish within %.0f s and was stopped", what, argv[0], timeout);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status))
-			return err_set(err, EXIT_FAILED, what, "its own output is above", "%s (%s) failed with exit status %d",
-				       what, argv[0], WEXITSTATUS(status));
-		return err_set(err, EXIT_FAILED, what, NULL, "%s (%s) was killed by signal %d", what, argv[0],
-			       WTERMSIG(status));
-	}
-	return 0;
+	return child_outcome(argv, what, status, cut_short, timeout, "its own output is above", err);
 }
 
 int process_split_words(const char *command, const char *what, char *buf, size_t cap, char **argv, size_t max,

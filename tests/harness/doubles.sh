@@ -203,9 +203,7 @@ stop_double() { # NAME | PID
 	local pid=${1:?stop_double NAME|PID} port name
 	case $pid in *[!0-9]*) pid=$(_double_get "$1" PID) ;; esac
 	[ -n "$pid" ] || return 0
-	_harness_stop_pid "$pid" TERM
-	wait "$pid" 2>/dev/null || true
-	[ ! -f "$HARNESS_DIR/.pids" ] || sed -i "/^$pid\$/d" "$HARNESS_DIR/.pids"
+	_harness_stop_tracked "$pid"
 	if [ -f "$HARNESS_DIR/.doubles" ]; then
 		read -r _ port name < <(awk -v p="$pid" '$1 == p' "$HARNESS_DIR/.doubles") || true
 		[ -z "${port:-}" ] || _harness_release_port "$port"

@@ -225,6 +225,57 @@ _harness_release_port() {
 	return 0
 }
 
+# ---------------------------------------------------------------- servers
+
+# _harness_serve WHAT LOG READY TENTHS LAUNCH [ARGS...]: start a server on a
+# port from harness_free_port.  `LAUNCH PORT [ARGS...]` starts it in the
+# background (the server is its $!), writing its log to LOG; it is up when
+# `READY PORT` succeeds, waited for TENTHS tenths of a second at most.  A
+# port taken between harness_free_port and the server's bind (LOG says
+# "address already in use" or EADDRINUSE) is given up for another, three
+# tries in all.  Sets _HARNESS_SERVED_PID and _HARNESS_SERVED_PORT.
+_harness_serve() {
+	local what=$1 log=$2 ready=$3 tenths=$4 launch=$5 attempt port pid n
+	shift 5
+	for attempt in 1 2 3; do
+		port=$(harness_free_port) || return 1
+		"$launch" "$port" "$@"
+		pid=$!
+		harness_track_pid "$pid"
+		for ((n = 0; n < tenths; n++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			! "$ready" "$port" || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null && "$ready" "$port"; then
+			_HARNESS_SERVED_PID=$pid _HARNESS_SERVED_PORT=$port
+			return 0
+		fi
+		_harness_stop_pid "$pid" KILL
+		wait "$pid" 2>/dev/null || true
+		_harness_release_port "$port"
+		if [ "$attempt" = 3 ] || ! grep -qiE 'address already in use|EADDRINUSE' "$log" 2>/dev/null; then
+			cat "$log" >&2 2>/dev/null
+			_harness_die "$what did not start"
+			return 1
+		fi
+		_harness_log "port $port was taken; trying another"
+	done
+}
+
+# Stop a process the harness tracks (TERM, then KILL), reap it and stop
+# tracking it.  Its port is the caller's to release.
+_harness_stop_tracked() { # PID
+	_harness_stop_pid "$1" TERM
+	wait "$1" 2>/dev/null || true
+	[ ! -f "$HARNESS_DIR/.pids" ] || sed -i "/^$1\$/d" "$HARNESS_DIR/.pids"
+}
+
+# Does an HTTP GET of URL answer 200?
+_harness_http_ok() { # URL
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null)" = 200 ]
+}
+
 # ---------------------------------------------------------------- PostgreSQL
 
 _harness_pg_bin() {
@@ -346,6 +397,23 @@ start_postgres() {
 	_harness_log "PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}') on 127.0.0.1:$PGPORT (pid $PG_PID, data $PG_DATA_DIR)"
 }
 
+# psql as tests and benchmarks run it on the server start_postgres started
+# (PG* set): no psqlrc, quiet, stopping at the first error.
+psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# The PostgreSQL fixture of tests/data/postgres: its roles, and a database
+# NAME holding its tables.
+harness_pg_fixture() { # NAME
+	local data="$_HARNESS_LIB_DIR/../data/postgres"
+	psql_ -f "$data/roles.sql" && "$PG_BIN/createdb" "$1" && psql_ -d "$1" -f "$data/fixture.sql" >/dev/null
+}
+
+# The checksums of every table of database NAME
+# (tests/data/postgres/table-checksums.sql): equal sums, equal data.
+harness_pg_sums() { # NAME
+	psql_ -At -d "$1" -f "$_HARNESS_LIB_DIR/../data/postgres/table-checksums.sql"
+}
+
 stop_postgres() {
 	[ -n "${PG_PID:-}" ] || return 0
 	_harness_stop_pg_dir "$PG_DIR"
@@ -365,97 +433,59 @@ _harness_redis_ping() {
 	esac
 }
 
+_harness_launch_redis() { # PORT [ARGS]
+	local port=$1
+	shift
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --save "" --appendonly no \
+		--daemonize no --logfile "$REDIS_DIR/redis.log" "$@" </dev/null >/dev/null 2>&1 &
+}
+
 # shellcheck disable=SC2120 # extra arguments are optional
 start_redis() {
 	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_redis: call harness_init first"; return 1; }
 	[ -z "${REDIS_PID:-}" ] || { _harness_die "start_redis: Redis already running (pid $REDIS_PID)"; return 1; }
 	command -v redis-server >/dev/null || { _harness_die "redis-server not found (run scripts/install-deps.sh)"; return 1; }
-	local dir="$HARNESS_DIR/redis" attempt port pid n
-	mkdir -p "$dir"
-	for attempt in 1 2 3; do
-		port=$(harness_free_port) || return 1
-		redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
-			--daemonize no --logfile "$dir/redis.log" "$@" </dev/null >/dev/null 2>&1 &
-		pid=$!
-		harness_track_pid "$pid"
-		n=0
-		while ! _harness_redis_ping "$port"; do
-			if ! kill -0 "$pid" 2>/dev/null; then break; fi
-			n=$((n + 1))
-			[ $n -lt 300 ] || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null && _harness_redis_ping "$port"; then
-			REDIS_PID=$pid
-			export REDIS_PORT=$port REDIS_URL="redis://127.0.0.1:$port" REDIS_PID REDIS_DIR="$dir"
-			_harness_log "Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
-			return 0
-		fi
-		_harness_stop_pid "$pid" KILL
-		wait "$pid" 2>/dev/null || true
-		_harness_release_port "$port"
-		if [ "$attempt" = 3 ] || ! grep -q 'Address already in use' "$dir/redis.log" 2>/dev/null; then
-			cat "$dir/redis.log" >&2 2>/dev/null
-			_harness_die "Redis did not start"
-			return 1
-		fi
-		_harness_log "port $port was taken; trying another"
-	done
+	export REDIS_DIR="$HARNESS_DIR/redis"
+	mkdir -p "$REDIS_DIR"
+	_harness_serve Redis "$REDIS_DIR/redis.log" _harness_redis_ping 300 _harness_launch_redis "$@" || return 1
+	REDIS_PID=$_HARNESS_SERVED_PID
+	export REDIS_PORT=$_HARNESS_SERVED_PORT REDIS_URL="redis://127.0.0.1:$_HARNESS_SERVED_PORT" REDIS_PID
+	_harness_log "Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 }
 
 stop_redis() {
 	[ -n "${REDIS_PID:-}" ] || return 0
-	_harness_stop_pid "$REDIS_PID" TERM
-	wait "$REDIS_PID" 2>/dev/null || true
-	sed -i "/^$REDIS_PID\$/d" "$HARNESS_DIR/.pids"
+	_harness_stop_tracked "$REDIS_PID"
 	_harness_release_port "$REDIS_PORT"
 	unset REDIS_PID REDIS_PORT REDIS_URL
 }
 
 # ---------------------------------------------------------------- Pushgateway
 
+_harness_launch_pushgateway() { # PORT
+	prometheus-pushgateway --web.listen-address="127.0.0.1:$1" --persistence.file="$PUSHGATEWAY_DIR/metrics.data" \
+		--log.level=info </dev/null >"$PUSHGATEWAY_DIR/pushgateway.log" 2>&1 &
+}
+
+_harness_pushgateway_ready() { _harness_http_ok "http://127.0.0.1:$1/-/ready"; }
+
 start_pushgateway() {
 	[ -n "${HARNESS_DIR:-}" ] || { _harness_die "start_pushgateway: call harness_init first"; return 1; }
 	[ -z "${PUSHGATEWAY_PID:-}" ] || { _harness_die "start_pushgateway: already running (pid $PUSHGATEWAY_PID)"; return 1; }
 	command -v prometheus-pushgateway >/dev/null ||
 		{ _harness_die "prometheus-pushgateway not found (run scripts/install-deps.sh)"; return 1; }
-	local dir="$HARNESS_DIR/pushgateway" attempt port pid n code
-	mkdir -p "$dir"
-	for attempt in 1 2 3; do
-		port=$(harness_free_port) || return 1
-		prometheus-pushgateway --web.listen-address="127.0.0.1:$port" --persistence.file="$dir/metrics.data" \
-			--log.level=info </dev/null >"$dir/pushgateway.log" 2>&1 &
-		pid=$!
-		harness_track_pid "$pid"
-		for ((n = 0; n < 100; n++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/-/ready" 2>/dev/null) || true
-			[ "$code" != 200 ] || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null && [ "$code" = 200 ]; then
-			PUSHGATEWAY_PID=$pid
-			export PUSHGATEWAY_PID PUSHGATEWAY_PORT=$port PUSHGATEWAY_URL="http://127.0.0.1:$port" PUSHGATEWAY_DIR=$dir
-			_harness_log "Pushgateway $(prometheus-pushgateway --version 2>&1 | awk 'NR == 1 {print $3}') on 127.0.0.1:$port (pid $pid)"
-			return 0
-		fi
-		_harness_stop_pid "$pid" KILL
-		wait "$pid" 2>/dev/null || true
-		_harness_release_port "$port"
-		if [ "$attempt" = 3 ] || ! grep -q 'address already in use' "$dir/pushgateway.log" 2>/dev/null; then
-			cat "$dir/pushgateway.log" >&2 2>/dev/null
-			_harness_die "the Pushgateway did not start"
-			return 1
-		fi
-		_harness_log "port $port was taken; trying another"
-	done
+	export PUSHGATEWAY_DIR="$HARNESS_DIR/pushgateway"
+	mkdir -p "$PUSHGATEWAY_DIR"
+	_harness_serve "the Pushgateway" "$PUSHGATEWAY_DIR/pushgateway.log" _harness_pushgateway_ready 100 \
+		_harness_launch_pushgateway || return 1
+	PUSHGATEWAY_PID=$_HARNESS_SERVED_PID
+	export PUSHGATEWAY_PID PUSHGATEWAY_PORT=$_HARNESS_SERVED_PORT PUSHGATEWAY_URL="http://127.0.0.1:$_HARNESS_SERVED_PORT"
+	_harness_log "Pushgateway $(prometheus-pushgateway --version 2>&1 | awk 'NR == 1 {print $3}') on 127.0.0.1:$PUSHGATEWAY_PORT (pid $PUSHGATEWAY_PID)"
 }
 
 stop_pushgateway() {
 	[ -n "${PUSHGATEWAY_PID:-}" ] || return 0
-	_harness_stop_pid "$PUSHGATEWAY_PID" TERM
-	wait "$PUSHGATEWAY_PID" 2>/dev/null || true
-	sed -i "/^$PUSHGATEWAY_PID\$/d" "$HARNESS_DIR/.pids"
+	_harness_stop_tracked "$PUSHGATEWAY_PID"
 	_harness_release_port "$PUSHGATEWAY_PORT"
 	unset PUSHGATEWAY_PID PUSHGATEWAY_PORT PUSHGATEWAY_URL
 }

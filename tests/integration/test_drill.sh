@@ -43,7 +43,6 @@ start_vault_double --cluster-seed drill-scratch --root-token scratch-root # its 
 S_V=$VAULT_ADDR S_VADMIN=$VAULT_DOUBLE_ADMIN S_VLOG=$VAULT_DOUBLE_ADMIN/log
 export VAULT_ADDR=$P_V VAULT_TOKEN=root # production's
 
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sums() { psql_ -p "$1" -At -d "$2" -f "$DATA/table-checksums.sql"; }
 drill_dbs() { psql_ -p "$S_PORT" -At -d postgres -c "select datname from pg_database where datname like '%\\_drill\\_%' order by 1" | tr '\n' ' '; }
 prod_dbs() { psql_ -At -d postgres -c "select datname from pg_database order by 1" | tr '\n' ' '; }
@@ -51,9 +50,7 @@ rcli() { redis-cli --no-auth-warning -p "$@"; }
 prcli() { redis-cli --no-auth-warning -a "$P_RPW" -p "$P_R" "$@"; }
 scratch_vault_fresh() { curl -sf -X POST -H 'Content-Type: application/json' --data-binary '{"reinitialize":{"cluster_seed":"drill-scratch-'"$1"'"}}' "$S_VADMIN/state" >/dev/null; }
 
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" agents_db
-psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
+harness_pg_fixture agents_db
 "$PG_BIN/createdb" agents_audit
 psql_ -d agents_audit -c "create table events (id bigint primary key, at timestamptz not null default now(), what text not null);
   insert into events (id, what) select g, repeat('event ', 8) || g from generate_series(1, 200000) g;

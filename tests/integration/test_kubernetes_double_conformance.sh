@@ -14,16 +14,11 @@ source "$ROOT/tests/harness/require.sh"
 require_tools curl jq openssl node
 # shellcheck source=../harness/services.sh
 source "$ROOT/tests/harness/services.sh"
+# shellcheck source=../harness/checks.sh
+source "$ROOT/tests/harness/checks.sh"
 harness_init
 
 T="$HARNESS_DIR/t"; mkdir -p "$T"
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); printf 'FAIL: %s\n' "$1"; }
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1"; printf '  expected: %s\n  got:      %s\n' "$2" "$3"; fi; }
-contains() { case "$3" in *"$2"*) ok ;; *) bad "$1"; printf '  expected to contain: %s\n  got: %s\n' "$2" "$3" ;; esac; }
-matches() { if printf '%s' "$3" | grep -Eq "$2"; then ok; else bad "$1"; printf '  expected to match: %s\n  got: %s\n' "$2" "$3"; fi; }
-truthy() { if [ "$2" = true ]; then ok; else bad "$1"; printf '  got: %s\n' "$2"; fi; }
 
 NS=ai-agents
 APPS=/apis/apps/v1/namespaces/$NS
@@ -533,6 +528,4 @@ seeded_again() { [ "$(get "$APPS/deployments/planner" | jq -c '[.metadata.genera
 wait_until 10 seeded_again && ok || bad "reset restores the seed"
 eq "reset: events cleared" 0 "$(get "$CORE/events" | jq '.items | length')"
 
-echo
-echo "kubernetes double conformance: $PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+checks_verdict "kubernetes double conformance"

@@ -9,7 +9,6 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 harness_init
 start_postgres
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 "$PG_BIN/createdb" appdb
 psql_ -d appdb -c "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g;

@@ -9,7 +9,6 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 harness_init
 start_postgres
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 "$PG_BIN/createdb" loaddb
 "$PG_BIN/pgbench" -q -i -s 2 loaddb >/dev/null 2>&1

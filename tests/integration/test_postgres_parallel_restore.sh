@@ -20,7 +20,6 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 harness_init
 start_postgres
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 "$PG_BIN/createdb" shop
 "$PG_BIN/pgbench" -q -i -s 3 shop >/dev/null 2>&1

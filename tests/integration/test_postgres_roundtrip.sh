@@ -11,14 +11,9 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
 harness_init
 start_postgres
-DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" appdb
-psql_ -d appdb -f "$DATA/fixture.sql" >/dev/null
-SRC_SUMS=$(sums appdb)
+harness_pg_fixture appdb
+SRC_SUMS=$(harness_pg_sums appdb)
 
 drctl_init_in "$T"
 export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
@@ -80,7 +75,7 @@ expect_rc 0 "restore (streamed, 1 job)"
 jq -e '.fingerprints.differences == [] and .fingerprints.tables == 5 and .pg_restore.input == "pipe"' <<<"$OUT" >/dev/null ||
   fail "restore report: $OUT"
 pass_note "restore reports matching fingerprints"
-[ "$(sums "appdb_restore_$ID")" = "$SRC_SUMS" ] || fail "restored tables differ: $(diff <(echo "$SRC_SUMS") <(sums "appdb_restore_$ID"))"
+[ "$(harness_pg_sums "appdb_restore_$ID")" = "$SRC_SUMS" ] || fail "restored tables differ: $(diff <(echo "$SRC_SUMS") <(harness_pg_sums "appdb_restore_$ID"))"
 pass_note "every table's ordered contents equal the source's"
 # objects_equal DB: the view, function, indexes, foreign keys, grants, owners
 # and sequence values of DB are those of the source.
@@ -101,28 +96,28 @@ objects_equal "appdb_restore_$ID"
 run dp --json restore postgres --jobs 2 --target-database appdb_j2
 expect_rc 0 "restore (schema and indexes from the TOC, 2 jobs)"
 jq -e '(.pg_restore.input | startswith("pipe (data)")) and .pg_restore.jobs == 2' <<<"$OUT" >/dev/null || fail "3-pass restore report: $OUT"
-[ "$(sums appdb_j2)" = "$SRC_SUMS" ] || fail "parallel restore differs from the source"
+[ "$(harness_pg_sums appdb_j2)" = "$SRC_SUMS" ] || fail "parallel restore differs from the source"
 pass_note "parallel restore equals the source"
 objects_equal appdb_j2
 
 # --- over an existing database ---------------------------------------------------
 psql_ -d appdb -c "DELETE FROM attachments WHERE id > 250; UPDATE agents SET category = 'damaged'"
-DAMAGED=$(sums appdb)
+DAMAGED=$(harness_pg_sums appdb)
 run dp restore postgres --target-database appdb
 expect_rc 2 "restore over an existing database without --force"
 expect_err "database appdb already exists; nothing was changed"
 expect_err "--force"
-[ "$(sums appdb)" = "$DAMAGED" ] || fail "the refused restore changed appdb"
+[ "$(harness_pg_sums appdb)" = "$DAMAGED" ] || fail "the refused restore changed appdb"
 psql_ -d appdb -c "select pg_sleep(60)" >/dev/null 2>&1 & SLEEPER=$!  # a client on the database being replaced
 sleep 0.5
 run dp restore postgres --target-database appdb --force
 expect_rc 0 "restore --force over appdb"
 wait "$SLEEPER" 2>/dev/null || true
-[ "$(sums appdb)" = "$SRC_SUMS" ] || fail "appdb after the swap differs from the backup"
+[ "$(harness_pg_sums appdb)" = "$SRC_SUMS" ] || fail "appdb after the swap differs from the backup"
 pass_note "appdb holds the backup's data after the swap"
 KEPT=$(psql_ -Atc "select datname from pg_database where datname like 'appdb\_replaced\_%'")
 [ -n "$KEPT" ] || fail "the replaced database was not kept"
-[ "$(sums "$KEPT")" = "$DAMAGED" ] || fail "the kept database $KEPT is not the damaged original"
+[ "$(harness_pg_sums "$KEPT")" = "$DAMAGED" ] || fail "the kept database $KEPT is not the damaged original"
 pass_note "the old database is kept as $KEPT, untouched"
 expect_err "sessions terminated"
 
@@ -146,7 +141,7 @@ cat "$BG"/postgres/appdb.dump.part-* >"$BG/appdb.dump"
 pg_restore -l "$BG/appdb.dump" | grep -q "TABLE DATA public requests" || fail "pg_restore -l does not list requests"
 "$PG_BIN/createdb" bg_db
 pg_restore --exit-on-error -d bg_db "$BG/appdb.dump"
-[ "$(sums bg_db)" = "$SRC_SUMS" ] || fail "break-glass restore differs from the source"
+[ "$(harness_pg_sums bg_db)" = "$SRC_SUMS" ] || fail "break-glass restore differs from the source"
 grep -q "CREATE ROLE app_reader" "$BG/postgres/globals.sql.part-000001" || fail "globals.sql lacks the roles"
 pass_note "age -d | zstd -d | tar -x, cat parts, pg_restore: same data"
 

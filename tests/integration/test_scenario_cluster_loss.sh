@@ -35,10 +35,7 @@ set -eo pipefail
 require_tools jq sha256sum curl node openssl
 harness_init
 start_s3rver drctl-cluster-loss # the off-site repository: it outlives the cluster
-DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
 AGENTCTL="$DRCTL_SOURCE_DIR/tests/tools/agentctl.sh"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 roles() { psql_ -At -d postgres -c "select rolname, rolcanlogin, rolcreatedb, rolconnlimit from pg_roles where rolname like 'app_%' order by 1" | tr '\n' ' '; }
 keyspace() { redis-cli -p "$REDIS_PORT" info keyspace | grep '^db' | cut -d, -f1 | tr -d '\r' | tr '\n' ' '; }
 vault_read() { # PATH TOKEN -> the secret's data, compact
@@ -48,15 +45,13 @@ vault_health() { curl -sS "$VAULT_ADDR/v1/sys/health?standbyok=true&sealedcode=2
 
 # --- the old cluster, and its backup --------------------------------------------------
 start_postgres
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" agents_db
-psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
+harness_pg_fixture agents_db
 "$PG_BIN/createdb" billing_db
 psql_ -d billing_db -c "create table invoices (id serial primary key, amount numeric, note text);
   insert into invoices (amount, note) select g * 1.5, 'invoice ' || g from generate_series(1, 500) g;
   create sequence ledger_seq start 1000; select setval('ledger_seq', 4242);" >/dev/null
-GOOD_AGENTS=$(sums agents_db)
-GOOD_BILLING=$(sums billing_db)
+GOOD_AGENTS=$(harness_pg_sums agents_db)
+GOOD_BILLING=$(harness_pg_sums billing_db)
 GOOD_ROLES=$(roles)
 start_redis
 # enough keys that a restore takes a moment (a kill lands inside it below)
@@ -342,8 +337,8 @@ agents_want() { # the recorded counts; scheduler (and web, not an agent) as the 
 
 expect_end_state() { # label
   local kept
-  [ "$(sums agents_db)" = "$GOOD_AGENTS" ] || fail "$1: agents_db does not equal the source"
-  [ "$(sums billing_db)" = "$GOOD_BILLING" ] || fail "$1: billing_db does not equal the source"
+  [ "$(harness_pg_sums agents_db)" = "$GOOD_AGENTS" ] || fail "$1: agents_db does not equal the source"
+  [ "$(harness_pg_sums billing_db)" = "$GOOD_BILLING" ] || fail "$1: billing_db does not equal the source"
   [ "$(roles)" = "$GOOD_ROLES" ] || fail "$1: the roles are [$(roles)], the source had [$GOOD_ROLES]"
   kept=$(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db_prior_%'")
   [ "$(wc -w <<<"$kept")" = 1 ] || fail "$1: expected the deploy's agents_db kept once, found [$kept]"

@@ -15,16 +15,11 @@ set -eo pipefail
 require_tools jq sha256sum
 harness_init
 start_postgres
-DATA="$DRCTL_SOURCE_DIR/tests/data/postgres"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-sums() { psql_ -At -d "$1" -f "$DATA/table-checksums.sql"; }
 dump_of() { "$PG_BIN/pg_dump" --no-owner --restrict-key=drctltest -Fp "$1" | grep -v '^-- Dumped' | sha256sum | cut -d' ' -f1; }
 dbs() { psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' order by 1" | tr '\n' ' '; }
 
-psql_ -f "$DATA/roles.sql"
-"$PG_BIN/createdb" agents_db
-psql_ -d agents_db -f "$DATA/fixture.sql" >/dev/null
-GOOD_SUMS=$(sums agents_db)
+harness_pg_fixture agents_db
+GOOD_SUMS=$(harness_pg_sums agents_db)
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
@@ -50,7 +45,7 @@ SET=$OUT
 psql_ -d agents_db -c "update requests set status = 0, note = 'corrupted' where id % 2 = 0; drop table attachments"
 "$PG_BIN/createdb" -T agents_db damaged_template
 DAMAGED=$(dump_of agents_db)
-[ "$(sums agents_db)" != "$GOOD_SUMS" ] || fail "the damage did not change the database"
+[ "$(harness_pg_sums agents_db)" != "$GOOD_SUMS" ] || fail "the damage did not change the database"
 fresh_damage() { # every round starts from the damaged platform
   local d
   for d in $(dbs); do "$PG_BIN/dropdb" "$d"; done
@@ -61,7 +56,7 @@ fresh_damage() { # every round starts from the damaged platform
 # The end state every run, interrupted or not, must reach.
 expect_end_state() { # label
   local kept
-  [ "$(sums agents_db)" = "$GOOD_SUMS" ] || fail "$1: agents_db does not equal the backup"
+  [ "$(harness_pg_sums agents_db)" = "$GOOD_SUMS" ] || fail "$1: agents_db does not equal the backup"
   kept=$(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db_corrupt_%'")
   [ "$(wc -w <<<"$kept")" = 1 ] || fail "$1: expected exactly one kept damaged database, found: $(dbs)"
   [ "$(dump_of "$kept")" = "$DAMAGED" ] || fail "$1: the kept database $kept is not byte for byte the damaged one"

@@ -44,7 +44,6 @@ printf 'user default on nopass ~* &* +@all\nuser agents-app on #%s ~* &* +@all\n
 start_redis --aclfile "$ACLFILE"
 start_vault_double
 
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql_ -c "CREATE ROLE agents_admin LOGIN PASSWORD '$OLD_ADMIN'" -c "CREATE ROLE app_writer LOGIN PASSWORD '$OLD_WRITER'"
 # From here on the server logs every statement: drctl's must hold no password.
 psql_ -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null

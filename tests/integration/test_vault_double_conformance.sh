@@ -11,18 +11,11 @@ source "$ROOT/tests/harness/require.sh"
 require_tools curl jq openssl tar gzip sha256sum node
 # shellcheck source=../harness/services.sh
 source "$ROOT/tests/harness/services.sh"
+# shellcheck source=../harness/checks.sh
+source "$ROOT/tests/harness/checks.sh"
 harness_init
 
 T="$HARNESS_DIR/t"; mkdir -p "$T"
-PASS=0; FAIL=0
-
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); printf 'FAIL: %s\n' "$1"; }
-# eq NAME EXPECTED GOT
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1"; printf '  expected: %s\n  got:      %s\n' "$2" "$3"; fi; }
-# contains NAME NEEDLE HAYSTACK
-contains() { case "$3" in *"$2"*) ok;; *) bad "$1"; printf '  expected to contain: %s\n  got: %s\n' "$2" "$3";; esac; }
-notcontains() { case "$3" in *"$2"*) bad "$1"; printf '  expected NOT to contain: %s\n  got: %s\n' "$2" "$3";; *) ok;; esac; }
 
 # req METHOD PATH [curl args...]  -> $ST (status), $BODY (body text), $HDR (headers file)
 req() {
@@ -341,6 +334,4 @@ if [ "$rc" -ne 0 ]; then ok; else bad "mTLS: no client cert must fail (got $code
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$VAULT_CACERT" --cert "$VAULT_CLIENT_CERT" --key "$VAULT_CLIENT_KEY" "https://localhost:${VAULT_ADDR##*:}/v1/sys/health"); eq "TLS by name localhost" 200 "$code"
 req LIST /v1/secret/metadata/; eq "LIST over TLS (empty) 404" 404 "$ST"
 
-echo
-echo "passed: $PASS  failed: $FAIL"
-[ "$FAIL" -eq 0 ]
+checks_verdict "vault double conformance"

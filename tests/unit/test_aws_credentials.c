@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/clients/aws_credentials.h"
+#include "tests/unit/unit_tmpdir.h"
 
 #define SECRET_DEFAULT "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define SECRET_PROD "prodSECRETprodSECRETprodSECRET/+prodSECR"
@@ -62,19 +62,10 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/drctl-awscred-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (unit_tmpdir_make(tmpdir, sizeof(tmpdir), "awscred") != 0)
 		return -1;
 	snprintf(aws_dir, sizeof(aws_dir), "%s/.aws", tmpdir);
 	snprintf(creds_path, sizeof(creds_path), "%s/credentials", aws_dir);
@@ -88,7 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove(tmpdir);
 }
 
 static void assert_no_secret(const struct drctl_error *err)

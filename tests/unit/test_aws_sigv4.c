@@ -512,57 +512,56 @@ static void expect_refused(struct aws_sigv4_request *req, const struct aws_crede
 	assert_int_equal(out.header_count, 0);
 }
 
+/* Each case changes one thing of a request that signs, and names what the
+ * refusal must say. */
 static void test_refuses_what_cannot_be_signed(void **state)
 {
-	struct aws_credentials cred = { .access_key_id = "AKIAIOSFODNN7EXAMPLE",
-					.secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-					.session_token = "TOKENVALUE" };
-	struct aws_sigv4_header hdrs[2] = { { "Host", "examplebucket.s3.amazonaws.com" } };
-	struct aws_sigv4_request req = s3_request(1369353600, "us-east-1");
+	static const struct {
+		struct aws_sigv4_header first, second; /* the request's two headers, when given */
+		const char *path, *payload_hash, *region;
+		char *session_token, *access_key_id, *secret_access_key; /* as struct aws_credentials holds them */
+		const char *needle;
+	} cases[] = {
+		{ .second = { "X-Injected", "a\r\nAuthorization: x" }, .needle = "line break" },
+		{ .second = { "X-Amz-Date", "20130524T000000Z" }, .needle = "already carries header x-amz-date" },
+		{ .second = { "authorization", "AWS4-HMAC-SHA256 x" }, .needle = "already carries header authorization" },
+		{ .second = { "X-Amz-Content-SHA256", AWS_SIGV4_EMPTY_PAYLOAD },
+		  .needle = "already carries header x-amz-content-sha256" },
+		{ .second = { "Bad Name", "v" }, .needle = "header named" },
+		{ .first = { "Content-Length", "0" }, .needle = "without a Host header" },
+		/* under the S3 rule the path must be its encoding */
+		{ .path = "/my key", .needle = "not in its encoded form" },
+		{ .path = "/a%2fb", .needle = "not in its encoded form" },
+		{ .path = "/a%4", .needle = "not in its encoded form" },
+		{ .path = "test.txt", .needle = "does not start with '/'" },
+		{ .payload_hash = "E3B0", .needle = "payload hash" },
+		{ .region = "us-east-1/x", .needle = "region" },
+		{ .session_token = "TOKENVALUE\r\nX: y", .needle = "session token" },
+		{ .access_key_id = "AKID/x", .needle = "access key id" },
+		{ .secret_access_key = "", .needle = "secret access key" },
+	};
 
 	(void)state;
-	req.headers = hdrs;
-	req.header_count = 2;
-	hdrs[1] = (struct aws_sigv4_header){ "X-Injected", "a\r\nAuthorization: x" };
-	expect_refused(&req, &cred, "line break");
-	hdrs[1] = (struct aws_sigv4_header){ "X-Amz-Date", "20130524T000000Z" };
-	expect_refused(&req, &cred, "already carries header x-amz-date");
-	hdrs[1] = (struct aws_sigv4_header){ "authorization", "AWS4-HMAC-SHA256 x" };
-	expect_refused(&req, &cred, "already carries header authorization");
-	hdrs[1] = (struct aws_sigv4_header){ "X-Amz-Content-SHA256", AWS_SIGV4_EMPTY_PAYLOAD };
-	expect_refused(&req, &cred, "already carries header x-amz-content-sha256");
-	hdrs[1] = (struct aws_sigv4_header){ "Bad Name", "v" };
-	expect_refused(&req, &cred, "header named");
-	hdrs[1] = (struct aws_sigv4_header){ "Range", "bytes=0-9" };
-	hdrs[0] = (struct aws_sigv4_header){ "Content-Length", "0" };
-	expect_refused(&req, &cred, "without a Host header");
-	hdrs[0] = (struct aws_sigv4_header){ "Host", "examplebucket.s3.amazonaws.com" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct aws_credentials cred = {
+			.access_key_id = cases[i].access_key_id ?: "AKIAIOSFODNN7EXAMPLE",
+			.secret_access_key = cases[i].secret_access_key ?: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			.session_token = cases[i].session_token ?: "TOKENVALUE",
+		};
+		struct aws_sigv4_header hdrs[2] = { { "Host", "examplebucket.s3.amazonaws.com" }, { "Range", "bytes=0-9" } };
+		struct aws_sigv4_request req = s3_request(1369353600, "us-east-1");
 
-	/* under the S3 rule the path must be its encoding */
-	req.path = "/my key";
-	expect_refused(&req, &cred, "not in its encoded form");
-	req.path = "/a%2fb";
-	expect_refused(&req, &cred, "not in its encoded form");
-	req.path = "/a%4";
-	expect_refused(&req, &cred, "not in its encoded form");
-	req.path = "test.txt";
-	expect_refused(&req, &cred, "does not start with '/'");
-	req.path = "/test.txt";
-
-	req.payload_hash = "E3B0";
-	expect_refused(&req, &cred, "payload hash");
-	req.payload_hash = NULL;
-	req.region = "us-east-1/x";
-	expect_refused(&req, &cred, "region");
-	req.region = "us-east-1";
-	cred.session_token = "TOKENVALUE\r\nX: y";
-	expect_refused(&req, &cred, "session token");
-	cred.session_token = NULL;
-	cred.access_key_id = "AKID/x";
-	expect_refused(&req, &cred, "access key id");
-	cred.access_key_id = "AKIAIOSFODNN7EXAMPLE";
-	cred.secret_access_key = "";
-	expect_refused(&req, &cred, "secret access key");
+		if (cases[i].first.name)
+			hdrs[0] = cases[i].first;
+		if (cases[i].second.name)
+			hdrs[1] = cases[i].second;
+		req.headers = hdrs;
+		req.header_count = 2;
+		req.path = cases[i].path ?: "/test.txt";
+		req.payload_hash = cases[i].payload_hash ?: AWS_SIGV4_EMPTY_PAYLOAD;
+		req.region = cases[i].region ?: "us-east-1";
+		expect_refused(&req, &cred, cases[i].needle);
+	}
 }
 
 int main(void)

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +23,11 @@
 
 #include "lib/core/config.h"
 #include "lib/core/config_private.h"
+#include "tests/unit/unit_tmpdir.h"
 
 static char tmpdir[PATH_MAX];
 static char conf_path[PATH_MAX + 16];
 static char *saved_home;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 static int group_setup(void **state)
 {
@@ -50,7 +44,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_tmpdir_remove(tmpdir);
 	if (saved_home)
 		setenv("HOME", saved_home, 1);
 	free(saved_home);

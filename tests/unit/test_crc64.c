@@ -11,17 +11,8 @@
 #include <cmocka.h>
 
 #include "lib/format/crc64.h"
+#include "tests/unit/crc64_reference.h"
 
-/* Straight from the definition: reflected, poly 0xad93d23594c935a9. */
-static uint64_t crc64_reference(uint64_t crc, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
-	}
-	return crc;
-}
 
 static void test_check_value_123456789(void **state)
 {

@@ -6,7 +6,6 @@
  * listing trusts only records whose signature verifies with the public key,
  * whose format is known and that name the run of their folder.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 #include "lib/crypto/minisign.h"
 #include "lib/set/drill_record.h"
 #include "lib/storage/repo.h"
+#include "tests/unit/unit_tmpdir.h"
 
 static char dir[64];
 static struct repo *repo;
@@ -39,22 +39,13 @@ static struct sink *count_open_write(struct repo *r, const char *name, struct dr
 	return local_ops->open_write(r, name, err);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct drctl_error err;
 	struct config *cfg = config_new_empty();
 	(void)state;
 	err_clear(&err);
-	snprintf(dir, sizeof(dir), "/tmp/drctl-test-drill.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(unit_tmpdir_make(dir, sizeof(dir), "test-drill"), 0);
 	assert_int_equal(config_set(cfg, "repository", "path", dir, &err), 0);
 	assert_int_equal(repo_open(&repo, cfg, &err), 0);
 	config_free(cfg);
@@ -72,7 +63,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	repo_close(repo);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_tmpdir_remove(dir);
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "drctl/engine/engine.h"
 #include "drctl/engine/journal.h"
 #include "lib/core/config.h"
+#include "tests/unit/unit_tmpdir.h"
 
 static char root[256], state[300], platform[300];
 static struct config *cfg;
@@ -202,18 +202,11 @@ static const struct scenario *const test_list[] = { &test_scenario, &nogate_scen
 
 /* --- fixtures ----------------------------------------------------------------- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **st)
 {
 	struct drctl_error err = { 0 };
 	(void)st;
-	snprintf(root, sizeof(root), "%s/drctl-engine.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(root))
+	if (unit_tmpdir_make(root, sizeof(root), "engine") != 0)
 		return -1;
 	snprintf(state, sizeof(state), "%s/state", root);
 	snprintf(platform, sizeof(platform), "%s/counter", root);
@@ -231,7 +224,7 @@ static int teardown(void **st)
 {
 	(void)st;
 	config_free(cfg);
-	return nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove(root);
 }
 
 static const char *step_state(json_t *status, const char *name)
@@ -387,7 +380,7 @@ static void kill_and_resume(int ms)
 		/* a state folder of its own: the newest run is this round's */
 		char runs[400];
 		snprintf(runs, sizeof(runs), "%s/runs", state);
-		nftw(runs, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		unit_tmpdir_remove(runs);
 	}
 	pid = fork();
 	assert_true(pid >= 0);

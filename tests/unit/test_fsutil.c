@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +18,20 @@
 #include <unistd.h>
 
 #include "lib/core/fsutil.h"
+#include "tests/unit/unit_tmpdir.h"
 
 static char root[256];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "%s/drctl-fsutil.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	return unit_tmpdir_make(root, sizeof(root), "fsutil");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove(root);
 }
 
 static void read_file(const char *path, char *out, size_t cap)

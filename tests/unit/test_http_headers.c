@@ -159,6 +159,16 @@ static void get(const char *url, struct http_response *res)
 	http_client_free(c);
 }
 
+/* A GET of a server that gives `answer` once, and served it. */
+static void get_answered(const char *answer, struct http_response *res)
+{
+	struct server s;
+
+	server_start(&s, &answer, 1);
+	get(s.url, res);
+	assert_int_equal(server_stop(&s), 1);
+}
+
 /* --- request bodies -------------------------------------------------------------------- */
 
 /* A body of known length goes out with Content-Length whatever its size
@@ -195,7 +205,7 @@ static void test_a_known_length_body_is_never_chunked(void **state)
 
 static void test_every_header_is_found_by_name_trimmed(void **state)
 {
-	static const char *const answers[] = {
+	static const char answer[] =
 		"HTTP/1.1 200 OK\r\n"
 		"ETag:   \"9b2cf535f27731c974343645a3985328\"  \r\n"
 		"x-amz-request-id: 4442587FB7D0A2F9\r\n"
@@ -208,15 +218,11 @@ static void test_every_header_is_found_by_name_trimmed(void **state)
 		"Content-Length: 2\r\n"
 		"Connection: close\r\n"
 		"\r\n"
-		"ok",
-	};
-	struct server s;
+		"ok";
 	struct http_response res = { 0 };
 
 	(void)state;
-	server_start(&s, answers, 1);
-	get(s.url, &res);
-	assert_int_equal(server_stop(&s), 1);
+	get_answered(answer, &res);
 	assert_int_equal(res.status, 200);
 	assert_string_equal(http_response_header(&res, "etag"), "\"9b2cf535f27731c974343645a3985328\"");
 	assert_string_equal(http_response_header(&res, "ETAG"), "\"9b2cf535f27731c974343645a3985328\"");
@@ -237,7 +243,7 @@ static void test_every_header_is_found_by_name_trimmed(void **state)
 
 static void test_only_the_final_response_headers_are_kept_after_an_interim_one(void **state)
 {
-	static const char *const answers[] = {
+	static const char answer[] =
 		"HTTP/1.1 103 Early Hints\r\n"
 		"Link: </style.css>; rel=preload\r\n"
 		"ETag: \"interim\"\r\n"
@@ -246,15 +252,11 @@ static void test_only_the_final_response_headers_are_kept_after_an_interim_one(v
 		"ETag: \"final\"\r\n"
 		"Content-Length: 0\r\n"
 		"Connection: close\r\n"
-		"\r\n",
-	};
-	struct server s;
+		"\r\n";
 	struct http_response res = { 0 };
 
 	(void)state;
-	server_start(&s, answers, 1);
-	get(s.url, &res);
-	assert_int_equal(server_stop(&s), 1);
+	get_answered(answer, &res);
 	assert_int_equal(res.status, 200);
 	assert_string_equal(http_response_header(&res, "ETag"), "\"final\"");
 	assert_null(http_response_header(&res, "Link"));

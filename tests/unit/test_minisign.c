@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "lib/crypto/base64.h"
 #include "lib/crypto/blake2b.h"
 #include "lib/crypto/minisign.h"
+#include "tests/unit/unit_tmpdir.h"
 
 extern char **environ;
 
@@ -63,25 +63,16 @@ static const char DATA[] = "{\"backup\":\"2024-01-01T00:00:00Z\"}\n";
 
 static char tmpdir[256];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/drctl-minisign-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return unit_tmpdir_make(tmpdir, sizeof(tmpdir), "minisign");
 }
 
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove(tmpdir);
 }
 
 static void path_in_tmp(char *out, size_t cap, const char *name)
@@ -363,78 +354,47 @@ static void test_round_trip_writes_four_minisign_lines(void **state)
 	minisign_secret_key_wipe(&sk);
 }
 
-static void test_tampered_data_fails(void **state)
+/* One byte changed, in the data or in one line of the signature text:
+ * verification fails, naming what no longer matches. */
+static void test_tampering_fails(void **state)
 {
+	static const char DATA_MISMATCH[] = "signature manifest.json.minisig does not match the data";
+	static const char COMMENT_MISMATCH[] = "signature manifest.json.minisig: the trusted comment's signature does not match";
+	static const struct {
+		const char *what;
+		int line;      /* of the signature text; -1: the data */
+		size_t offset; /* in that line */
+		char set;      /* the byte written there; 0: 'A' and 'B' swapped */
+		const char *message;
+	} cases[] = {
+		{ "data", -1, 5, 0, DATA_MISMATCH },
+		{ "inside the Ed25519 signature", 1, 40, 0, DATA_MISMATCH },
+		{ "trusted comment: timestamp 1700... -> 1800...", 2, sizeof("trusted comment: timestamp:1") - 1, '8',
+		  COMMENT_MISMATCH },
+		{ "global signature", 3, 10, 0, COMMENT_MISMATCH },
+	};
 	struct minisign_secret_key sk;
 	struct minisign_public_key pk;
 	struct drctl_error err = { 0 };
-	char *text, data[sizeof(DATA)];
 
 	(void)state;
 	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
-	text = sign_data(&sk, DATA, TC);
-	memcpy(data, DATA, sizeof(DATA));
-	data[5] ^= 0x20;
-	assert_int_equal(verify_text(&pk, data, text, &err), -1);
-	assert_int_equal(err.code, EXIT_INTEGRITY);
-	assert_string_equal(err.message, "signature manifest.json.minisig does not match the data");
-	free(text);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = sign_data(&sk, DATA, TC), data[sizeof(DATA)], *c;
 
-static void test_tampered_signature_line_fails(void **state)
-{
-	struct minisign_secret_key sk;
-	struct minisign_public_key pk;
-	struct drctl_error err = { 0 };
-	char *text, *c;
-
-	(void)state;
-	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
-	text = sign_data(&sk, DATA, TC);
-	c = line_start(text, 1) + 40; /* inside the Ed25519 signature */
-	*c = *c == 'A' ? 'B' : 'A';
-	assert_int_equal(verify_text(&pk, DATA, text, &err), -1);
-	assert_int_equal(err.code, EXIT_INTEGRITY);
-	assert_string_equal(err.message, "signature manifest.json.minisig does not match the data");
-	free(text);
-}
-
-static void test_tampered_trusted_comment_fails(void **state)
-{
-	struct minisign_secret_key sk;
-	struct minisign_public_key pk;
-	struct drctl_error err = { 0 };
-	char *text, *c;
-
-	(void)state;
-	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
-	text = sign_data(&sk, DATA, TC);
-	c = line_start(text, 2) + strlen("trusted comment: timestamp:1");
-	*c = '8'; /* timestamp 1700... -> 1800... */
-	assert_int_equal(verify_text(&pk, DATA, text, &err), -1);
-	assert_int_equal(err.code, EXIT_INTEGRITY);
-	assert_string_equal(err.message,
-			    "signature manifest.json.minisig: the trusted comment's signature does not match");
-	free(text);
-}
-
-static void test_tampered_global_signature_fails(void **state)
-{
-	struct minisign_secret_key sk;
-	struct minisign_public_key pk;
-	struct drctl_error err = { 0 };
-	char *text, *c;
-
-	(void)state;
-	assert_int_equal(minisign_keygen(&sk, &pk, &err), 0);
-	text = sign_data(&sk, DATA, TC);
-	c = line_start(text, 3) + 10;
-	*c = *c == 'A' ? 'B' : 'A';
-	assert_int_equal(verify_text(&pk, DATA, text, &err), -1);
-	assert_int_equal(err.code, EXIT_INTEGRITY);
-	assert_string_equal(err.message,
-			    "signature manifest.json.minisig: the trusted comment's signature does not match");
-	free(text);
+		print_message("case: %s\n", cases[i].what);
+		memcpy(data, DATA, sizeof(DATA));
+		c = cases[i].line < 0 ? data + cases[i].offset : line_start(text, cases[i].line) + cases[i].offset;
+		if (cases[i].line < 0)
+			*c ^= 0x20;
+		else
+			*c = cases[i].set ? cases[i].set : *c == 'A' ? 'B' : 'A';
+		err = (struct drctl_error){ 0 };
+		assert_int_equal(verify_text(&pk, data, text, &err), -1);
+		assert_int_equal(err.code, EXIT_INTEGRITY);
+		assert_string_equal(err.message, cases[i].message);
+		free(text);
+	}
 }
 
 static void test_wrong_key_names_file_and_both_key_ids(void **state)
@@ -766,10 +726,7 @@ int main(void)
 		cmocka_unit_test(test_encrypted_key_is_refused_with_hint),
 		cmocka_unit_test(test_stock_signatures_verify_hashed_and_legacy),
 		cmocka_unit_test(test_round_trip_writes_four_minisign_lines),
-		cmocka_unit_test(test_tampered_data_fails),
-		cmocka_unit_test(test_tampered_signature_line_fails),
-		cmocka_unit_test(test_tampered_trusted_comment_fails),
-		cmocka_unit_test(test_tampered_global_signature_fails),
+		cmocka_unit_test(test_tampering_fails),
 		cmocka_unit_test(test_wrong_key_names_file_and_both_key_ids),
 		cmocka_unit_test(test_sign_refuses_comments_minisign_cannot_read),
 		cmocka_unit_test(test_verify_rejects_malformed_signature_texts),

@@ -441,6 +441,23 @@ static void assert_unchanged(const struct buf *o, const struct layout *l, const 
 			 (long long)id, r->n[id], l->len[id]);
 }
 
+/* o routed in reads of step bytes with coalesce: each block of ids comes
+ * out as it went in.  Returns the bytes routed to those blocks. */
+static size_t assert_routed_unchanged(const struct buf *o, const struct layout *l, size_t step, size_t coalesce,
+				      const int64_t *ids, size_t n_ids)
+{
+	struct routed r;
+	size_t total = 0;
+
+	pg_data_reader_free(route_all(o, step, coalesce, &r));
+	for (size_t i = 0; i < n_ids; i++) {
+		assert_unchanged(o, l, &r, ids[i], coalesce, step);
+		total += r.n[ids[i]];
+	}
+	routed_free(&r);
+	return total;
+}
+
 static void test_without_coalescing_blocks_are_routed_byte_for_byte(void **state)
 {
 	struct buf o;
@@ -451,25 +468,12 @@ static void test_without_coalescing_blocks_are_routed_byte_for_byte(void **state
 
 	sample(&o);
 	layout_of(&o, &l);
-	for (size_t step = 1; step <= o.n; step++) {
-		struct routed r;
-		pg_data_reader_free(route_all(&o, step, 0, &r));
-		assert_unchanged(&o, &l, &r, 7, 0, step);
-		assert_unchanged(&o, &l, &r, 5, 0, step);
-		assert_unchanged(&o, &l, &r, 9, 0, step);
-		assert_int_equal(r.n[7] + r.n[5] + r.n[9], o.n); /* nothing else was routed */
-		routed_free(&r);
-	}
+	for (size_t step = 1; step <= o.n; step++) /* nothing but the three blocks was routed */
+		assert_int_equal(assert_routed_unchanged(&o, &l, step, 0, (const int64_t[]){ 7, 5, 9 }, 3), o.n);
 	big_sample(&o, copy11, &copy11_len);
 	layout_of(&o, &l);
-	FOR_EACH_STEP(step, o.n) {
-		struct routed r;
-		pg_data_reader_free(route_all(&o, step, 0, &r));
-		assert_unchanged(&o, &l, &r, 11, 0, step);
-		assert_unchanged(&o, &l, &r, 12, 0, step);
-		assert_unchanged(&o, &l, &r, 13, 0, step);
-		routed_free(&r);
-	}
+	FOR_EACH_STEP(step, o.n)
+		assert_routed_unchanged(&o, &l, step, 0, (const int64_t[]){ 11, 12, 13 }, 3);
 }
 
 static void test_large_object_blocks_pass_unchanged_when_coalescing(void **state)
@@ -483,21 +487,13 @@ static void test_large_object_blocks_pass_unchanged_when_coalescing(void **state
 	sample(&o);
 	layout_of(&o, &l);
 	for (size_t k = 1; k < N_COALESCE; k++)
-		for (size_t step = 1; step <= o.n; step++) {
-			struct routed r;
-			pg_data_reader_free(route_all(&o, step, coalesce_values[k], &r));
-			assert_unchanged(&o, &l, &r, 5, coalesce_values[k], step);
-			routed_free(&r);
-		}
+		for (size_t step = 1; step <= o.n; step++)
+			assert_routed_unchanged(&o, &l, step, coalesce_values[k], (const int64_t[]){ 5 }, 1);
 	big_sample(&o, copy11, &copy11_len);
 	layout_of(&o, &l);
 	for (size_t k = 1; k < N_COALESCE; k++)
-		FOR_EACH_STEP(step, o.n) {
-			struct routed r;
-			pg_data_reader_free(route_all(&o, step, coalesce_values[k], &r));
-			assert_unchanged(&o, &l, &r, 12, coalesce_values[k], step);
-			routed_free(&r);
-		}
+		FOR_EACH_STEP(step, o.n)
+			assert_routed_unchanged(&o, &l, step, coalesce_values[k], (const int64_t[]){ 12 }, 1);
 }
 
 /* Table data chunks as routed: none longer than c, and no more than the

@@ -219,21 +219,35 @@ static void *delayed_writer_main(void *arg)
 	return NULL;
 }
 
+/* spool_read of a new spool in dir while d's writer acts; *e: errno after
+ * the read.  The writer is done when it returns. */
+static ssize_t read_while_writer_acts(struct delayed_writer *d, char *dir, size_t dir_cap, unsigned char *buf,
+				      size_t cap, int *e)
+{
+	pthread_t th;
+	ssize_t r;
+
+	make_dir(dir, dir_cap);
+	d->s = new_spool(dir);
+	assert_int_equal(pthread_create(&th, NULL, delayed_writer_main, d), 0);
+	atomic_store(&d->reader_calling, 1);
+	errno = 0;
+	r = spool_read(d->s, buf, cap);
+	*e = errno;
+	pthread_join(th, NULL);
+	return r;
+}
+
 static void test_reader_waits_for_data_instead_of_ending(void **state)
 {
 	char dir[64];
 	unsigned char buf[64];
 	struct delayed_writer d = { .delay_ms = 100 };
-	pthread_t th;
 	ssize_t r;
+	int e;
 	(void)state;
 
-	make_dir(dir, sizeof(dir));
-	d.s = new_spool(dir);
-	assert_int_equal(pthread_create(&th, NULL, delayed_writer_main, &d), 0);
-	atomic_store(&d.reader_calling, 1);
-	r = spool_read(d.s, buf, sizeof(buf));
-	pthread_join(th, NULL);
+	r = read_while_writer_acts(&d, dir, sizeof(dir), buf, sizeof(buf), &e);
 	assert_int_equal(d.rc, 0);
 	assert_int_equal(r, 5); /* the data written later, not 0 (end): it waited */
 	assert_memory_equal(buf, "hello", 5);
@@ -272,19 +286,11 @@ static void test_writer_abandoning_fails_a_blocked_read_with_epipe(void **state)
 	char dir[64];
 	unsigned char buf[8];
 	struct delayed_writer d = { .delay_ms = 100, .abandon = 1 };
-	pthread_t th;
 	ssize_t r;
 	int e;
 	(void)state;
 
-	make_dir(dir, sizeof(dir));
-	d.s = new_spool(dir);
-	assert_int_equal(pthread_create(&th, NULL, delayed_writer_main, &d), 0);
-	atomic_store(&d.reader_calling, 1);
-	errno = 0;
-	r = spool_read(d.s, buf, sizeof(buf));
-	e = errno;
-	pthread_join(th, NULL);
+	r = read_while_writer_acts(&d, dir, sizeof(dir), buf, sizeof(buf), &e);
 	assert_int_equal(r, -1);
 	assert_int_equal(e, EPIPE); /* the abandon that came later: it was blocked until then */
 	spool_free(d.s);

@@ -261,29 +261,49 @@ static void failing_abort(struct sink *s)
 }
 static const struct sink_ops failing_ops = { failing_write, failing_close, failing_abort };
 
-static void test_thread_sink_hands_back_the_worker_error(void **state)
+/* A sink that fails once more than limit bytes reached it; *aborted is set
+ * when it is aborted. */
+static struct sink *failing_sink_new(size_t limit, int *aborted)
 {
 	struct failing_sink *f = calloc(1, sizeof(*f));
-	int aborted = 0, rc = 0;
-	unsigned char buf[65536] = { 0 };
-	struct drctl_error err;
-	struct sink *s;
-	(void)state;
+
+	assert_non_null(f);
 	f->base.ops = &failing_ops;
-	f->limit = 1 << 20;
-	f->aborted = &aborted;
-	err_clear(&err);
-	s = thread_sink_new(&f->base, &err);
-	for (int i = 0; i < 200 && rc == 0; i++)
-		rc = sink_write(s, buf, sizeof(buf), &err);
+	f->limit = limit;
+	f->aborted = aborted;
+	return &f->base;
+}
+
+/* n bytes of data into s in writes of 64 KiB, then its close, or its abort
+ * after the first write that fails: the failing sink's error must come
+ * back, and the failing sink be aborted. */
+static void assert_full_comes_back(struct sink *s, const unsigned char *data, size_t n, const int *aborted,
+				   struct drctl_error *err)
+{
+	int rc = 0;
+
+	for (size_t off = 0; off < n && rc == 0; off += 65536)
+		rc = sink_write(s, data + off, 65536, err);
 	if (rc == 0)
-		rc = sink_close(s, &err);
+		rc = sink_close(s, err);
 	else
 		sink_abort(s);
 	assert_int_equal(rc, -1);
-	assert_int_equal(err.code, EXIT_IO);
-	assert_non_null(strstr(err.message, "full"));
-	assert_int_equal(aborted, 1);
+	assert_int_equal(err->code, EXIT_IO);
+	assert_non_null(strstr(err->message, "full"));
+	assert_int_equal(*aborted, 1);
+}
+
+static void test_thread_sink_hands_back_the_worker_error(void **state)
+{
+	size_t n = 200 * 65536;
+	unsigned char *data = pattern(n);
+	int aborted = 0;
+	struct drctl_error err;
+	(void)state;
+	err_clear(&err);
+	assert_full_comes_back(thread_sink_new(failing_sink_new(1 << 20, &aborted), &err), data, n, &aborted, &err);
+	free(data);
 }
 
 /* The sink after compression fails on a worker: the caller hears of it at a
@@ -294,26 +314,14 @@ static void test_zstd_hands_back_the_next_sinks_error(void **state)
 	unsigned char *data = pattern(n);
 	(void)state;
 	for (int workers = 1; workers <= 2; workers++) {
-		struct failing_sink *f = calloc(1, sizeof(*f));
-		int aborted = 0, rc = 0;
+		int aborted = 0;
 		struct drctl_error err;
 		struct sink *s;
-		f->base.ops = &failing_ops;
-		f->limit = 100; /* the first frame already overflows it */
-		f->aborted = &aborted;
 		err_clear(&err);
-		s = zstd_sink_new(&f->base, 3, workers, &err);
+		/* 100 bytes: the first frame already overflows it */
+		s = zstd_sink_new(failing_sink_new(100, &aborted), 3, workers, &err);
 		assert_non_null(s);
-		for (size_t off = 0; off < n && rc == 0; off += 65536)
-			rc = sink_write(s, data + off, 65536, &err);
-		if (rc == 0)
-			rc = sink_close(s, &err);
-		else
-			sink_abort(s);
-		assert_int_equal(rc, -1);
-		assert_int_equal(err.code, EXIT_IO);
-		assert_non_null(strstr(err.message, "full"));
-		assert_int_equal(aborted, 1);
+		assert_full_comes_back(s, data, n, &aborted, &err);
 	}
 	free(data);
 }
