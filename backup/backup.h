@@ -16,6 +16,7 @@ struct backup_request {
 	const char *components[16]; /* names; none = every configured component */
 	size_t n_components;
 	const char *tag;
+	int steal; /* --steal: remove stale conflicting locks (lib/storage/repo_lock.h) */
 };
 
 struct backup_result {

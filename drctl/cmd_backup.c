@@ -1,5 +1,5 @@
 /*
- * drctl backup [--component C,...] [--tag T]
+ * drctl backup [--component C,...] [--tag T] [--steal]
  * One backup set; prints its id on stdout (or the manifest with --json).
  * Its metrics (status, duration, each component's size and success time)
  * are published when [metrics] names a destination.
@@ -16,17 +16,20 @@
 struct backup_args {
 	const char *components;
 	const char *tag;
+	int steal;
 };
 
 static const struct opt_spec backup_options[] = {
 	{ "component", 'c', OPT_STRING, offsetof(struct backup_args, components), "C,...",
 	  "only these components (files, postgres, redis, vault); default: every configured one" },
 	{ "tag", 't', OPT_STRING, offsetof(struct backup_args, tag), "TAG", "a label stored in the manifest" },
+	{ "steal", 0, OPT_FLAG, offsetof(struct backup_args, steal), NULL,
+	  "remove stale repository locks (not refreshed for [repository] lock_stale_minutes) that would stop the backup" },
 	{ 0 },
 };
 
 static const struct cli_command_line backup_command_line = {
-	.usage = "drctl backup [--component C,...] [--tag TAG]",
+	.usage = "drctl backup [--component C,...] [--tag TAG] [--steal]",
 	.summary = "Take one backup set of the configured components and print its id (the manifest with --json).",
 	.options = backup_options,
 	.max_args = 0,
@@ -76,6 +79,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		req.n_components = cli_split_commas(components, req.components, 16);
 	}
 	req.tag = args.tag;
+	req.steal = args.steal;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	started = now_seconds();

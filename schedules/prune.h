@@ -1,6 +1,7 @@
 /*
  * prune: one run of `drctl prune`: read the [retention] policy, take the
- * repository's writer lock, list the sets, decide each one
+ * repository's exclusive lock (lib/storage/repo_lock.h: no backup, restore,
+ * verify or drill holds a shared one meanwhile), list the sets, decide each one
  * (lib/set/retention.h has the rules), and remove what the decision says,
  * oldest first, each set manifest first (backup_set_remove).
  *
@@ -20,11 +21,13 @@
 #include "lib/set/backup_set.h"
 #include "lib/set/retention.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 
 struct prune_plan {
 	struct retention_policy policy;
 	time_t now;
 	struct repo *repo;
+	struct repo_lock *lock;             /* exclusive (shared for a dry run) */
 	struct backup_set_info *sets;       /* newest first */
 	size_t n;
 	struct retention_set *input;        /* one per set; protected_reason may be set */
@@ -35,8 +38,14 @@ struct prune_plan {
 
 /* The [retention] keys. */
 int prune_policy_from_config(const struct config *cfg, struct retention_policy *p, struct drctl_error *err);
-/* Policy, repository, writer lock, the sets and their times. */
-int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_error *err);
+struct prune_request {
+	int dry_run; /* removes nothing: a shared lock is enough */
+	int steal;   /* --steal: remove stale conflicting locks first */
+};
+
+/* Policy, repository, lock, the sets and their times. */
+int prune_open(struct prune_plan *plan, const struct config *cfg, const struct prune_request *req,
+	       struct drctl_error *err);
 /* Fill plan->decisions (and n_remove). */
 int prune_decide(struct prune_plan *plan, struct drctl_error *err);
 /* Remove every set decided so, oldest first; after each one, removed(plan,

@@ -50,6 +50,8 @@ const struct config_key config_keys[] = {
 	KINT("repository", "object_lock_days", "0", 0, 36500, "S3 Object Lock retention of new objects in days (0 = off)"),
 	KENUM("repository", "object_lock_mode", "GOVERNANCE, COMPLIANCE", "GOVERNANCE",
 	      "S3 Object Lock mode when object_lock_days > 0: GOVERNANCE (lifted only with s3:BypassGovernanceRetention) or COMPLIANCE (nobody can shorten it)"),
+	KINT("repository", "lock_stale_minutes", "30", 1, 10080,
+	     "a repository lock (locks/*.json) not refreshed for this long is stale: its holder died; `--steal` (backup, prune) removes it (holders refresh every sixth of it)"),
 
 	KX("state", "dir", CONFIG_PATH, "~/.local/state/drctl", "journals, locks, caches and the restore's spools (default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)"),
 

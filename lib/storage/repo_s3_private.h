@@ -1,6 +1,6 @@
 /*
  * repo_s3_private: what the S3 driver's two files share: repo_s3.c (open,
- * read, list, stat, remove, lock, stale uploads) and repo_s3_write.c (the
+ * read, list, stat, remove, stale uploads) and repo_s3_write.c (the
  * object sink).  Only they include it.
  */
 #ifndef DRCTL_REPO_S3_PRIVATE_H
@@ -24,7 +24,6 @@ struct repo_s3 {
 	pthread_mutex_t mu;
 	char prefix[REPO_S3_KEY_MAX];  /* "" or "a/b/" */
 	size_t part_size;
-	char lock_token[40];           /* "" unless this handle holds the lock */
 };
 
 /* The key of an object or folder name: the prefix and the name; a key
