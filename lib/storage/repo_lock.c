@@ -244,9 +244,21 @@ static int conflicts(const struct repo_lock_info *other, enum repo_lock_kind min
 	return !other->readable || mine == REPO_LOCK_EXCLUSIVE || other->kind == REPO_LOCK_EXCLUSIVE;
 }
 
+/* Its holder ran on this host and that process is gone (a SIGKILLed
+ * drctl): stale at once, without waiting for lock_stale_minutes.  A pid
+ * reused since only delays this to the stale time. */
+static int holder_gone(const struct repo_lock_info *other)
+{
+	char host[128];
+
+	host_name(host);
+	return other->pid > 0 && other->pid != (long)getpid() && !strcmp(other->host, host) &&
+	       kill((pid_t)other->pid, 0) != 0 && errno == ESRCH;
+}
+
 static int is_stale(const struct repo_lock_info *other, long stale_seconds, time_t now)
 {
-	return other->readable && now - other->refreshed > stale_seconds;
+	return other->readable && (now - other->refreshed > stale_seconds || holder_gone(other));
 }
 
 static void describe_holder(const struct repo_lock_info *h, time_t now, char *out, size_t cap)
@@ -264,8 +276,13 @@ static void describe_holder(const struct repo_lock_info *h, time_t now, char *ou
 static int locked_error(const struct repo *r, const struct repo_lock_request *req, const struct repo_lock_info *h,
 			long stale_seconds, time_t now, struct drctl_error *err)
 {
-	char holder[900];
+	char holder[900], why_stale[160];
 
+	if (now - h->refreshed > stale_seconds)
+		snprintf(why_stale, sizeof(why_stale), "not refreshed for over %ld min: its holder died or lost the repository",
+			 stale_seconds / 60);
+	else
+		snprintf(why_stale, sizeof(why_stale), "its holder ran on this host and its process is gone");
 	describe_holder(h, now, holder, sizeof(holder));
 	err_set(err, EXIT_LOCKED, h->name, NULL, "%s is locked by %s; %s needs a %s lock and did nothing", r->description,
 		holder, req->command, repo_lock_kind_name(req->kind));
@@ -277,14 +294,12 @@ static int locked_error(const struct repo *r, const struct repo_lock_request *re
 			 "holder refreshes it (if the holder died, its lock goes stale %ld min after its last refresh)",
 			 h->purpose, h->pid, h->host, req->command, stale_seconds / 60);
 	else if (req->can_steal)
-		err_hint(err, "the lock is stale (not refreshed for over %ld min: its holder died or lost the repository); "
-			 "check that pid %ld on %s is gone, then run `%s --steal`", stale_seconds / 60, h->pid, h->host,
-			 req->command);
+		err_hint(err, "the lock is stale (%s); check that pid %ld on %s is gone, then run `%s --steal`", why_stale,
+			 h->pid, h->host, req->command);
 	else
-		err_hint(err, "the lock is stale (not refreshed for over %ld min: its holder died or lost the repository); "
-			 "check that pid %ld on %s is gone, then run `drctl %s --steal` (it removes stale locks), then `%s`",
-			 stale_seconds / 60, h->pid, h->host, h->kind == REPO_LOCK_EXCLUSIVE ? "prune" : "backup",
-			 req->command);
+		err_hint(err, "the lock is stale (%s); check that pid %ld on %s is gone, then run `drctl %s --steal` (it "
+			 "removes stale locks), then `%s`", why_stale, h->pid, h->host,
+			 h->kind == REPO_LOCK_EXCLUSIVE ? "prune" : "backup", req->command);
 	return -1;
 }
 

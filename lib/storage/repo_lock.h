@@ -22,11 +22,12 @@
  * `[repository] lock_stale_minutes` (default 30: every 5 minutes) on a
  * thread of its own.  A lock whose "refreshed" time is older than
  * lock_stale_minutes belongs to a holder that died (SIGKILL, a lost
- * machine) or lost the store; it is still a conflict, reported with its
- * holder, until a command given --steal removes it.  A lock that is not
- * stale is never removed by anyone but its holder.  Staleness compares the
- * holder's clock with the taker's: clocks must agree to well within
- * lock_stale_minutes (NTP does).
+ * machine) or lost the store; so is the lock of a holder that ran on this
+ * host (same host name) and whose process is gone.  A stale lock is still
+ * a conflict, reported with its holder, until a command given --steal
+ * removes it.  A lock that is not stale is never removed by anyone but its
+ * holder.  Staleness compares the holder's clock with the taker's: clocks
+ * must agree to well within lock_stale_minutes (NTP does).
  *
  * Taking a lock (the protocol; neither a folder nor S3 offers an atomic
  * "create unless a conflicting object exists"):
