@@ -506,16 +506,20 @@ static void *watcher_main(void *arg)
 	_exit(128 + sig);
 }
 
-/* Only when nobody else handles the stop signals (the scenario engine
- * does, and unwinds its runs, releasing their locks). */
+/* Each of SIGINT and SIGTERM that nobody else handles (the scenario engine
+ * does, and unwinds its runs, releasing their locks; one that is ignored,
+ * as a shell's background job ignores SIGINT, stays ignored). */
 static void watch_stop_signals(void)
 {
-	struct sigaction old_int, old_term, sa;
+	static const int signals[] = { SIGINT, SIGTERM };
+	struct sigaction old, sa;
+	int ours[2] = { 0, 0 };
 	pthread_t t;
 
 	pthread_mutex_lock(&held_mu);
-	if (watching || sigaction(SIGINT, NULL, &old_int) != 0 || sigaction(SIGTERM, NULL, &old_term) != 0 ||
-	    old_int.sa_handler != SIG_DFL || old_term.sa_handler != SIG_DFL || pipe(stop_pipe) != 0) {
+	for (size_t i = 0; !watching && i < 2; i++)
+		ours[i] = sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL;
+	if (watching || (!ours[0] && !ours[1]) || pipe(stop_pipe) != 0) {
 		pthread_mutex_unlock(&held_mu);
 		return;
 	}
@@ -529,8 +533,9 @@ static void watch_stop_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (size_t i = 0; i < 2; i++)
+		if (ours[i])
+			sigaction(signals[i], &sa, NULL);
 	watching = 1;
 	pthread_mutex_unlock(&held_mu);
 }

@@ -3,7 +3,7 @@
 # real binary on a local repository: a backup held open (its [agents]
 # status_command waits for a file) holds a shared lock that prune refuses
 # with exit 5 naming it, and leaves no lock when it ends or is stopped by
-# SIGINT; a restore/verify of another host (a planted shared lock) keeps
+# SIGTERM; a restore/verify of another host (a planted shared lock) keeps
 # prune from removing the set it reads; a stale exclusive lock refuses a
 # backup with the --steal hint, `backup --steal` removes it, and --steal
 # never removes a lock that is being refreshed; list and show never take
@@ -69,17 +69,22 @@ wait "$HELD" || fail "the held backup failed: $(cat "$T/held.err")"
 [ -z "$(locks_left)" ] || fail "the backup ended, its lock is still there: $(locks_left)"
 pass_note "the held backup finished and removed its lock"
 
-# --- SIGINT: the lock goes with the command ------------------------------------------------
+# --- SIGTERM: the lock goes with the command -----------------------------------------------
+# (SIGTERM: a non-interactive shell starts its background jobs with SIGINT
+# ignored, and drctl leaves an ignored signal ignored.)  The release after
+# 120 s only keeps a broken build from hanging here; it fails the check.
 held_backup
-kill -INT "$HELD"
+(sleep 120; touch "$T/release") &
+guard=$!
+kill -TERM "$HELD"
 set +e; wait "$HELD"; rc=$?; set -e
-touch "$T/release"
-[ "$rc" = 130 ] || fail "the backup stopped by SIGINT exits $rc, expected 130: $(cat "$T/held.err")"
-grep -q "stopped by SIGINT: removing the lock locks/" "$T/held.err" || fail "the stopped backup does not say it removes its lock: $(cat "$T/held.err")"
-[ -z "$(locks_left)" ] || fail "SIGINT left the lock: $(locks_left)"
-pass_note "a backup stopped by SIGINT removes its lock"
-d --json list | jq -e --arg e "$EXTRA" 'map(select(.state == "complete")) | length == 3' >/dev/null ||
-  fail "after the stopped backup, list does not show the 3 complete sets: $(d list)"
+touch "$T/release"; kill "$guard" 2>/dev/null || true
+[ "$rc" = 143 ] || fail "the backup stopped by SIGTERM exits $rc, expected 143: $(cat "$T/held.err")"
+grep -q "stopped by SIGTERM: removing the lock locks/" "$T/held.err" || fail "the stopped backup does not say it removes its lock: $(cat "$T/held.err")"
+[ -z "$(locks_left)" ] || fail "SIGTERM left the lock: $(locks_left)"
+pass_note "a backup stopped by SIGTERM removes its lock"
+d --json list | jq -e --arg e "$EXTRA" 'length == 4 and all(.[]; .state == "complete") and any(.[]; .id == $e)' >/dev/null ||
+  fail "after the stopped backup, list does not show the 4 complete sets: $(d list)"
 
 # --- a restore elsewhere: prune keeps off the set ------------------------------------------
 plant 20260101T000000Z-dr-host-777-a shared "drctl restore postgres" dr-host.example 777 "$(utc_ago 30)"
