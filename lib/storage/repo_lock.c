@@ -297,9 +297,12 @@ static int locked_error(const struct repo *r, const struct repo_lock_request *re
 		err_hint(err, "the lock is stale (%s); check that pid %ld on %s is gone, then run `%s --steal`", why_stale,
 			 h->pid, h->host, req->command);
 	else
-		err_hint(err, "the lock is stale (%s); check that pid %ld on %s is gone, then run `drctl %s --steal` (it "
-			 "removes stale locks), then `%s`", why_stale, h->pid, h->host,
-			 h->kind == REPO_LOCK_EXCLUSIVE ? "prune" : "backup", req->command);
+		/* A dry run takes a shared lock: its --steal removes the stale
+		 * exclusive locks in a reader's way, and nothing else. */
+		err_hint(err, "the lock is stale (%s); check that pid %ld on %s is gone, then run `drctl prune %s--steal` "
+			 "(it removes stale locks%s), then `%s`", why_stale, h->pid, h->host,
+			 req->kind == REPO_LOCK_SHARED ? "--dry-run " : "",
+			 req->kind == REPO_LOCK_SHARED ? " and removes no set" : "", req->command);
 	return -1;
 }
 

@@ -26,7 +26,7 @@ locks_left() { ls "$REPO/locks" 2>/dev/null || true; }
 set_files() { (cd "$REPO/backups/$1" && find . -type f | sort | xargs sha256sum); }
 
 OLD=$(d backup --component files 2>/dev/null)
-NEW=$(d backup --component files 2>/dev/null)
+d backup --component files >/dev/null 2>&1
 [ -z "$(locks_left)" ] || fail "backups left locks: $(locks_left)"
 pass_note "two backups, no lock left behind"
 export DRCTL_RETENTION_KEEP_LAST=1 # prune wants to remove $OLD
@@ -110,12 +110,20 @@ run d prune; expect_rc 0 "prune once the restore is over"
 pass_note "the refusal was the lock: prune then removed $OLD"
 
 # --- a stale exclusive lock: --steal ----------------------------------------------------------
+KEPT=$(ls "$REPO/backups")
+[ "$(wc -w <<<"$KEPT")" = 1 ] || fail "keep_last = 1 left $(wc -w <<<"$KEPT") sets: $KEPT"
 plant 20260101T000000Z-old-host-31337-b exclusive "drctl prune" old-host.example 31337 "$(utc_ago 7200)"
 run d backup --component files; expect_rc 5 "backup with a stale exclusive lock"
 expect_err "locked by drctl prune \(exclusive lock, pid 31337 on old-host.example, last refreshed 120 min" "the stale holder and its age are named"
 expect_err "hint: .*stale.*run \`drctl backup --steal\`" "the hint names --steal"
-run d restore files --backup "$NEW" --target "$T/restored"; expect_rc 5 "restore with a stale exclusive lock"
-expect_err "hint: .*drctl prune --steal" "restore's hint names the command that steals"
+run d restore files --backup "$KEPT" --target "$T/restored"; expect_rc 5 "restore with a stale exclusive lock"
+expect_err "hint: .*run \`drctl prune --dry-run --steal\` .*then \`drctl restore files\`" "restore's hint names the command that steals"
+run d verify "$KEPT"; expect_rc 5 "verify with a stale exclusive lock"
+run d prune --dry-run --steal; expect_rc 0 "prune --dry-run --steal"
+[ -z "$(locks_left)" ] || fail "prune --dry-run --steal left the stale lock: $(locks_left)"
+[ -e "$REPO/backups/$KEPT" ] || fail "prune --dry-run --steal removed a set"
+pass_note "prune --dry-run --steal removed the stale exclusive lock and no set"
+plant 20260101T000000Z-old-host-31337-b exclusive "drctl prune" old-host.example 31337 "$(utc_ago 7200)"
 run d backup --component files --steal; expect_rc 0 "backup --steal"
 expect_err "removing the stale lock of drctl prune .*pid 31337 on old-host.example" "the steal is said"
 [ -z "$(locks_left)" ] || fail "backup --steal left locks: $(locks_left)"
