@@ -36,12 +36,16 @@
 #include "lib/set/keys.h"
 #include "lib/set/set_reader.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 #include "restore/restore.h"
 #include "verify/verify.h"
 
 struct drill {
 	json_t *manifest; /* the set's signed manifest, read once per process */
 	PGconn *scratch;  /* the scratch server's maintenance connection */
+	/* Shared, for the whole process: no prune removes the set between the
+	 * steps (each restore and verify also takes its own). */
+	struct repo_lock *lock;
 };
 
 static struct drill *ctx_of(struct run *r)
@@ -51,10 +55,16 @@ static struct drill *ctx_of(struct run *r)
 
 static int drill_open(struct run *r, struct drctl_error *err)
 {
+	static const struct repo_lock_request shared = {
+		.kind = REPO_LOCK_SHARED, .purpose = "drctl drill", .command = "drctl drill",
+	};
 	struct drill *d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	run_set_context(r, d);
+	/* A plan (no run folder) reads no set. */
+	if (run_folder(r)[0] && repo_lock_take(run_config(r), &shared, &d->lock, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -63,6 +73,7 @@ static void drill_close(struct run *r)
 	struct drill *d = ctx_of(r);
 	json_decref(d->manifest);
 	PQfinish(d->scratch);
+	repo_lock_release(d->lock);
 	free(d);
 	run_set_context(r, NULL);
 }
