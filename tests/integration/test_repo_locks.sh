@@ -41,6 +41,8 @@ while [ ! -e "$T/release" ]; do sleep 0.1; done
 echo "agent-a 1"
 EOF
 chmod 755 "$T/agents-status"
+# A failing check must not leave the held backup waiting.
+trap 'touch "$T/release" 2>/dev/null; [ -z "${HELD:-}" ] || kill "$HELD" 2>/dev/null; _testlib_cleanup' EXIT
 held_backup() { # starts it; HELD is its pid
   rm -f "$T/holding" "$T/release"
   DRCTL_AGENTS_CONTROL=command DRCTL_AGENTS_STATUS_COMMAND="$T/agents-status" \
