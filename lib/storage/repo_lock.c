@@ -10,6 +10,7 @@
 #include "lib/storage/repo_lock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -522,7 +523,7 @@ static void watch_stop_signals(void)
 	pthread_mutex_lock(&held_mu);
 	for (size_t i = 0; !watching && i < 2; i++)
 		ours[i] = sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL;
-	if (watching || (!ours[0] && !ours[1]) || pipe(stop_pipe) != 0) {
+	if (watching || (!ours[0] && !ours[1]) || pipe2(stop_pipe, O_CLOEXEC) != 0) {
 		pthread_mutex_unlock(&held_mu);
 		return;
 	}
