@@ -12,7 +12,8 @@
  * a live holder is listed.
  *
  * Kinds.  Shared: the commands that read sets or add one (backup, verify,
- * restore, the drill's steps, a repository copy reading).  Exclusive: the
+ * restore, a drill for as long as its process runs, a repository copy
+ * reading).  Exclusive: the
  * commands that remove sets (prune, repository maintenance).  Shared locks
  * live side by side; an exclusive lock excludes every other lock.  So prune
  * never removes a set that a restore, verify or drill is reading, and
