@@ -25,11 +25,16 @@ plant() { # NAME KIND PURPOSE HOST PID REFRESHED
 locks_left() { ls "$REPO/locks" 2>/dev/null || true; }
 set_files() { (cd "$REPO/backups/$1" && find . -type f | sort | xargs sha256sum); }
 
-OLD=$(d backup --component files 2>/dev/null)
+d backup --component files >/dev/null 2>&1
 d backup --component files >/dev/null 2>&1
 [ -z "$(locks_left)" ] || fail "backups left locks: $(locks_left)"
 pass_note "two backups, no lock left behind"
-export DRCTL_RETENTION_KEEP_LAST=1 # prune wants to remove $OLD
+export DRCTL_RETENTION_KEEP_LAST=1
+# A set prune wants to remove: any but the newest (ids made within one
+# second sort by their random part; a set that is not the newest never
+# becomes it).
+OLD=$(d --json list | jq -r '.[1].id')
+[ -n "$OLD" ] && [ "$OLD" != null ] || fail "no second set in the list: $(d list)"
 
 # --- a backup held open: prune waits for it ------------------------------------------------
 # The status command of [agents] runs while the backup holds its lock: it
