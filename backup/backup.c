@@ -24,6 +24,7 @@
 #include "lib/platform/agents.h"
 #include "lib/set/keys.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 #include "lib/stream/stream_thread.h"
 
 struct backup_plan {
@@ -37,6 +38,7 @@ struct backup_plan {
 	size_t n_recipients;
 	long zstd_level, zstd_threads;
 	struct repo *repo;
+	struct repo_lock *lock; /* shared: prune cannot remove sets meanwhile */
 	json_t *manifest;
 };
 
@@ -423,6 +425,7 @@ static void plan_free(struct backup_plan *p)
 	minisign_secret_key_wipe(&p->sk);
 	free(p->recipients);
 	json_decref(p->manifest);
+	repo_lock_release(p->lock);
 	repo_close(p->repo);
 }
 
@@ -432,16 +435,19 @@ int backup_run(const struct config *cfg, const struct backup_request *req,
 	struct backup_plan plan = { .cfg = cfg };
 	double t0 = now_seconds();
 	char finished[32];
-	int locked = 0, created = 0;
+	struct repo_lock_request lock = {
+		.kind = REPO_LOCK_SHARED, .purpose = "drctl backup", .command = "drctl backup",
+		.can_steal = 1, .steal = req->steal,
+	};
+	int created = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (plan_backup(&plan, req, err) != 0)
 		goto fail;
 	if (repo_open(&plan.repo, cfg, err) != 0)
 		goto fail;
-	if (repo_lock(plan.repo, "drctl backup", err) != 0)
+	if (repo_lock_take(cfg, &lock, &plan.lock, err) != 0)
 		goto fail;
-	locked = 1;
 	created = 1;
 	record_platform_agents(&plan);
 	if (capture_all(&plan, plan_parallel(&plan, req), err) != 0)
@@ -454,7 +460,6 @@ int backup_run(const struct config *cfg, const struct backup_request *req,
 	log_info("backup set %s published in %s", plan.id, plan.repo->description);
 	snprintf(res->id, sizeof(res->id), "%s", plan.id);
 	res->manifest = json_incref(plan.manifest);
-	repo_unlock(plan.repo);
 	plan_free(&plan);
 	return 0;
 fail:
@@ -465,8 +470,6 @@ fail:
 		if (backup_set_remove(plan.repo, plan.id, &ignored) == 0)
 			err_prefix(err, "backup %s failed, nothing was published and complete sets were not touched", plan.id);
 	}
-	if (locked)
-		repo_unlock(plan.repo);
 	plan_free(&plan);
 	return -1;
 }

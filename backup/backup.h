@@ -17,6 +17,7 @@ struct backup_request {
 	size_t n_components;
 	const char *tag;
 	long parallel; /* components at the same time; 0 = [backup] parallel */
+	int steal; /* --steal: remove stale conflicting locks (lib/storage/repo_lock.h) */
 };
 
 /* Components captured at the same time when [backup] parallel is unset:

@@ -1,5 +1,5 @@
 /*
- * drctl backup [--component C,...] [--tag T] [--parallel N]
+ * drctl backup [--component C,...] [--tag T] [--parallel N] [--steal]
  * One backup set; prints its id on stdout (or the manifest with --json).
  * Its metrics (status, duration, each component's size and success time)
  * are published when [metrics] names a destination.
@@ -17,6 +17,7 @@ struct backup_args {
 	const char *components;
 	const char *tag;
 	long parallel;
+	int steal;
 };
 
 static const struct opt_spec backup_options[] = {
@@ -25,11 +26,13 @@ static const struct opt_spec backup_options[] = {
 	{ "tag", 't', OPT_STRING, offsetof(struct backup_args, tag), "TAG", "a label stored in the manifest" },
 	{ "parallel", 'j', OPT_LONG, offsetof(struct backup_args, parallel), "N",
 	  "components backed up at the same time (default [backup] parallel; 1 = one after another)" },
+	{ "steal", 0, OPT_FLAG, offsetof(struct backup_args, steal), NULL,
+	  "remove stale repository locks (not refreshed for [repository] lock_stale_minutes) that would stop the backup" },
 	{ 0 },
 };
 
 static const struct cli_command_line backup_command_line = {
-	.usage = "drctl backup [--component C,...] [--tag TAG] [--parallel N]",
+	.usage = "drctl backup [--component C,...] [--tag TAG] [--parallel N] [--steal]",
 	.summary = "Take one backup set of the configured components and print its id (the manifest with --json).",
 	.options = backup_options,
 	.max_args = 0,
@@ -85,6 +88,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	req.parallel = args.parallel > 0 ? args.parallel : 0;
+	req.steal = args.steal;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
 	started = now_seconds();

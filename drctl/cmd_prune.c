@@ -1,9 +1,10 @@
 /*
- * drctl prune [--dry-run]
+ * drctl prune [--dry-run] [--steal]
  *
  * Retention: decides every backup set by the [retention] policy (the rules
  * are in lib/set/retention.h, the run in schedules/prune.h) and removes what
- * the decision says, under the repository's writer lock.  --dry-run lists
+ * the decision says, under the repository's exclusive lock (--steal first
+ * removes stale locks in its way, lib/storage/repo_lock.h).  --dry-run lists
  * every set with keep or remove and the rules that decided, and removes
  * nothing.  A prune (not a dry run) publishes its metrics when [metrics]
  * names a destination.
@@ -19,16 +20,19 @@
 
 struct prune_args {
 	int dry_run;
+	int steal;
 };
 
 static const struct opt_spec prune_options[] = {
 	{ "dry-run", 'n', OPT_FLAG, offsetof(struct prune_args, dry_run), NULL,
 	  "list every set with keep or remove and the rules that decided; remove nothing" },
+	{ "steal", 0, OPT_FLAG, offsetof(struct prune_args, steal), NULL,
+	  "remove stale repository locks (not refreshed for [repository] lock_stale_minutes) that would stop the prune" },
 	{ 0 },
 };
 
 static const struct cli_command_line prune_command_line = {
-	.usage = "drctl prune [--dry-run]",
+	.usage = "drctl prune [--dry-run] [--steal]",
 	.summary = "Remove the backup sets that the [retention] policy does not keep, and old incomplete sets.",
 	.options = prune_options,
 	.max_args = 0,
@@ -157,6 +161,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	struct prune_args args = { 0 };
 	struct cli_command_line cl = prune_command_line;
 	struct prune_plan plan = { 0 };
+	struct prune_request req;
 	const char *positional[1];
 	size_t n_positional;
 	struct config *cfg = NULL;
@@ -168,7 +173,9 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if (cli_config(cli, &cfg) != 0)
 		return cli->err.code;
-	if (prune_open(&plan, cfg, &cli->err) != 0 || prune_decide(&plan, &cli->err) != 0)
+	req.dry_run = args.dry_run;
+	req.steal = args.steal;
+	if (prune_open(&plan, cfg, &req, &cli->err) != 0 || prune_decide(&plan, &cli->err) != 0)
 		goto done;
 	if (!cli->g.json) {
 		print_policy(&plan);

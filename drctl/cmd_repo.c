@@ -20,6 +20,7 @@
 #include "lib/set/backup_set.h"
 #include "lib/set/keys.h"
 #include "lib/set/set_copy.h"
+#include "lib/storage/repo_lock.h"
 
 #define USAGE "drctl repo copy --from NAME --to NAME ID|latest|--all"
 
@@ -147,6 +148,9 @@ int cmd_repo(struct cli *cli, int argc, char **argv)
 		.args_message = "repo needs a subcommand: copy",
 	};
 	struct repo_copy c = { 0 };
+	const struct repo_lock_request copy_lock = { .kind = REPO_LOCK_SHARED, .purpose = "drctl repo copy",
+						     .command = "drctl repo copy" };
+	struct repo_lock *from_lock = NULL, *to_lock = NULL;
 	const char *args[2];
 	struct config *cfg;
 	size_t n;
@@ -160,12 +164,17 @@ int cmd_repo(struct cli *cli, int argc, char **argv)
 	    open_named(cfg, a.from, REPO_OPEN_EXISTING, &c.from_cfg, &c.from, &cli->err) != 0 ||
 	    open_named(cfg, a.to, REPO_CREATE, &c.to_cfg, &c.to, &cli->err) != 0)
 		goto done;
-	if (repo_lock(c.to, "drctl repo copy", &cli->err) != 0 || choose_sets(&c, n == 2 ? args[1] : NULL, &cli->err) != 0)
+	/* Shared on both sides: a prune of either waits, backups go on. */
+	if (repo_lock_take(c.from_cfg, &copy_lock, &from_lock, &cli->err) != 0 ||
+	    repo_lock_take(c.to_cfg, &copy_lock, &to_lock, &cli->err) != 0 ||
+	    choose_sets(&c, n == 2 ? args[1] : NULL, &cli->err) != 0)
 		goto done;
 	if (!(c.done = json_array()) || copy_sets(cli, &c) != 0)
 		goto done;
 	print_summary(cli, &c, &a);
 done:
+	repo_lock_release(to_lock);
+	repo_lock_release(from_lock);
 	json_decref(c.done);
 	free(c.ids);
 	if (c.to)

@@ -10,6 +10,7 @@
 
 #include "lib/core/log.h"
 #include "lib/set/set_reader.h"
+#include "lib/storage/repo_lock.h"
 
 int restore_run(const struct config *cfg, const char *component, const struct restore_options *opts,
 		json_t *report, struct drctl_error *err)
@@ -18,6 +19,9 @@ int restore_run(const struct config *cfg, const char *component, const struct re
 	struct set_reader set;
 	struct object_read obj = { 0 };
 	struct restore_ctx ctx;
+	struct repo_lock *lock = NULL;
+	char purpose[128];
+	struct repo_lock_request shared = { .kind = REPO_LOCK_SHARED, .purpose = purpose, .command = purpose };
 	int rc = -1;
 
 	if (!c || !c->restore) {
@@ -25,6 +29,11 @@ int restore_run(const struct config *cfg, const char *component, const struct re
 		err_hint(err, "components are: %s", component_names());
 		return -1;
 	}
+	/* Shared: no prune removes the set while it is read. */
+	snprintf(purpose, sizeof(purpose), "drctl restore %s", component);
+	memset(&set, 0, sizeof(set));
+	if (repo_lock_take(cfg, &shared, &lock, err) != 0)
+		goto done;
 	if (set_reader_open(&set, cfg, opts->backup, err) != 0)
 		goto done;
 	if (set_reader_open_component(&set, component, &obj, err) != 0)
@@ -43,6 +52,7 @@ int restore_run(const struct config *cfg, const char *component, const struct re
 done:
 	set_reader_abandon_component(&obj);
 	set_reader_close(&set);
+	repo_lock_release(lock);
 	if (rc != 0)
 		err_prefix(err, "restore of %s", component);
 	return rc;

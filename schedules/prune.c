@@ -39,8 +39,15 @@ int prune_policy_from_config(const struct config *cfg, struct retention_policy *
 	return 0;
 }
 
-int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_error *err)
+int prune_open(struct prune_plan *plan, const struct config *cfg, const struct prune_request *req,
+	       struct drctl_error *err)
 {
+	struct repo_lock_request lock = {
+		.kind = req->dry_run ? REPO_LOCK_SHARED : REPO_LOCK_EXCLUSIVE,
+		.purpose = req->dry_run ? "drctl prune --dry-run" : "drctl prune",
+		.command = req->dry_run ? "drctl prune --dry-run" : "drctl prune",
+		.can_steal = 1, .steal = req->steal,
+	};
 	struct minisign_public_key pk;
 
 	memset(plan, 0, sizeof(*plan));
@@ -48,8 +55,9 @@ int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_e
 	if (prune_policy_from_config(cfg, &plan->policy, err) != 0 || keys_load_public(cfg, &pk, err) != 0 ||
 	    repo_open(&plan->repo, cfg, err) != 0)
 		return -1;
-	/* The writer lock: no backup can be publishing while sets go. */
-	if (repo_lock(plan->repo, "drctl prune", err) != 0 ||
+	/* Exclusive: no backup is publishing and no restore, verify or drill
+	 * is reading while sets go. */
+	if (repo_lock_take(cfg, &lock, &plan->lock, err) != 0 ||
 	    backup_set_list(plan->repo, &pk, &plan->sets, &plan->n, err) != 0)
 		return -1;
 	plan->input = calloc(plan->n ? plan->n : 1, sizeof(*plan->input));
@@ -129,7 +137,7 @@ int prune_apply(struct prune_plan *plan, void (*removed)(const struct prune_plan
 		if (removed)
 			removed(plan, i, arg);
 	}
-	/* Under the writer lock no upload of this repository is in progress;
+	/* Under the exclusive lock no upload of this repository is in progress;
 	 * the grace covers a writer that does not take it (another host's
 	 * backup of another repository sharing the prefix is not one). */
 	if (repo_cleanup_stale_uploads(plan->repo, duration_before(plan->now, &plan->policy.incomplete_grace),
@@ -147,6 +155,7 @@ void prune_close(struct prune_plan *plan)
 	free(plan->decisions);
 	free(plan->holds);
 	backup_set_list_free(plan->sets, plan->n);
+	repo_lock_release(plan->lock);
 	repo_close(plan->repo);
 	memset(plan, 0, sizeof(*plan));
 }

@@ -1,6 +1,7 @@
 /*
  * prune: one run of `drctl prune`: read the [retention] policy, take the
- * repository's writer lock, list the sets, decide each one
+ * repository's exclusive lock (lib/storage/repo_lock.h: no backup, restore,
+ * verify or drill holds a shared one meanwhile), list the sets, decide each one
  * (lib/set/retention.h has the rules), and remove what the decision says,
  * oldest first, each set manifest first (backup_set_remove).
  *
@@ -20,6 +21,7 @@
 #include "lib/set/backup_set.h"
 #include "lib/set/retention.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 
 /* A set the store itself still holds (S3 Object Lock retention). */
 struct prune_hold {
@@ -32,6 +34,7 @@ struct prune_plan {
 	struct retention_policy policy;
 	time_t now;
 	struct repo *repo;
+	struct repo_lock *lock;             /* exclusive (shared for a dry run) */
 	struct backup_set_info *sets;       /* newest first */
 	size_t n;
 	struct retention_set *input;        /* one per set; protected_reason may be set */
@@ -44,8 +47,14 @@ struct prune_plan {
 
 /* The [retention] keys. */
 int prune_policy_from_config(const struct config *cfg, struct retention_policy *p, struct drctl_error *err);
-/* Policy, repository, writer lock, the sets and their times. */
-int prune_open(struct prune_plan *plan, const struct config *cfg, struct drctl_error *err);
+struct prune_request {
+	int dry_run; /* removes nothing: a shared lock is enough */
+	int steal;   /* --steal: remove stale conflicting locks first */
+};
+
+/* Policy, repository, lock, the sets and their times. */
+int prune_open(struct prune_plan *plan, const struct config *cfg, const struct prune_request *req,
+	       struct drctl_error *err);
 /* Fill plan->decisions (and n_remove).  A set the policy would remove but
  * whose objects the store still retains (repo_retained_until: S3 Object
  * Lock) is kept instead, protected "under Object Lock until ..." (holds,

@@ -22,6 +22,7 @@
 #include "lib/set/keys.h"
 #include "lib/set/set_reader.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 
 static void problem(json_t *report, const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -345,12 +346,18 @@ int verify_run(const struct config *cfg, const char *ref, int deep, json_t *repo
 	json_t *sums = NULL, *objects = json_array(), *problems = json_array(), *section;
 	const char *component;
 	size_t n_problems;
+	struct repo_lock *lock = NULL;
+	char command[160];
+	struct repo_lock_request shared = { .kind = REPO_LOCK_SHARED, .purpose = "drctl verify", .command = command };
 	int rc = -1;
 
 	json_object_set_new(report, "objects", objects);
 	json_object_set_new(report, "problems", problems);
 	json_object_set_new(report, "deep", json_boolean(deep));
-	if (set_reader_open(&s, cfg, ref, err) != 0)
+	snprintf(command, sizeof(command), "drctl verify %.100s%s", ref ? ref : "latest", deep ? " --deep" : "");
+	memset(&s, 0, sizeof(s));
+	/* Shared: no prune removes the set while it is read. */
+	if (repo_lock_take(cfg, &shared, &lock, err) != 0 || set_reader_open(&s, cfg, ref, err) != 0)
 		goto done;
 	json_object_set_new(report, "backup", json_string(s.id));
 	log_info("verifying backup set %s%s", s.id, deep ? " (deep)" : "");
@@ -393,6 +400,7 @@ done:
 		json_object_set_new(report, "ok", json_false());
 	json_decref(sums);
 	set_reader_close(&s);
+	repo_lock_release(lock);
 	return rc;
 }
 

@@ -38,6 +38,8 @@ const struct config_key config_keys[] = {
 	K("repository", "ca_file", CONFIG_PATH, NULL, "CA bundle that verifies the S3 endpoint's certificate (the system's when unset)"),
 	KINT("repository", "timeout_seconds", "60", 1, 86400,
 	     "S3: time limit of a small request, and how long a transfer may stall, before the attempt fails and is retried"),
+	KINT("repository", "lock_stale_minutes", "30", 1, 10080,
+	     "a repository lock (locks/*.json) not refreshed for this long is stale: its holder died; `--steal` (backup, prune) removes it (holders refresh every sixth of it)"),
 	KX("repository", "access_key_id_file", CONFIG_PATH, "/run/secrets/s3-access-key-id",
 	   "file holding the S3 access key id (mode 0600); else AWS_ACCESS_KEY_ID, else ~/.aws/credentials"),
 	KX("repository", "secret_access_key_file", CONFIG_PATH, "/run/secrets/s3-secret-access-key",

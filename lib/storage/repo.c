@@ -110,8 +110,6 @@ static const char *repo_name_fault(const char *name)
 		return "it is empty";
 	if (strlen(name) > REPO_NAME_MAX)
 		return "it is longer than " REPO_STRINGIFY(REPO_NAME_MAX) " bytes";
-	if (!strcmp(name, REPO_LOCK_NAME))
-		return "it is the repository's lock";
 	if (strstr(name, REPO_RESERVED_MARK))
 		return "it holds " REPO_RESERVED_MARK ", which drivers keep for their temporaries";
 	while (*p) {
@@ -180,15 +178,6 @@ int repo_remove(struct repo *r, const char *name, struct drctl_error *err)
 	return repo_name_check(name, err) == 0 ? r->ops->remove(r, name, err) : -1;
 }
 
-int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err)
-{
-	if (r->ops->lock)
-		return r->ops->lock(r, purpose, err);
-	return err_set(err, EXIT_FAILED, r->description,
-		       "back up into a repository type that has a lock (local, s3)",
-		       "%s has no writer lock in this build; nothing was written", r->description);
-}
-
 int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborted, struct drctl_error *err)
 {
 	*aborted = 0;
@@ -201,12 +190,6 @@ int repo_retained_until(struct repo *r, const char *name, time_t *until, struct 
 	if (repo_name_check(name, err) != 0)
 		return -1;
 	return r->ops->retained_until ? r->ops->retained_until(r, name, until, err) : 0;
-}
-
-void repo_unlock(struct repo *r)
-{
-	if (r->ops->unlock)
-		r->ops->unlock(r);
 }
 
 void repo_close(struct repo *r)

@@ -8,7 +8,8 @@
  * driver knows how names map onto its store; nothing above it builds a path
  * from a name.  The order in which a backup set's objects are published
  * (archives, SHA256SUMS, signed manifest last) is decided above this layer,
- * once, in backup_set.c.
+ * once, in backup_set.c.  Locks are objects too, under "locks/", taken and
+ * refreshed above the drivers, the same way for each (repo_lock.h).
  *
  * What every driver promises (tests/unit/test_storage_conformance.c checks
  * each promise against every driver in the table):
@@ -16,7 +17,7 @@
  * - Names.  "/"-separated components, each non-empty, not starting with
  *   '.', holding neither REPO_RESERVED_MARK nor control characters, valid
  *   UTF-8, at most REPO_COMPONENT_MAX bytes; at most REPO_NAME_MAX bytes in
- *   all; not REPO_LOCK_NAME.  Spaces, '%', '+', '=' and non-ASCII
+ *   all.  Spaces, '%', '+', '=' and non-ASCII
  *   letters are fine.  Other names (absolute ones, "..", "a//b") are refused
  *   with EXIT_FAILED before a driver sees them.
  * - Writing.  open_write gives a sink whose object is invisible (stat says
@@ -43,10 +44,6 @@
  * - remove_dir removes a folder and everything under it, temporaries
  *   included, and nothing else (not "set2" when removing "set", not an
  *   object named like the folder); a missing folder is not an error.
- * - lock is exclusive: while one handle holds it, another (this process or
- *   another) fails at once with EXIT_LOCKED naming the holder (its purpose,
- *   pid and host); unlock or close releases it.  With REPO_CAP_LOCK the
- *   death of the holder releases it too.
  * - cleanup_stale_uploads (when a driver has one) aborts what writers that
  *   died left unfinished in the store, and nothing a live writer uses if
  *   older_than is before every live writer began.
@@ -68,8 +65,6 @@
 #define REPO_COMPONENT_MAX 200
 /* Drivers may name their temporaries with this; no object name holds it. */
 #define REPO_RESERVED_MARK ".tmp-"
-/* The repository's lock (the local driver's flock file); no object's name. */
-#define REPO_LOCK_NAME "lock"
 
 struct repo;
 
@@ -80,9 +75,6 @@ struct repo_ops {
 	/* 1 and *size when the object exists, 0 when it does not, -1 on error. */
 	int (*stat)(struct repo *r, const char *name, uint64_t *size, struct drctl_error *err);
 	int (*remove_dir)(struct repo *r, const char *dir, struct drctl_error *err);
-	/* NULL for a driver without REPO_CAP_LOCK. */
-	int (*lock)(struct repo *r, const char *purpose, struct drctl_error *err);
-	void (*unlock)(struct repo *r);
 	void (*close)(struct repo *r);
 	/* Remove one object; 0 also when it is not there.  Durable when it
 	 * returns, so a caller that removes objects in an order (prune: the
@@ -110,11 +102,6 @@ enum repo_capability {
 	 * Without it the store itself makes an upload visible whole when it
 	 * completes (S3 PUT, CompleteMultipartUpload). */
 	REPO_CAP_ATOMIC_RENAME = 1u << 1,
-	/* The driver's lock is released by the system when its holder dies
-	 * (flock).  Without it the lock is an object in the store (S3: see
-	 * repo_s3.c), which a killed holder leaves behind: the error that
-	 * reports it names the holder and says how to remove it. */
-	REPO_CAP_LOCK = 1u << 2,
 };
 
 enum repo_open_mode {
@@ -171,10 +158,6 @@ int repo_cleanup_stale_uploads(struct repo *r, time_t older_than, size_t *aborte
 /* 1 with *until when the store keeps name from removal until then (see
  * retained_until); 0 for a driver without retention. */
 int repo_retained_until(struct repo *r, const char *name, time_t *until, struct drctl_error *err);
-/* Take the repository's writer lock (backup, prune) for purpose ("drctl
- * backup", shown to whoever finds it taken). */
-int repo_lock(struct repo *r, const char *purpose, struct drctl_error *err);
-void repo_unlock(struct repo *r);
 void repo_close(struct repo *r);
 void repo_names_free(char **names, size_t n);
 

@@ -6,10 +6,8 @@
  * Atomic publication: an object is written as "<name>.tmp-<pid>-<n>" in its
  * final folder, fsync'd, renamed onto its name, and the folder fsync'd, so a
  * crash leaves either the old state or the new one plus a temporary file that
- * `list` hides and `remove_dir` (prune) removes.  The writer lock is an flock
- * on "<repo>/lock" (outside every object folder): the kernel drops it when
- * the holder dies, so a SIGKILLed backup never leaves a stale lock behind,
- * and two handles in one process exclude each other as two processes do.
+ * `list` hides and `remove_dir` (prune) removes.  Locks are objects like
+ * any other (lib/storage/repo_lock.c), the same as in a bucket.
  */
 #include "lib/storage/repo.h"
 
@@ -20,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +28,6 @@
 struct repo_local {
 	struct repo base;
 	char root[PATH_MAX];
-	int lock_fd;
 };
 
 static const char TMP_MARK[] = REPO_RESERVED_MARK;
@@ -390,62 +386,14 @@ static int local_remove(struct repo *r, const char *name, struct drctl_error *er
 	return 0;
 }
 
-static int local_lock(struct repo *r, const char *purpose, struct drctl_error *err)
-{
-	struct repo_local *l = (struct repo_local *)r;
-	char path[PATH_MAX], holder[512] = "";
-	char me[512], host[256] = "?";
-	ssize_t n;
-
-	if (snprintf(path, sizeof(path), "%s/%s", l->root, REPO_LOCK_NAME) >= (int)sizeof(path))
-		return err_set(err, EXIT_FAILED, l->root, NULL, "repository path too long");
-	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (l->lock_fd < 0)
-		return io_error(err, errno, path, "opening the lock");
-	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-		n = pread(l->lock_fd, holder, sizeof(holder) - 1, 0);
-		holder[n > 0 ? n : 0] = '\0';
-		holder[strcspn(holder, "\n")] = '\0';
-		close(l->lock_fd);
-		l->lock_fd = -1;
-		if (e == EWOULDBLOCK)
-			return err_set(err, EXIT_LOCKED, r->description,
-				       "wait for it to finish (the lock is released when that process exits), then run this command again",
-				       "%s is locked by another drctl (%s)", r->description,
-				       holder[0] ? holder : "holder unknown");
-		return io_error(err, e, path, "locking");
-	}
-	gethostname(host, sizeof(host) - 1);
-	snprintf(me, sizeof(me), "%s by pid %ld on %s since %ld\n", purpose, (long)getpid(), host,
-		 (long)time(NULL));
-	if (ftruncate(l->lock_fd, 0) == 0 && pwrite(l->lock_fd, me, strlen(me), 0) < 0) {
-		/* The holder note is only for messages; the flock is what counts. */
-	}
-	return 0;
-}
-
-static void local_unlock(struct repo *r)
-{
-	struct repo_local *l = (struct repo_local *)r;
-	if (l->lock_fd >= 0) {
-		if (ftruncate(l->lock_fd, 0) != 0) {
-			/* nothing useful to do: the flock goes with close */
-		}
-		close(l->lock_fd);
-		l->lock_fd = -1;
-	}
-}
-
 static void local_close(struct repo *r)
 {
-	local_unlock(r);
 	free(r);
 }
 
 static const struct repo_ops local_ops = {
 	local_open_write, local_open_read, local_list, local_stat,
-	local_remove_dir, local_lock, local_unlock, local_close, local_remove,
+	local_remove_dir, local_close, local_remove,
 	NULL, /* no uploads: remove_dir takes a dead writer's temporaries */
 	NULL, /* no retention: a folder keeps nothing from removal */
 };
@@ -472,7 +420,6 @@ static int local_open(struct repo **out, const struct config *cfg, enum repo_ope
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	if (!realpath(path, l->root))
 		snprintf(l->root, sizeof(l->root), "%s", path);
-	l->lock_fd = -1;
 	l->base.ops = &local_ops;
 	if (snprintf(l->base.description, sizeof(l->base.description), "local repository %s", l->root) < 0)
 		l->base.description[0] = '\0';
@@ -483,6 +430,6 @@ static int local_open(struct repo **out, const struct config *cfg, enum repo_ope
 const struct repo_driver repo_driver_local = {
 	.type = "local",
 	.summary = "a folder on this machine ([repository] path)",
-	.caps = REPO_CAP_FOLDERS | REPO_CAP_ATOMIC_RENAME | REPO_CAP_LOCK,
+	.caps = REPO_CAP_FOLDERS | REPO_CAP_ATOMIC_RENAME,
 	.open = local_open,
 };

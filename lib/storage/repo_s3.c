@@ -17,9 +17,8 @@
  *   there; what follows comes in ranged GETs of READ_CHUNK bytes, each
  *   retried on its own and tied to the object's ETag (If-Match), so a reset
  *   costs one range and a replaced object is noticed.
- * - The writer lock is an object, "<prefix>lock" (REPO_LOCK_NAME is no
- *   object name), created with If-None-Match: * and read back; see
- *   s3_lock below for what it does and does not promise.
+ * - Locks are objects like any other, "<prefix>locks/<id>.json", the same
+ *   as in a folder (lib/storage/repo_lock.c).
  */
 #include "lib/storage/repo_s3_private.h"
 
@@ -36,7 +35,6 @@
 #include "lib/core/log.h"
 
 #define READ_CHUNK (8u << 20)
-#define LOCK_NOTE_MAX 4096
 
 int repo_s3_key(const struct repo_s3 *r, const char *name, char *out, size_t cap, struct drctl_error *err)
 {
@@ -381,183 +379,6 @@ static int s3_cleanup_stale_uploads(struct repo *base, time_t older_than, size_t
 	return 0;
 }
 
-/* --- the lock ------------------------------------------------------------------------------
- *
- * An object, "<prefix>lock", holding who took it: purpose, pid, host, time
- * and a random token.  Taking it: read it (someone holds it: EXIT_LOCKED
- * naming them), create it with If-None-Match: * (a store with conditional
- * writes refuses a second creator: EXIT_LOCKED), and read it back (a store
- * without them lets the last writer win, and the loser sees another token).
- * Unlock deletes it when it still holds our token.
- *
- * What it does not do (yet): it is not refreshed while held and does not go
- * stale after a time, so the lock of a drctl that was killed stays until it
- * is removed.  A holder on this same host whose pid is gone is known to be
- * dead, and its lock is taken over (with a warning); any other holder is
- * reported, with the command that removes the lock by hand.  On a store
- * without conditional writes two drctl that start within one round trip of
- * each other can both win.
- */
-
-struct s3_lock_note {
-	char purpose[256];
-	long pid;
-	char host[256];
-	long since;
-	char token[40];
-};
-
-static void s3_lock_parse(const char *text, size_t len, struct s3_lock_note *h)
-{
-	const char *p = text, *end = text + len;
-
-	memset(h, 0, sizeof(*h));
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eq;
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if ((eq = memchr(p, '=', n))) {
-			size_t k = (size_t)(eq - p), v = n - k - 1;
-			const char *val = eq + 1;
-			if (k == 7 && !memcmp(p, "purpose", 7))
-				snprintf(h->purpose, sizeof(h->purpose), "%.*s", (int)v, val);
-			else if (k == 3 && !memcmp(p, "pid", 3))
-				h->pid = strtol(val, NULL, 10);
-			else if (k == 4 && !memcmp(p, "host", 4))
-				snprintf(h->host, sizeof(h->host), "%.*s", (int)v, val);
-			else if (k == 5 && !memcmp(p, "since", 5))
-				h->since = strtol(val, NULL, 10);
-			else if (k == 5 && !memcmp(p, "token", 5))
-				snprintf(h->token, sizeof(h->token), "%.*s", (int)v, val);
-		}
-		p += n + 1;
-	}
-}
-
-/* 1 with the holder's note, 0 when there is no lock, -1 on error. */
-static int s3_lock_read(struct repo_s3 *r, const char *key, struct s3_lock_note *h, struct drctl_error *err)
-{
-	struct s3_object_info info;
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = s3_get_first(r->conn, key, LOCK_NOTE_MAX, &text, &len, &info, err);
-	if (rc == 1)
-		s3_lock_parse(text ? text : "", len, h);
-	free(text);
-	return rc;
-}
-
-/* Its holder ran on this host and that process is gone. */
-static int s3_lock_holder_dead(const struct s3_lock_note *h)
-{
-	char host[256] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	return h->pid > 0 && h->host[0] && !strcmp(h->host, host) && kill((pid_t)h->pid, 0) != 0 && errno == ESRCH;
-}
-
-static int s3_locked_error(struct repo_s3 *r, const char *key, const struct s3_lock_note *h, struct drctl_error *err)
-{
-	char since[32] = "?";
-	time_t t = (time_t)h->since;
-	struct tm tm;
-
-	if (h->since > 0 && gmtime_r(&t, &tm))
-		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	err_set(err, EXIT_LOCKED, r->base.description, NULL, "%s is locked by another drctl (%s by pid %ld on %s since %s)",
-		r->base.description, h->purpose[0] ? h->purpose : "holder unknown", h->pid, h->host[0] ? h->host : "?",
-		since);
-	err_hint(err, "wait for it to finish; if that drctl is no longer running (killed, or its machine is gone), remove the lock with `aws s3 rm s3://%s/%.300s` and run this command again",
-		 s3_client_bucket(r->client), key);
-	return -1;
-}
-
-static int s3_lock_try(struct repo_s3 *r, const char *key, const char *purpose, int *taken, struct drctl_error *err)
-{
-	struct s3_put_options opts = { .if_none_match = 1, .no_retention = 1 };
-	unsigned char rnd[16];
-	char note[1024], token[33], host[256] = "?";
-	struct s3_lock_note h;
-	int rc;
-
-	*taken = 0;
-	if ((rc = s3_lock_read(r, key, &h, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		if (!s3_lock_holder_dead(&h))
-			return s3_locked_error(r, key, &h, err);
-		log_warn("removing the lock of %s: %s by pid %ld on this host, which is gone", r->base.description, h.purpose,
-			 h.pid);
-		return s3_delete_object(r->conn, key, err);
-	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "cannot draw a random lock token");
-	hex_encode(rnd, sizeof(rnd), token);
-	gethostname(host, sizeof(host) - 1);
-	snprintf(note, sizeof(note), "purpose=%.200s\npid=%ld\nhost=%.200s\nsince=%ld\ntoken=%s\n", purpose, (long)getpid(),
-		 host, (long)time(NULL), token);
-	for (char *p = note; (p = strchr(p, '\r')); )
-		*p = ' ';
-	if ((rc = s3_put_object(r->conn, key, note, strlen(note), &opts, err)) < 0)
-		return -1;
-	if (rc == 1 && (rc = s3_lock_read(r, key, &h, err)) < 0)
-		return -1;
-	if (rc == 1 && !strcmp(h.token, token)) {
-		snprintf(r->lock_token, sizeof(r->lock_token), "%s", token);
-		*taken = 1;
-		return 0;
-	}
-	/* Another drctl created it first (412), or wrote over ours. */
-	if (rc == 0 && s3_lock_read(r, key, &h, err) < 0)
-		return -1;
-	return s3_locked_error(r, key, &h, err);
-}
-
-static int s3_lock(struct repo *base, const char *purpose, struct drctl_error *err)
-{
-	struct repo_s3 *r = (struct repo_s3 *)base;
-	char key[REPO_S3_KEY_MAX + 1];
-	int taken = 0, rc = 0;
-
-	if (repo_s3_key(r, REPO_LOCK_NAME, key, sizeof(key), err) != 0)
-		return -1;
-	repo_s3_take(r);
-	if (r->lock_token[0]) {
-		struct s3_lock_note h;
-		rc = s3_lock_read(r, key, &h, err);
-		rc = rc < 0 ? -1 : s3_locked_error(r, key, &h, err);
-	}
-	/* Twice: once more after taking over a dead holder's lock. */
-	for (int attempt = 0; rc == 0 && !taken && attempt < 2; attempt++)
-		rc = s3_lock_try(r, key, purpose, &taken, err);
-	repo_s3_release(r);
-	if (rc == 0 && !taken)
-		return err_set(err, EXIT_LOCKED, base->description, "run this command again",
-			       "%s: the lock changed hands while it was being taken", base->description);
-	return rc;
-}
-
-static void s3_unlock(struct repo *base)
-{
-	struct repo_s3 *r = (struct repo_s3 *)base;
-	char key[REPO_S3_KEY_MAX + 1];
-	struct drctl_error err;
-	struct s3_lock_note h;
-
-	if (!r->lock_token[0])
-		return;
-	err_clear(&err);
-	repo_s3_take(r);
-	if (repo_s3_key(r, REPO_LOCK_NAME, key, sizeof(key), &err) == 0 && s3_lock_read(r, key, &h, &err) == 1 &&
-	    !strcmp(h.token, r->lock_token))
-		s3_delete_object(r->conn, key, &err);
-	repo_s3_release(r);
-	if (err_is_set(&err))
-		log_warn("cannot release the lock of %s: %s", base->description, err.message);
-	r->lock_token[0] = '\0';
-}
-
 /* --- open, close ------------------------------------------------------------------------------ */
 
 static struct sink *s3_open_write(struct repo *base, const char *name, struct drctl_error *err)
@@ -569,7 +390,6 @@ static void s3_close(struct repo *base)
 {
 	struct repo_s3 *r = (struct repo_s3 *)base;
 
-	s3_unlock(base);
 	s3_conn_free(r->conn);
 	s3_client_free(r->client);
 	pthread_mutex_destroy(&r->mu);
@@ -582,8 +402,6 @@ static const struct repo_ops s3_ops = {
 	.list = s3_list,
 	.stat = s3_stat,
 	.remove_dir = s3_remove_dir,
-	.lock = s3_lock,
-	.unlock = s3_unlock,
 	.close = s3_close,
 	.remove = s3_remove,
 	.cleanup_stale_uploads = s3_cleanup_stale_uploads,

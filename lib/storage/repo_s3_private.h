@@ -1,6 +1,6 @@
 /*
  * repo_s3_private: what the S3 driver's two files share: repo_s3.c (open,
- * read, list, stat, remove, lock, stale uploads) and repo_s3_write.c (the
+ * read, list, stat, remove, stale uploads) and repo_s3_write.c (the
  * object sink), with repo_s3_retention.c (Object Lock).  Only they include it.
  */
 #ifndef DRCTL_REPO_S3_PRIVATE_H
@@ -25,7 +25,6 @@ struct repo_s3 {
 	char prefix[REPO_S3_KEY_MAX];  /* "" or "a/b/" */
 	int object_lock;               /* the bucket's Object Lock: -1 not asked yet, 0 none, 1 enabled, 2 unknown */
 	size_t part_size;
-	char lock_token[40];           /* "" unless this handle holds the lock */
 };
 
 /* The key of an object or folder name: the prefix and the name; a key

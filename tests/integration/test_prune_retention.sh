@@ -174,6 +174,13 @@ for round in 1 2 3; do
   for _ in $(seq 3000); do grep -q '^removed' "$T/prune.out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.01; done
   kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
+  # The killed prune left its exclusive lock: its process on this host is
+  # gone, so the lock is stale, and readers are told how to remove it.
+  if [ -n "$(ls "$REPO/locks" 2>/dev/null | grep -v '\.tmp-')" ]; then
+    run d verify 20251130T020000Z-k000; expect_rc 5 "round $round: verify beside the killed prune's lock"
+    expect_err "locked by drctl prune \(exclusive lock, pid $pid on " "round $round: the killed prune is named"
+    run d prune --dry-run --steal; expect_rc 0 "round $round: prune --dry-run --steal"
+  fi
   check_every_set_whole_or_incomplete "round $round"
   pass_note "round $round: killed after $(grep -c '^removed' "$T/prune.out" || true) removal(s) of $((before - 1)); every set is whole or incomplete"
 done

@@ -5,8 +5,9 @@
 # from _file keys), a full backup of files, PostgreSQL and Redis with a files
 # object of several multipart parts (part_size = 5 MiB), list, show, verify
 # (quick and deep), restore of each component, compared with its source;
-# the lock object (a holder elsewhere refuses, a dead holder on this host is
-# taken over); 200 small sets (more than 1000 objects) listed and pruned; the
+# the lock objects under locks/ (a prune elsewhere refuses a backup, naming
+# it; the lock of a dead holder on this host is stale, and --steal removes
+# it); 200 small sets (more than 1000 objects) listed and pruned; the
 # break-glass way back with curl, minisign, sha256sum, age, zstd and tar; no
 # secret and no Authorization header in any output, journal or error.
 set -eo pipefail
@@ -123,7 +124,7 @@ pass_note "the set's objects are keys under [repository] prefix"
 parts=$(grep -c "$PREFIX/backups/$ID/files.tar.zst.age?partNumber=" "$S3RVER_LOG" || true)
 [ "$parts" -ge 3 ] || fail "the 12 MiB files object went up in $parts parts, expected 3 or more of 5 MiB"
 pass_note "the files object was uploaded in $parts parts"
-[ -z "$(s3keys "$PREFIX/lock")" ] || fail "the lock object is still there after the backup"
+[ -z "$(s3keys "$PREFIX/locks/")" ] || fail "a lock object is still there after the backup: $(s3keys "$PREFIX/locks/")"
 pass_note "the backup released its lock object"
 grep -rqF "$S3RVER_SECRET_KEY" "$T/state" "$T/etc/drctl.conf" && fail "the secret key is in the state folder or the configuration"
 pass_note "the secret is neither in the state folder nor in the configuration"
@@ -172,27 +173,36 @@ age -d -i "$T/etc/age-identity.txt" "$T/glass/files.tar.zst.age" | zstd -dq | ta
 cmp "$T/src/big/random.bin" "$T/glass$T/src/big/random.bin" || fail "break-glass extraction differs"
 pass_note "curl (SigV4), minisign, sha256sum, age, zstd and tar get the set back without drctl"
 
-# --- the lock object --------------------------------------------------------------------------
-printf 'purpose=drctl backup\npid=4242\nhost=elsewhere.example\nsince=1700000000\ntoken=0123456789abcdef\n' >"$T/lock-note"
-[ "$(s3put "$PREFIX/lock" "$T/lock-note")" = 200 ] || fail "cannot put a lock object"
+# --- the lock objects ------------------------------------------------------------------------
+lock_note() { # PURPOSE KIND HOST PID REFRESHED
+  printf '{"host": "%s", "pid": %s, "purpose": "%s", "kind": "%s", "created": "%s", "refreshed": "%s"}\n' "$3" "$4" "$1" "$2" "$5" "$5" >"$T/lock-note"
+}
+now_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+lock_note "drctl prune" exclusive elsewhere.example 4242 "$now_utc"
+[ "$(s3put "$PREFIX/locks/20260101T000000Z-elsewhere-4242-a.json" "$T/lock-note")" = 200 ] || fail "cannot put a lock object"
 run dp backup --component files
-expect_rc 5 "backup while another host holds the lock"
-expect_err "locked by another drctl \(drctl backup by pid 4242 on elsewhere.example" "the holder is named"
-expect_err "aws s3 rm s3://$BUCKET/$PREFIX/lock" "the hint says how to remove a dead holder's lock"
-run dp prune
-expect_rc 5 "prune while another host holds the lock"
-s3curl -X DELETE "$S3RVER_URL/$BUCKET/$PREFIX/lock"
+expect_rc 5 "backup while a prune on another host holds the exclusive lock"
+expect_err "locked by drctl prune \(exclusive lock, pid 4242 on elsewhere.example" "the holder is named"
+expect_err "hint: .*wait for drctl prune \(pid 4242 on elsewhere.example\) to finish, then run \`drctl backup\` again" "the hint says what to do"
+run dp prune --steal
+expect_rc 5 "prune --steal while another host holds a live lock"
+[ -n "$(s3keys "$PREFIX/locks/20260101T000000Z-elsewhere-4242-a.json")" ] || fail "--steal removed a live lock"
+pass_note "a live lock is never stolen"
+s3curl -X DELETE "$S3RVER_URL/$BUCKET/$PREFIX/locks/20260101T000000Z-elsewhere-4242-a.json"
 (exit 0) &
 dead=$!
 wait "$dead"
-printf 'purpose=drctl backup\npid=%s\nhost=%s\nsince=1700000000\ntoken=feedface\n' "$dead" "$(hostname)" >"$T/lock-note"
-[ "$(s3put "$PREFIX/lock" "$T/lock-note")" = 200 ] || fail "cannot put a lock object"
+lock_note "drctl prune" exclusive "$(hostname)" "$dead" "$now_utc"
+[ "$(s3put "$PREFIX/locks/20260101T000000Z-here-$dead-b.json" "$T/lock-note")" = 200 ] || fail "cannot put a lock object"
 run dp backup --component files
-expect_rc 0 "backup over the lock of a process of this host that is gone"
-expect_err "removing the lock of .*pid $dead on this host, which is gone" "taking over a dead holder's lock is said"
+expect_rc 5 "backup with the lock of a process of this host that is gone"
+expect_err "hint: the lock is stale \(its holder ran on this host and its process is gone\).*drctl backup --steal" "the dead holder's lock is stale, --steal named"
+run dp backup --component files --steal
+expect_rc 0 "backup --steal over the lock of a process of this host that is gone"
+expect_err "removing the stale lock of drctl prune .*pid $dead on " "removing the dead holder's lock is said"
 SECOND=$OUT
-[ -z "$(s3keys "$PREFIX/lock")" ] || fail "the lock object is still there after the backup"
-pass_note "the taken-over lock was released"
+[ -z "$(s3keys "$PREFIX/locks/")" ] || fail "a lock object is still there after the backup: $(s3keys "$PREFIX/locks/")"
+pass_note "the stolen lock and the backup's own are gone"
 
 # --- many sets: more than 1000 objects, listed and pruned ----------------------------------------
 ids=()

@@ -23,6 +23,7 @@
 #include "lib/set/backup_set.h"
 #include "lib/set/keys.h"
 #include "lib/storage/repo.h"
+#include "lib/storage/repo_lock.h"
 #include "lib/stream/archive_stream.h"
 
 struct maker {
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
 	struct drctl_error err;
 	struct config *cfg = NULL;
 	struct maker mk = { 0 };
+	struct repo_lock *lock = NULL;
+	const struct repo_lock_request shared = { .kind = REPO_LOCK_SHARED, .purpose = "make_sets", .command = "make_sets" };
 	int rc = 1, i = 2;
 
 	err_clear(&err);
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
 	}
 	if (config_load(&cfg, argv[1], 0, &err) != 0 || keys_load_signer(cfg, &mk.sk, &mk.signer, &err) != 0 ||
 	    keys_load_recipients(cfg, &mk.recipients, &mk.n_recipients, &err) != 0 ||
-	    repo_open(&mk.repo, cfg, &err) != 0 || repo_lock(mk.repo, "make_sets", &err) != 0)
+	    repo_open(&mk.repo, cfg, &err) != 0 || repo_lock_take(cfg, &shared, &lock, &err) != 0)
 		goto done;
 	for (; i < argc; i++) {
 		if (!backup_set_id_valid(argv[i])) {
@@ -119,6 +122,7 @@ done:
 		fprintf(stderr, "make_sets: %s%s%s\n", err.message, err.hint[0] ? "\nhint: " : "", err.hint);
 	minisign_secret_key_wipe(&mk.sk);
 	free(mk.recipients);
+	repo_lock_release(lock);
 	repo_close(mk.repo);
 	config_free(cfg);
 	return rc;

@@ -217,7 +217,7 @@ static void test_unknown_key_lists_valid_keys(void **state)
 	(void)state;
 	expect_file_error("[repository]\ncolour = red\n", "2: unknown key \"colour\" in [repository]",
 			  "valid keys in [repository]: type, path, bucket, prefix, region, endpoint, "
-			  "force_path_style, ca_file, timeout_seconds, access_key_id_file, secret_access_key_file, "
+			  "force_path_style, ca_file, timeout_seconds, lock_stale_minutes, access_key_id_file, secret_access_key_file, "
 			  "session_token_file, storage_class, part_size, object_lock_days, object_lock_mode");
 }
 
