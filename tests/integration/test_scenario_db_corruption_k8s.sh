@@ -192,15 +192,25 @@ expect_end_state "resumed after a rollout that did not finish"
 # --- the token rotated during a run ---------------------------------------------------
 fresh_damage
 k8s_log_clear
-PREVIOUS=$(latest_run)
-"$DRCTL" scenario run db-corruption --yes >"$T/rotate.out" 2>&1 &
+# The new run is the folder that was not there before; the watch forks
+# nothing and drctl runs niced, so the token is replaced while the run
+# restores (after stop-agents, before start-agents) even on a busy machine.
+declare -A OLD_RUNS=()
+for d in "$T"/state/runs/*/; do d=${d%/}; OLD_RUNS[${d##*/}]=1; done
+nice -n 15 "$DRCTL" scenario run db-corruption --yes >"$T/rotate.out" 2>&1 &
 PID=$!
-for n in $(seq 1 600); do # until the new run has stopped the agents (it restores next)
-  journal="$T/state/runs/$(latest_run)/journal"
-  [ "$(latest_run)" != "$PREVIOUS" ] && grep -q '"event":"done".*"step":"stop-agents"' "$journal" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.05
+NEW_RUN= STOPPED=
+while [ -z "$STOPPED" ] && kill -0 "$PID" 2>/dev/null; do
+  if [ -z "$NEW_RUN" ]; then
+    for d in "$T"/state/runs/*/; do d=${d%/}; d=${d##*/}; [ -n "${OLD_RUNS[$d]:-}" ] || NEW_RUN=$d; done
+    continue
+  fi
+  [ -e "$T/state/runs/$NEW_RUN/journal" ] || continue
+  while IFS= read -r line; do
+    [[ $line == *'"event":"done"'*'"step":"stop-agents"'* ]] && STOPPED=1
+  done <"$T/state/runs/$NEW_RUN/journal"
 done
+[ -n "$STOPPED" ] || fail "the run ended before the watch saw its agents stopped"
 ROTATED_AT=$(k8s_log | jq '.requests | length')
 OLD_TOKEN=$TOKEN
 printf 'eyJhbGciOiJSUzI1NiIsImtpZCI6InJvdGF0ZWQifQ.%s.%s' "$(openssl rand -hex 24)" "$(openssl rand -hex 16)" >"$T/token.new"
