@@ -9,10 +9,13 @@
 
 #include "components/component.h"
 
-/* drctl restore redis [--target URL] [--flush] | --rdb-file PATH */
+/* drctl restore redis [--target URL] [--flush] [--method commands|replication] | --rdb-file PATH */
 struct redis_restore_options {
 	const char *rdb_file; /* write the RDB to this file instead of a server */
 	int flush;            /* empty the target server first (after the backup was proven) */
+	/* "commands" (RESTORE per key) or "replication" (the server loads the
+	 * RDB as drctl's replica); NULL: [redis] restore_method. */
+	const char *method;
 	/* The target's password when its URL has none: NULL is [redis]'s (the
 	 * platform's server); the drill gives its scratch server's. */
 	const struct config_secret_ref *password;

@@ -52,7 +52,6 @@
 #define PUT_OBUF_SIZE (1u << 20)        /* commands gathered before a write */
 #define PUT_DIRECT_MIN (128u * 1024)    /* bulk strings this long skip the buffer */
 #define PUT_WINDOW 8192                 /* unanswered commands at most */
-#define PUT_HIST_SECONDS 3600           /* expiry histogram, see put_db */
 #define PUT_KEY_NOTE 64                 /* key bytes kept per pending command for messages */
 
 enum put_kind { PUT_SELECT, PUT_RESTORE, PUT_FUNCTION, PUT_FLUSH };
@@ -62,16 +61,6 @@ struct put_pending {
 	uint8_t key_len;
 	uint32_t db;
 	char key[PUT_KEY_NOTE];
-};
-
-/* Per database: keys sent, keys skipped as expired, and when the sent keys
- * with an expiry expire (1 s buckets from the restore's start), so the check
- * afterwards knows how many may have expired in the meantime. */
-struct put_db {
-	uint32_t db;
-	uint64_t sent, skipped;
-	uint32_t *hist;
-	uint64_t late;                  /* expiring after the histogram's end */
 };
 
 struct redis_put {
@@ -95,21 +84,12 @@ struct redis_put {
 	size_t val_len, val_cap;
 	struct rdb_dump_builder dump;
 	/* results */
-	struct put_db *dbs;
-	size_t ndbs;
-	uint64_t restored, skipped, functions;
-	int64_t started_ms;
+	struct redis_counts counts;
+	uint64_t functions;
 	struct progress progress;
 	uint64_t fed;
 	int touched; /* something was written to the target (a flush, a key) */
 };
-
-static int64_t now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* ---- pipeline ------------------------------------------------------------ */
 
@@ -299,23 +279,6 @@ static int put_pending_add(struct redis_put *t, enum put_kind kind, uint32_t db,
 
 /* ---- from the parser to commands ------------------------------------------- */
 
-static struct put_db *put_db_stats(struct redis_put *t, uint32_t db)
-{
-	struct put_db *d;
-
-	for (size_t i = 0; i < t->ndbs; i++)
-		if (t->dbs[i].db == db)
-			return &t->dbs[i];
-	d = realloc(t->dbs, (t->ndbs + 1) * sizeof(*d));
-	if (!d)
-		return NULL;
-	t->dbs = d;
-	d = &t->dbs[t->ndbs++];
-	memset(d, 0, sizeof(*d));
-	d->db = db;
-	return d;
-}
-
 static int put_grow(uint8_t **buf, size_t *cap, size_t need, struct drctl_error *err)
 {
 	size_t cap2 = *cap ? *cap : 4096;
@@ -377,17 +340,13 @@ static void put_value_done(struct redis_put *t)
 static int put_on_key_end(void *ctx, struct drctl_error *err)
 {
 	struct redis_put *t = ctx;
-	struct put_db *d = put_db_stats(t, t->db);
 	uint8_t trailer[RDB_DUMP_TRAILER_LEN];
 	unsigned argc = 6;
+	int expired = redis_counts_add(&t->counts, t->db, t->expire_ms, err);
 
-	if (!d)
-		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-	if (t->expire_ms != -1 && t->expire_ms <= now_ms()) {
-		d->skipped++;
-		t->skipped++;
+	if (expired != 0) {
 		put_value_done(t);
-		return 0;
+		return expired < 0 ? -1 : 0;
 	}
 	if ((int64_t)t->db != t->cur_db) {
 		if (put_array(t, 2, err) || put_word(t, "SELECT", err) || put_number(t, t->db, err) ||
@@ -408,18 +367,6 @@ static int put_on_key_end(void *ctx, struct drctl_error *err)
 		return -1;
 	if (put_pending_add(t, PUT_RESTORE, t->db, t->key, t->key_len, err) != 0)
 		return -1;
-	d->sent++;
-	t->restored++;
-	if (t->expire_ms > 0) {
-		int64_t s = (t->expire_ms - t->started_ms) / 1000;
-		if (s >= PUT_HIST_SECONDS) {
-			d->late++;
-		} else {
-			if (!d->hist && !(d->hist = calloc(PUT_HIST_SECONDS, sizeof(*d->hist))))
-				return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
-			d->hist[s < 0 ? 0 : s]++;
-		}
-	}
 	put_value_done(t);
 	return 0;
 }
@@ -463,38 +410,6 @@ struct put_target {
 	char keyspace[256];             /* "db0=12, db3=4" for messages */
 };
 
-static int put_keyspace(struct redis_conn *c, json_t *per_db, uint64_t *total, char *summary, size_t cap,
-			struct drctl_error *err)
-{
-	redisReply *r;
-	size_t used = 0;
-
-	*total = 0;
-	if (summary && cap)
-		summary[0] = '\0';
-	if (redis_conn_call(c, &r, err, "INFO", "keyspace", NULL) != 0)
-		return -1;
-	for (const char *line = r->type == REDIS_REPLY_STRING ? r->str : ""; (line = strstr(line, "\ndb"));) {
-		unsigned db;
-		unsigned long long keys = 0;
-		line++;
-		if (sscanf(line, "db%u:keys=%llu", &db, &keys) != 2)
-			continue;
-		*total += keys;
-		if (per_db) {
-			char name[16];
-			snprintf(name, sizeof(name), "%u", db);
-			json_object_set_new(per_db, name, json_integer((json_int_t)keys));
-		}
-		if (summary && used < cap) {
-			int n = snprintf(summary + used, cap - used, "%sdb%u=%llu", used ? ", " : "", db, keys);
-			used = n > 0 && (size_t)n < cap - used ? used + (size_t)n : cap;
-		}
-	}
-	freeReplyObject(r);
-	return 0;
-}
-
 static int put_inspect_target(struct redis_conn *c, struct put_target *tg, struct drctl_error *err)
 {
 	redisReply *r;
@@ -510,56 +425,7 @@ static int put_inspect_target(struct redis_conn *c, struct put_target *tg, struc
 	}
 	freeReplyObject(r);
 	tg->rdb_version = redis_rdb_version_for(tg->redis_version);
-	return put_keyspace(c, NULL, &tg->keys, tg->keyspace, sizeof(tg->keyspace), err);
-}
-
-/* INFO keyspace against what was sent, allowing for keys that expired since. */
-static int put_compare_counts(struct redis_put *t, json_t *report, struct drctl_error *err)
-{
-	json_t *found = json_object(), *per_db = json_array();
-	int64_t elapsed = (now_ms() - t->started_ms) / 1000 + 1;
-	uint64_t total;
-	int rc = -1;
-
-	if (put_keyspace(t->conn, found, &total, NULL, 0, err) != 0)
-		goto done;
-	for (size_t i = 0; i < t->ndbs; i++) {
-		struct put_db *d = &t->dbs[i];
-		char name[16];
-		uint64_t may_expire = 0, have;
-		snprintf(name, sizeof(name), "%u", d->db);
-		have = (uint64_t)json_integer_value(json_object_get(found, name));
-		json_object_del(found, name);
-		for (int64_t s = 0; d->hist && s < elapsed && s < PUT_HIST_SECONDS; s++)
-			may_expire += d->hist[s];
-		if (elapsed >= PUT_HIST_SECONDS)
-			may_expire += d->late;
-		json_array_append_new(per_db, json_pack("{s:i, s:I, s:I, s:I, s:I}", "db", (int)d->db, "sent",
-							(json_int_t)d->sent, "found", (json_int_t)have, "expired_before_restore",
-							(json_int_t)d->skipped, "may_have_expired_since", (json_int_t)may_expire));
-		if (have > d->sent || have + may_expire < d->sent) {
-			err_set(err, EXIT_INTEGRITY, redis_conn_display(t->conn),
-				"another client may be writing to the target; check it, then restore again with --flush",
-				"after the restore db %u of %s holds %" PRIu64 " keys; %" PRIu64 " were restored (%" PRIu64 " of them may have expired since)",
-				d->db, redis_conn_display(t->conn), have, d->sent, may_expire);
-			goto done;
-		}
-		if (d->skipped)
-			log_info("db %u: %" PRIu64 " keys had expired before they could be restored (not created, as Redis would not)",
-				 d->db, d->skipped);
-	}
-	if (json_object_size(found) > 0) {
-		const char *extra = json_object_iter_key(json_object_iter(found));
-		err_set(err, EXIT_INTEGRITY, redis_conn_display(t->conn), "another client may be writing to the target; check it",
-			"after the restore db %s of %s holds keys, though the backup has none there", extra,
-			redis_conn_display(t->conn));
-		goto done;
-	}
-	rc = 0;
-done:
-	json_object_set_new(report, "databases", per_db);
-	json_decref(found);
-	return rc;
+	return redis_keyspace(c, NULL, &tg->keys, tg->keyspace, sizeof(tg->keyspace), err);
 }
 
 /* Refuse, before anything is written, a target too old to load the RDB
@@ -646,12 +512,12 @@ static int put_stream_keys(struct redis_put *t, const struct put_target *tg, str
 		err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 		goto done;
 	}
-	t->started_ms = now_ms();
+	redis_counts_start(&t->counts);
 	log_info("restoring %lld keys from %s into %s (Redis %s)", (long long)json_integer_value(json_object_get(rdb, "keys")),
 		 ctx->backup_id, redis_conn_display(t->conn), tg->redis_version);
 	t->touched = 1;
 	progress_start(&t->progress, "redis", (uint64_t)json_integer_value(json_object_get(rdb, "bytes")));
-	if (redis_read_rdb(ctx->archive, ctx->section, parser, -1, NULL, &t->progress, err) != 0)
+	if (redis_read_rdb(ctx->archive, ctx->section, parser, NULL, &t->progress, err) != 0)
 		goto done;
 	if (put_write_out(t, err) != 0 || put_collect(t, 0, err) != 0)
 		goto done;
@@ -666,35 +532,80 @@ static void put_report(const struct redis_put *t, const struct put_target *tg, d
 {
 	json_t *report = t->ctx->report;
 
-	json_object_set_new(report, "keys_restored", json_integer((json_int_t)t->restored));
-	json_object_set_new(report, "keys_expired_before_restore", json_integer((json_int_t)t->skipped));
+	json_object_set_new(report, "keys_restored", json_integer((json_int_t)t->counts.sent));
+	json_object_set_new(report, "keys_expired_before_restore", json_integer((json_int_t)t->counts.skipped));
 	json_object_set_new(report, "functions_restored", json_integer((json_int_t)t->functions));
 	json_object_set_new(report, "rdb_version", json_integer(t->rdb_version));
 	json_object_set_new(report, "target_redis_version", json_string(tg->redis_version));
 	json_object_set_new(report, "seconds", json_real(now_seconds() - t0));
 	log_info("restored %" PRIu64 " keys and %" PRIu64 " function libraries into %s in %.1f s (%" PRIu64 " already expired, not created); key counts match the manifest",
-		 t->restored, t->functions, redis_conn_display(t->conn), now_seconds() - t0, t->skipped);
+		 t->counts.sent, t->functions, redis_conn_display(t->conn), now_seconds() - t0, t->counts.skipped);
 }
 
 static void put_free(struct redis_put *t)
 {
 	redis_conn_close(t->conn);
-	for (size_t i = 0; i < t->ndbs; i++)
-		free(t->dbs[i].hist);
-	free(t->dbs);
+	redis_counts_free(&t->counts);
 	free(t->obuf);
 	free(t->ring);
 	free(t->key);
 	free(t->val);
 }
 
+/* --method, else [redis] restore_method: 1 for replication, 0 commands, -1 neither. */
+static int use_replication(const struct restore_ctx *ctx, struct drctl_error *err)
+{
+	const struct redis_restore_options *ro = ctx->opts->component;
+	const char *m = ro && ro->method ? ro->method : config_get(ctx->cfg, "redis", "restore_method");
+
+	if (!m || !strcmp(m, "commands"))
+		return 0;
+	if (!strcmp(m, "replication"))
+		return 1;
+	return err_set(err, EXIT_USAGE, "--method", "use --method commands or --method replication",
+		       "unknown Redis restore method \"%s\"", m);
+}
+
+/* [redis] restore_method = replication: a target holding keys keeps them
+ * until the whole RDB has arrived and was proven; it is still proven first,
+ * as for a flush, so a bad set is found before the server is touched. */
+static int put_by_replication(struct redis_put *t, const struct put_target *tg, struct drctl_error *err)
+{
+	struct restore_ctx *ctx = t->ctx;
+	const char *url = ctx->opts->target ? ctx->opts->target : config_get(ctx->cfg, "redis", "url");
+
+	if (tg->keys > 0) {
+		redis_conn_close(t->conn);
+		t->conn = NULL;
+		if (redis_prove_backup(ctx, err) != 0 ||
+		    redis_conn_open_auth(&t->conn, ctx->cfg, ctx->opts->target, target_password(ctx), REDIS_ROLE_RESTORE, err) != 0)
+			return -1;
+		log_info("replacing the %" PRIu64 " keys of %s (%s)", tg->keys, redis_conn_display(t->conn), tg->keyspace);
+		json_object_set_new(ctx->report, "flushed_keys", json_integer((json_int_t)tg->keys));
+	}
+	return redis_restore_by_replication(ctx, t->conn, url, err);
+}
+
+static int put_by_commands(struct redis_put *t, const struct put_target *tg, double t0, struct drctl_error *err)
+{
+	if (tg->keys > 0 && put_prove_and_flush(t, tg, err) != 0)
+		return -1;
+	if (put_stream_keys(t, tg, err) != 0 || redis_counts_compare(t->conn, &t->counts, 0, t->ctx->report, err) != 0)
+		return -1;
+	json_object_set_new(t->ctx->report, "method", json_string("commands"));
+	put_report(t, tg, t0);
+	return 0;
+}
+
 static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_error *err)
 {
 	struct redis_put t = { .ctx = ctx, .cur_db = -1, .replace_functions = flush };
 	struct put_target tg;
-	int rc = -1;
+	int rc = -1, replication = use_replication(ctx, err);
 	double t0 = now_seconds();
 
+	if (replication < 0)
+		return -1;
 	t.rdb_version = (int)json_integer_value(json_object_get(json_object_get(ctx->section, "rdb"), "version"));
 	if (t.rdb_version <= 0)
 		return err_set(err, EXIT_INTEGRITY, ctx->backup_id, NULL, "the manifest of %s has no RDB version", ctx->backup_id);
@@ -708,16 +619,11 @@ static int put_into_server(struct restore_ctx *ctx, int flush, struct drctl_erro
 		rc = 0;
 		goto done;
 	}
-	if (tg.keys > 0 && put_prove_and_flush(&t, &tg, err) != 0)
-		goto done;
-	if (put_stream_keys(&t, &tg, err) != 0 || put_compare_counts(&t, ctx->report, err) != 0)
-		goto done;
-	put_report(&t, &tg, t0);
-	rc = 0;
+	rc = replication ? put_by_replication(&t, &tg, err) : put_by_commands(&t, &tg, t0, err);
 done:
 	if (rc != 0 && t.touched && t.conn)
 		err_hint(err, "the target %s now holds a partial restore (%" PRIu64 " keys sent); fix the cause and run `drctl restore redis --backup %s --target %s --flush`",
-			 redis_conn_display(t.conn), t.restored, ctx->backup_id, redis_conn_display(t.conn));
+			 redis_conn_display(t.conn), t.counts.sent, ctx->backup_id, redis_conn_display(t.conn));
 	put_free(&t);
 	return rc;
 }
@@ -727,6 +633,8 @@ const struct opt_spec redis_restore_option_table[] = {
 	  "empty the target server first (only after the backup was proven)" },
 	{ "rdb-file", 0, OPT_STRING, offsetof(struct redis_restore_options, rdb_file), "PATH",
 	  "write the RDB to a file for a server to start on, instead of a running server" },
+	{ "method", 0, OPT_STRING, offsetof(struct redis_restore_options, method), "commands|replication",
+	  "how keys go into the server (default: [redis] restore_method)" },
 	{ 0 },
 };
 

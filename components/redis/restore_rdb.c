@@ -49,11 +49,10 @@ static int check_summary(const struct rdb_summary *s, json_t *rdb, struct drctl_
 	return 0;
 }
 
-/* Where each chunk of the RDB goes: the parser, the file, the progress line. */
+/* Where each chunk of the RDB goes: the parser, the copy, the progress line. */
 struct rdb_out {
 	struct rdb_parser *parser;
-	int fd;
-	const char *fd_name;
+	const struct rdb_copy *copy;
 	struct progress *progress;
 	uint64_t total;
 };
@@ -64,14 +63,8 @@ static int rdb_out_feed(void *arg, const void *buf, size_t len, struct drctl_err
 
 	if (rdb_parser_feed(o->parser, buf, len, err) != 0)
 		return -1;
-	for (size_t off = 0; o->fd >= 0 && off < len;) {
-		ssize_t w = write(o->fd, (const uint8_t *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return err_set_errno(err, EXIT_IO, errno, o->fd_name, NULL, "cannot write %s", o->fd_name);
-		off += (size_t)w;
-	}
+	if (o->copy && o->copy->write(o->copy->arg, buf, len, err) != 0)
+		return -1;
 	o->total += len;
 	if (o->progress)
 		progress_update(o->progress, o->total);
@@ -81,13 +74,13 @@ static int rdb_out_feed(void *arg, const void *buf, size_t len, struct drctl_err
 /* Read the whole RDB stream of an archive through `parser`, also into fd
  * when fd >= 0, and check CRC and counts.  The stream source checks the
  * parts and the stream's SHA-256 against the signed manifest at its end. */
-int redis_read_rdb(struct archive_in *ai, json_t *section, struct rdb_parser *parser, int fd,
-		   const char *fd_name, struct progress *progress, struct drctl_error *err)
+int redis_read_rdb(struct archive_in *ai, json_t *section, struct rdb_parser *parser, const struct rdb_copy *copy,
+		   struct progress *progress, struct drctl_error *err)
 {
 	json_t *expect = json_object_get(json_object_get(section, "streams"), REDIS_RDB_STREAM);
 	struct archive_member m;
 	struct source *src = NULL;
-	struct rdb_out out = { .parser = parser, .fd = fd, .fd_name = fd_name, .progress = progress };
+	struct rdb_out out = { .parser = parser, .copy = copy, .progress = progress };
 	int rc = -1, more;
 
 	more = archive_in_next(ai, &m, err);
@@ -129,7 +122,7 @@ int redis_prove_backup(struct restore_ctx *ctx, struct drctl_error *err)
 		goto done;
 	if (set_reader_open_component(&s, "redis", &o, err) != 0)
 		goto done;
-	if (redis_read_rdb(o.archive, o.section, parser, -1, NULL, NULL, err) != 0)
+	if (redis_read_rdb(o.archive, o.section, parser, NULL, NULL, err) != 0)
 		goto done;
 	rc = set_reader_finish_component(&s, &o, err);
 done:
@@ -139,6 +132,27 @@ done:
 	if (rc != 0)
 		err_prefix(err, "the backup could not be proven, so the target was NOT flushed");
 	return rc;
+}
+
+/* The file of --rdb-file. */
+struct rdb_file_out {
+	int fd;
+	const char *name;
+};
+
+static int write_to_file(void *arg, const void *buf, size_t len, struct drctl_error *err)
+{
+	const struct rdb_file_out *f = arg;
+
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(f->fd, (const uint8_t *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return err_set_errno(err, EXIT_IO, errno, f->name, NULL, "cannot write %s", f->name);
+		off += (size_t)w;
+	}
+	return 0;
 }
 
 int redis_write_rdb_file(struct restore_ctx *ctx, const char *path, struct drctl_error *err)
@@ -186,7 +200,11 @@ int redis_write_rdb_file(struct restore_ctx *ctx, const char *path, struct drctl
 		goto done;
 	}
 	progress_start(&progress, "redis", (uint64_t)json_integer_value(json_object_get(json_object_get(ctx->section, "rdb"), "bytes")));
-	rc = redis_read_rdb(ctx->archive, ctx->section, parser, fd, tmp, &progress, err);
+	{
+		struct rdb_file_out f = { .fd = fd, .name = tmp };
+		struct rdb_copy copy = { write_to_file, &f };
+		rc = redis_read_rdb(ctx->archive, ctx->section, parser, &copy, &progress, err);
+	}
 	progress_end(&progress);
 	if (rc != 0)
 		goto done;

@@ -48,14 +48,14 @@ struct redis_url {
 /* What a connection is for: decides the ACL line shown when a right is missing. */
 enum redis_role {
 	REDIS_ROLE_BACKUP,              /* REPLCONF + PSYNC */
-	REDIS_ROLE_RESTORE,             /* INFO, SELECT, RESTORE, FLUSHALL, FUNCTION RESTORE */
+	REDIS_ROLE_RESTORE,             /* INFO, SELECT, RESTORE, FLUSHALL, FUNCTION RESTORE, REPLICAOF */
 };
 
 /* The ACL lines documented in docs/redis.md (PASSWORD is a placeholder). */
 #define REDIS_ACL_BACKUP "ACL SETUSER drctl-backup on >PASSWORD +psync +replconf"
 #define REDIS_ACL_RESTORE \
 	"ACL SETUSER drctl-restore on >PASSWORD ~* +info +ping +select +dbsize +restore " \
-	"+flushall +function|restore +function|flush"
+	"+flushall +function|restore +function|flush +replicaof"
 
 int redis_url_parse(const char *text, struct redis_url *u, struct drctl_error *err);
 void redis_url_wipe(struct redis_url *u);

@@ -88,6 +88,10 @@ const struct config_key config_keys[] = {
 	K("redis", "tls_key_file", CONFIG_PATH, NULL, "client key for mutual TLS (mode 0600)"),
 	K("redis", "tls_server_name", CONFIG_STRING, NULL, "name expected in the server certificate (SNI)"),
 	KINT("redis", "timeout_seconds", "60", 1, 86400, "connect and command timeout"),
+	KENUM("redis", "restore_method", "commands, replication", "commands",
+	      "how a restore puts keys into a server: RESTORE commands, or the server loads the RDB as drctl's replica"),
+	K("redis", "replication_address", CONFIG_STRING, NULL,
+	  "HOST[:PORT] of this machine that the server connects to for restore_method = replication (default: loopback for a server on loopback)"),
 
 	KX("vault", "address", CONFIG_STRING, "https://vault.example:8200", "Vault address (VAULT_ADDR when unset)"),
 	KSECRET("vault", "token", CONFIG_SECRET, NULL, "Vault token (prefer token_file; VAULT_TOKEN when unset)"),

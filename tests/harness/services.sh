@@ -436,7 +436,7 @@ _harness_redis_ping() {
 _harness_launch_redis() { # PORT [ARGS]
 	local port=$1
 	shift
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --save "" --appendonly no \
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --dbfilename "dump-$port.rdb" --save "" --appendonly no \
 		--daemonize no --logfile "$REDIS_DIR/redis.log" "$@" </dev/null >/dev/null 2>&1 &
 }
 

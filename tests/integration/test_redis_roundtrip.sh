@@ -14,6 +14,7 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+. "$DRCTL_SOURCE_DIR/tests/harness/redis_data.sh"
 harness_init
 
 start_redis
@@ -22,38 +23,7 @@ unset REDIS_PID
 start_redis
 DST=$REDIS_PORT
 unset REDIS_PID
-cli() { local p=$1; shift; redis-cli --no-auth-warning -p "$p" "$@"; }
-
-# --- data: every type, two databases, TTLs, a big key, a function ----------------
-{
-  for i in $(seq 1 40); do echo "SET str:$i value-$i"; done
-  for i in $(seq 1 20); do echo "SET ttl:$i v$i PX $((3600000 + i * 1000))"; done
-  echo "SET counter 123456"
-  echo "RPUSH list:small a b c d"
-  echo "RPUSH list:big $(seq -s ' ' 1 3000)"
-  echo "SADD set:int 1 2 3 99 1000"
-  echo "SADD set:small alpha beta gamma"
-  echo "SADD set:big $(seq -f 'member-%g' -s ' ' 1 400)"
-  echo "ZADD zset:small 1 a 2 b 3 c"
-  echo "ZADD zset:big $(for i in $(seq 1 300); do printf '%d m%d ' "$i" "$i"; done)"
-  echo "HSET hash:small status running replicas 2"
-  echo "HSET hash:big $(for i in $(seq 1 700); do printf 'f%d v%d ' "$i" "$i"; done)"
-  echo "EXPIRE hash:big 7200"
-  for i in $(seq 1 30); do echo "XADD events:1 * agent $i kind request"; done
-  echo "XGROUP CREATE events:1 workers 0"
-  echo "XREADGROUP GROUP workers alice COUNT 7 STREAMS events:1 >"
-  echo "XREADGROUP GROUP workers bob COUNT 3 STREAMS events:1 >"
-  echo "XACK events:1 workers 0-0"
-  echo "SELECT 3"
-  for i in $(seq 1 25); do echo "SET session:$i s$i EX $((600 + i))"; done
-  echo "HSET agent:1:state status running"
-  echo "RPUSH queue:3 j1 j2"
-} | cli "$SRC" >/dev/null
-head -c 8000000 /dev/urandom | base64 -w0 | cli "$SRC" -x SET big:blob >/dev/null
-cli "$SRC" FUNCTION LOAD "#!lua name=agentlib
-redis.register_function('agent_ping', function(keys, args) return 'pong' end)" >/dev/null
-[ "$(cli "$SRC" STRLEN big:blob)" -gt 10000000 ] || fail "big key should be over 10 MB"
-[ "$(cli "$SRC" XPENDING events:1 workers | head -1)" = 10 ] || fail "stream should have 10 pending entries"
+redis_fill_every_type "$SRC"
 pass_note "source has every type, db 0 and db 3, TTLs, a $(cli "$SRC" STRLEN big:blob)-byte key, pending stream entries, a function"
 
 # --- ACL users: backup with +psync +replconf only; restore with its own rights -----------
@@ -92,36 +62,7 @@ run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" --json restore redis --backup 
 expect_rc 0 "restore into an empty server"
 echo "$OUT" | jq -e --argjson n $((want0 + want3)) '.keys_restored == $n and .functions_restored == 1' >/dev/null || fail "restore report should count $((want0 + want3)) keys and 1 function"
 
-# Key by key: DUMP equal, or sorted contents for hash-table encodings.
-compare_servers() { # SRC_PORT DST_PORT WHAT
-  local a=$1 b=$2 what=$3 db k enc n=0
-  for db in 0 3; do
-    cli "$a" -n "$db" --scan | sort > "$T/keys.a"; cli "$b" -n "$db" --scan | sort > "$T/keys.b"
-    diff -q "$T/keys.a" "$T/keys.b" >/dev/null || fail "$what: db $db key sets differ: $(diff "$T/keys.a" "$T/keys.b" | head -5)"
-    while read -r k; do
-      enc=$(cli "$a" -n "$db" OBJECT ENCODING "$k")
-      [ "$enc" = "$(cli "$b" -n "$db" OBJECT ENCODING "$k")" ] || fail "$what: db $db key $k encoding differs"
-      case "$enc" in
-      hashtable)
-        case $(cli "$a" -n "$db" TYPE "$k") in
-        hash) [ "$(cli "$a" -n "$db" HGETALL "$k" | paste - - | sort)" = "$(cli "$b" -n "$db" HGETALL "$k" | paste - - | sort)" ] ;;
-        set) [ "$(cli "$a" -n "$db" SMEMBERS "$k" | sort)" = "$(cli "$b" -n "$db" SMEMBERS "$k" | sort)" ] ;;
-        esac || fail "$what: db $db key $k contents differ"
-        ;;
-      *)
-        [ "$(cli "$a" -n "$db" --no-raw DUMP "$k" | sha256sum)" = "$(cli "$b" -n "$db" --no-raw DUMP "$k" | sha256sum)" ] ||
-          fail "$what: db $db key $k: DUMP differs"
-        ;;
-      esac
-      [ "$(cli "$a" -n "$db" PEXPIRETIME "$k")" = "$(cli "$b" -n "$db" PEXPIRETIME "$k")" ] ||
-        fail "$what: db $db key $k: expiry differs ($(cli "$a" -n "$db" PEXPIRETIME "$k") vs $(cli "$b" -n "$db" PEXPIRETIME "$k"))"
-      n=$((n + 1))
-    done < "$T/keys.a"
-  done
-  [ "$(cli "$a" FUNCTION DUMP | sha256sum)" = "$(cli "$b" FUNCTION DUMP | sha256sum)" ] || fail "$what: functions differ"
-  pass_note "$what: all $n keys equal (DUMP or sorted contents), expiry equal to the ms, functions equal"
-}
-compare_servers "$SRC" "$DST" "restore into a running server"
+redis_compare_servers "$SRC" "$DST" "restore into a running server"
 [ "$(cli "$DST" FCALL agent_ping 0)" = pong ] || fail "restored function does not run"
 pass_note "restored function runs"
 [ "$(cli "$DST" XPENDING events:1 workers | head -1)" = 10 ] || fail "pending entries not restored"
@@ -137,7 +78,7 @@ run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" restore redis --backup "$ID" -
 expect_rc 0 "restore --flush"
 expect_err "proving backup set" "--flush proves the backup before flushing"
 [ -z "$(cli "$DST" -n 5 GET extra)" ] || fail "--flush left the extra key"
-compare_servers "$SRC" "$DST" "restore --flush"
+redis_compare_servers "$SRC" "$DST" "restore --flush"
 
 # --- an RDB newer than the target: refused before anything is touched -------------------------
 SET="$REPO/backups/$ID"
@@ -169,7 +110,7 @@ start_stock_on() { # DIR -> BG_PORT
   fail "stock redis-server did not start on $1"
 }
 start_stock_on "$T/bg"
-compare_servers "$SRC" "$BG_PORT" "stock redis-server started on the break-glass RDB"
+redis_compare_servers "$SRC" "$BG_PORT" "stock redis-server started on the break-glass RDB"
 
 # --- --rdb-file -------------------------------------------------------------------------------------
 mkdir -p "$T/rf"
@@ -180,7 +121,7 @@ run d restore redis --backup "$ID" --rdb-file "$T/rf/dump.rdb"
 expect_rc 2 "--rdb-file onto an existing file"
 expect_err "already exists; not overwritten"
 start_stock_on "$T/rf"
-compare_servers "$SRC" "$BG_PORT" "stock redis-server started on the --rdb-file RDB"
+redis_compare_servers "$SRC" "$BG_PORT" "stock redis-server started on the --rdb-file RDB"
 [ -z "$(ls -A "$T/rf" | grep drctl)" ] || fail "temporary files left next to the RDB"
 
 echo "$CHECKS passed, 0 failed"
