@@ -93,8 +93,10 @@ void scenario_show_plan(struct cli *cli, json_t *plan)
 	printf("scenario %s: %s\n", json_string_value(json_object_get(plan, "scenario")),
 	       json_string_value(json_object_get(plan, "summary")));
 	json_array_foreach(json_object_get(plan, "steps"), i, st) {
-		printf("\n%zu. %s%s: %s\n", i + 1, json_string_value(json_object_get(st, "name")),
+		json_t *with = json_object_get(st, "together_with");
+		printf("\n%zu. %s%s%s%s%s: %s\n", i + 1, json_string_value(json_object_get(st, "name")),
 		       !strcmp(json_string_value(json_object_get(st, "kind")), "gate") ? " (gate: a person acts)" : "",
+		       with ? " (at the same time as " : "", with ? json_string_value(json_array_get(with, 0)) : "", with ? ")" : "",
 		       json_string_value(json_object_get(st, "summary")));
 		json_array_foreach(json_object_get(st, "touches"), j, t)
 			printf("   - %s\n", json_string_value(t));

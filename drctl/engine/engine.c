@@ -7,11 +7,12 @@
  * reports are computed from the same records (run_state.c), so what the
  * operator reads is what the journal says, never a copy kept elsewhere.
  */
-#include "drctl/engine/engine.h"
+#include "drctl/engine/engine_private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,18 +29,9 @@
 #include "lib/core/log.h"
 #include "lib/core/process.h"
 
-struct run {
-	const struct config *cfg;
-	const struct scenario *s;
-	char id[RUN_ID_MAX];
-	char dir[PATH_MAX];
-	struct journal *journal;
-	json_t *records; /* every record, replayed and appended */
-	json_t *facts;
-	json_t *options;
-	void *ctx;
-	const char *step; /* the step being driven, for notes */
-};
+/* Records, facts and the journal, shared by the threads of steps that run
+ * together. */
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct scenario *const *known_scenarios;
 static size_t n_known_scenarios;
@@ -79,12 +71,17 @@ const char *run_folder(const struct run *r)
 
 json_t *run_fact(const struct run *r, const char *key)
 {
-	return json_object_get(r->facts, key);
+	json_t *v;
+
+	pthread_mutex_lock(&run_mu);
+	v = json_object_get(r->facts, key);
+	pthread_mutex_unlock(&run_mu);
+	return v;
 }
 
 const char *run_fact_string(const struct run *r, const char *key)
 {
-	return json_string_value(json_object_get(r->facts, key));
+	return json_string_value(run_fact(r, key));
 }
 
 void *run_context(const struct run *r)
@@ -102,40 +99,50 @@ const char *run_option(const struct run *r, const char *key)
 	return json_string_value(json_object_get(r->options, key));
 }
 
-static int record(struct run *r, json_t *rec, struct drctl_error *err)
+int engine_record(struct run *r, json_t *rec, struct drctl_error *err)
 {
+	pthread_mutex_lock(&run_mu);
 	if (journal_append(r->journal, rec, err) != 0) {
+		pthread_mutex_unlock(&run_mu);
 		json_decref(rec);
 		return -1;
 	}
 	json_array_append_new(r->records, rec);
+	pthread_mutex_unlock(&run_mu);
 	return 0;
 }
 
-static int record_step(struct run *r, const char *step, const char *event, json_t *extra, struct drctl_error *err)
+int engine_record_step(struct run *r, const char *step, const char *event, json_t *extra, struct drctl_error *err)
 {
 	json_t *rec = json_pack("{s:s, s:s, s:s}", "type", "step", "step", step, "event", event);
 	if (extra) {
 		json_object_update(rec, extra);
 		json_decref(extra);
 	}
-	return record(r, rec, err);
+	return engine_record(r, rec, err);
 }
 
 int run_set_fact(struct run *r, const char *key, json_t *value, struct drctl_error *err)
 {
 	json_t *rec = json_pack("{s:s, s:s, s:O}", "type", "fact", "key", key, "value", value);
-	if (record(r, rec, err) != 0) {
+	if (engine_record(r, rec, err) != 0) {
 		json_decref(value);
 		return -1;
 	}
+	pthread_mutex_lock(&run_mu);
 	json_object_set_new(r->facts, key, value);
+	pthread_mutex_unlock(&run_mu);
 	return 0;
 }
 
 json_t *run_status_now(const struct run *r)
 {
-	return run_state_summary(r->s, r->id, r->records);
+	json_t *status;
+
+	pthread_mutex_lock(&run_mu);
+	status = run_state_summary(r->s, r->id, r->records);
+	pthread_mutex_unlock(&run_mu);
+	return status;
 }
 
 void run_note(struct run *r, const char *fmt, ...)
@@ -149,7 +156,7 @@ void run_note(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	log_info("%s", text);
 	err_clear(&e);
-	if (record(r, json_pack("{s:s, s:s?, s:s}", "type", "note", "step", r->step, "text", text), &e) != 0)
+	if (engine_record(r, json_pack("{s:s, s:s?, s:s}", "type", "note", "step", engine_driving_step, "text", text), &e) != 0)
 		log_warn("could not journal a note: %s", e.message);
 }
 
@@ -247,155 +254,6 @@ static int run_open(struct run *r, const struct config *cfg, const char *id, str
 
 /* --- driving the steps --------------------------------------------------- */
 
-enum drive_outcome { DRIVE_DONE, DRIVE_WAITING, DRIVE_FAILED, DRIVE_STOPPED };
-
-static json_t *error_json(const struct drctl_error *e)
-{
-	return json_pack("{s:i, s:s, s:s, s:s}", "code", e->code ? e->code : EXIT_FAILED, "message", e->message,
-			 "subject", e->subject, "hint", e->hint);
-}
-
-/* A step failed: journal it with what the platform looks like now. */
-static void step_failed(struct run *r, const struct step *st, struct drctl_error *err)
-{
-	struct drctl_error e;
-	json_t *lines = json_array();
-
-	if (r->s->describe_failure)
-		r->s->describe_failure(r, st->name, lines);
-	err_clear(&e);
-	if (record_step(r, st->name, "failed", json_pack("{s:o, s:o}", "error", error_json(err), "platform", lines),
-			&e) != 0)
-		log_warn("could not journal the failure of step %s: %s", st->name, e.message);
-}
-
-static int step_stopped(struct run *r, const struct step *st, struct drctl_error *err)
-{
-	int sig = process_stop_requested();
-	struct drctl_error e;
-
-	err_clear(&e);
-	record_step(r, st->name, "stopped", json_pack("{s:i}", "signal", sig), &e);
-	err_clear(err);
-	err_set(err, sig == SIGINT ? 130 : 143, r->id, NULL, "run %s stopped by %s during step %s; nothing more was done",
-		r->id, sig == SIGINT ? "SIGINT" : "SIGTERM", st->name);
-	err_hint(err, "the run is resumable: `drctl scenario resume %s` re-checks step %s and goes on", r->id, st->name);
-	return DRIVE_STOPPED;
-}
-
-static int drive_gate(struct run *r, const struct step *st, const char *state, const char *confirm,
-		      struct drctl_error *err)
-{
-	char what[4096] = "";
-	int nothing_to_do;
-
-	r->step = st->name;
-	if (st->check) {
-		if ((nothing_to_do = st->check(r, err)) < 0) {
-			err_prefix(err, "step %s", st->name);
-			return DRIVE_FAILED;
-		}
-		if (nothing_to_do) {
-			if (record_step(r, st->name, "present", NULL, err) != 0 || record_step(r, st->name, "done", NULL, err) != 0)
-				return DRIVE_FAILED;
-			log_info("step %s: nothing for a person to do here", st->name);
-			return DRIVE_DONE;
-		}
-	}
-	if (confirm && !strcmp(confirm, st->name)) {
-		if (st->verify && st->verify(r, err) != 0) {
-			/* Not confirmed: the gate keeps waiting. */
-			err_prefix(err, "step %s", st->name);
-			if (err->hint[0] == '\0')
-				err_hint(err, "do what `drctl scenario status %s` shows, then --confirm %s again", r->id, st->name);
-			return DRIVE_FAILED;
-		}
-		if (record_step(r, st->name, "confirmed", NULL, err) != 0 || record_step(r, st->name, "done", NULL, err) != 0)
-			return DRIVE_FAILED;
-		log_info("step %s confirmed", st->name);
-		return DRIVE_DONE;
-	}
-	if (st->instructions)
-		st->instructions(r, what, sizeof(what));
-	if (strcmp(state, "waiting") != 0 && record_step(r, st->name, "waiting", json_pack("{s:s}", "do", what), err) != 0)
-		return DRIVE_FAILED;
-	fprintf(stderr, "\nrun %s is waiting at step %s: %s\n\n%s\n\nwhen that is done: drctl scenario resume %s --confirm %s\n",
-		r->id, st->name, st->summary, what, r->id, st->name);
-	return DRIVE_WAITING;
-}
-
-static int drive_step(struct run *r, const struct step *st, struct drctl_error *err)
-{
-	double started = now_seconds();
-	int present = 0;
-
-	r->step = st->name;
-	log_info("step %s: %s", st->name, st->summary);
-	if (record_step(r, st->name, "start", NULL, err) != 0)
-		return DRIVE_FAILED;
-	if (st->check) {
-		present = st->check(r, err);
-		if (process_stop_requested())
-			return step_stopped(r, st, err);
-		if (present < 0)
-			goto failed;
-		if (present && record_step(r, st->name, "present", NULL, err) != 0)
-			return DRIVE_FAILED;
-		if (present)
-			log_info("step %s: already done, not acting again", st->name);
-	}
-	if (!present && st->act(r, err) != 0) {
-		if (process_stop_requested())
-			return step_stopped(r, st, err);
-		goto failed;
-	}
-	if (process_stop_requested())
-		return step_stopped(r, st, err);
-	if (st->verify && st->verify(r, err) != 0)
-		goto failed;
-	if (record_step(r, st->name, "done", json_pack("{s:f}", "seconds", now_seconds() - started), err) != 0)
-		return DRIVE_FAILED;
-	return DRIVE_DONE;
-failed:
-	err_prefix(err, "step %s", st->name);
-	step_failed(r, st, err);
-	return DRIVE_FAILED;
-}
-
-/* From the first step that is not done to the end, a gate or a failure. */
-static int drive(struct run *r, const char *confirm, struct drctl_error *err)
-{
-	json_t *states = run_state_steps(r->s, r->records);
-	int outcome = DRIVE_DONE;
-
-	if (confirm) {
-		const char *waiting = run_state_waiting_step(states);
-		if (!waiting || strcmp(waiting, confirm) != 0) {
-			err_set(err, EXIT_USAGE, confirm, NULL, "run %s is not waiting at step %s%s%s", r->id, confirm,
-				waiting ? "; it waits at " : "", waiting ? waiting : "");
-			err_hint(err, "`drctl scenario status %s` shows where it stands", r->id);
-			json_decref(states);
-			return DRIVE_FAILED;
-		}
-	}
-	process_catch_stop_signals();
-	for (size_t i = 0; i < r->s->n_steps && outcome == DRIVE_DONE; i++) {
-		const struct step *st = &r->s->steps[i];
-		const char *state = json_string_value(json_object_get(json_object_get(states, st->name), "state"));
-		if (!strcmp(state, "done"))
-			continue;
-		outcome = st->kind == STEP_GATE ? drive_gate(r, st, state, confirm, err) : drive_step(r, st, err);
-	}
-	json_decref(states);
-	if (outcome == DRIVE_DONE) {
-		struct drctl_error e;
-		err_clear(&e);
-		if (record(r, json_pack("{s:s, s:s}", "type", "end", "outcome", "done"), &e) != 0)
-			log_warn("could not journal the end of run %s: %s", r->id, e.message);
-	}
-	return outcome;
-}
-
 /* The run's status and report, after it stopped for whatever reason. */
 static json_t *finish(struct run *r)
 {
@@ -416,7 +274,7 @@ static int record_attach(struct run *r, const char *command, struct drctl_error 
 	char host[256] = "?";
 
 	gethostname(host, sizeof(host) - 1);
-	return record(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "attach", "command", command, "host", host, "pid",
+	return engine_record(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "attach", "command", command, "host", host, "pid",
 				   (json_int_t)getpid()),
 		      err);
 }
@@ -433,7 +291,7 @@ static int attach_and_drive(struct run *r, const char *command, const struct eng
 		*out = finish(r);
 		return -1;
 	}
-	outcome = drive(r, o ? o->confirm : NULL, err);
+	outcome = engine_drive(r, o ? o->confirm : NULL, err);
 	*out = finish(r);
 	if (outcome == DRIVE_FAILED && !err_is_set(err))
 		err_set(err, EXIT_FAILED, r->id, NULL, "run %s failed", r->id);
@@ -590,7 +448,7 @@ int engine_abort(const struct config *cfg, const char *id, const struct engine_o
 			goto done;
 		}
 	}
-	if (record(&r, json_pack("{s:s, s:s}", "type", "end", "outcome", "aborted"), err) != 0)
+	if (engine_record(&r, json_pack("{s:s, s:s}", "type", "end", "outcome", "aborted"), err) != 0)
 		goto done;
 	log_warn("run %s aborted: the platform is left as it stands (see the report)", id);
 	*out = finish(&r);
@@ -599,6 +457,26 @@ done:
 	engine_lock_release(&lock);
 	run_free(&r);
 	return rc;
+}
+
+/* The names of the STEP_TOGETHER steps next to step i that run with it;
+ * NULL when it runs alone. */
+static json_t *steps_beside(const struct scenario *s, size_t i)
+{
+	json_t *names;
+	size_t a = i, b = i;
+
+	if (s->steps[i].kind != STEP_TOGETHER)
+		return NULL;
+	while (a > 0 && s->steps[a - 1].kind == STEP_TOGETHER)
+		a--;
+	while (b + 1 < s->n_steps && s->steps[b + 1].kind == STEP_TOGETHER)
+		b++;
+	names = json_array();
+	for (size_t j = a; j <= b; j++)
+		if (j != i)
+			json_array_append_new(names, json_string(s->steps[j].name));
+	return names;
 }
 
 int engine_plan(const struct config *cfg, const struct scenario *s, const struct engine_options *o, json_t **out,
@@ -626,9 +504,9 @@ int engine_plan(const struct config *cfg, const struct scenario *s, const struct
 		err_clear(&e);
 		if (st->plan && st->plan(&r, touches, &e) != 0)
 			json_array_append_new(touches, json_sprintf("(cannot tell: %s)", e.message));
-		json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:o}", "name", st->name, "summary", st->summary,
-						       "kind", st->kind == STEP_GATE ? "gate" : "action", "touches",
-						       touches));
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:o, s:o*}", "name", st->name, "summary", st->summary,
+						       "kind", st->kind == STEP_GATE ? "gate" : st->kind == STEP_TOGETHER ? "together" : "action",
+						       "touches", touches, "together_with", steps_beside(s, i)));
 	}
 	*out = json_pack("{s:s, s:s, s:o}", "scenario", s->name, "summary", s->summary, "steps", steps);
 	run_free(&r);

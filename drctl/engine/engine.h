@@ -18,6 +18,9 @@
  * fsync'd before it returns: a step records the replica counts before it
  * scales anything.
  *
+ * Steps marked together (restoring PostgreSQL and Redis) run at the same
+ * time, each through the same sequence on a thread of its own.
+ *
  * A gate is a step only a person can do: the run pauses, prints exactly what
  * to do, and `drctl scenario resume RUN --confirm STEP` goes on.  SIGINT and
  * SIGTERM stop the current child process, journal the stop and leave the run
@@ -40,6 +43,11 @@ struct run;
 enum step_kind {
 	STEP_ACTION,
 	STEP_GATE, /* a person acts; the run waits for --confirm */
+	/* An action that runs at the same time as the STEP_TOGETHER steps next
+	 * to it (each on a thread of its own, each journaled on its own; a
+	 * resume drives only those not done).  Such steps share nothing but
+	 * the run's facts and notes, which are safe to use from any thread. */
+	STEP_TOGETHER,
 };
 
 struct step {

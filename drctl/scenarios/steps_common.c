@@ -3,6 +3,8 @@
  */
 #include "drctl/scenarios/steps_common.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +78,19 @@ int steps_check_identities(struct run *r, struct drctl_error *err)
 
 json_t *steps_manifest(struct run *r, json_t **cache, struct drctl_error *err)
 {
+	/* Steps that run together (STEP_TOGETHER) may both ask first. */
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
 	struct minisign_public_key pk;
 	struct repo *repo = NULL;
 	char id[BACKUP_SET_ID_MAX];
 	const char *want = run_fact_string(r, "backup_id");
+	json_t *m;
 
-	if (*cache)
-		return *cache;
+	pthread_mutex_lock(&once);
+	if ((m = *cache)) {
+		pthread_mutex_unlock(&once);
+		return m;
+	}
 	if (keys_load_public(run_config(r), &pk, err) == 0 && repo_open(&repo, run_config(r), err) == 0) {
 		if (!want && backup_set_resolve(repo, &pk, run_option(r, "backup") ?: "latest", id, err) == 0)
 			want = id;
@@ -90,7 +98,9 @@ json_t *steps_manifest(struct run *r, json_t **cache, struct drctl_error *err)
 			backup_set_load_manifest(repo, &pk, want, cache, err);
 	}
 	repo_close(repo);
-	return *cache;
+	m = *cache;
+	pthread_mutex_unlock(&once);
+	return m;
 }
 
 /* --- the agents -------------------------------------------------------------- */
