@@ -70,6 +70,8 @@ else
 fi
 export DRCTL_CONFIG="$W/drctl.conf"
 export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
+# Redis loads the RDB as drctl's replica ([redis] restore_method; loopback here).
+export DRCTL_REDIS_RESTORE_METHOD=${REDIS_RESTORE_METHOD:-replication}
 export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db DRCTL_POSTGRES_JOBS=2
 export AGENTCTL_DIR="$W/agents" DRCTL_AGENTS_CONTROL=command
 export DRCTL_AGENTS_STATUS_COMMAND="$AGENTCTL status"

@@ -48,6 +48,8 @@ KEYS=$(redis-cli -p "$P_R" DBSIZE)
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
 export DRCTL_CONFIG="$W/drctl.conf"
 export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$P_PORT user=$PG_ADMIN_USER dbname=postgres"
+# Redis loads the RDB as drctl's replica ([redis] restore_method; loopback here).
+export DRCTL_REDIS_RESTORE_METHOD=${REDIS_RESTORE_METHOD:-replication}
 export DRCTL_POSTGRES_PASSWORD_FILE=$P_PW DRCTL_POSTGRES_DATABASES=agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$P_R"
 export DRCTL_SCRATCH_POSTGRES_CONNINFO="host=127.0.0.1 port=$S_PORT user=$PG_ADMIN_USER dbname=postgres"

@@ -138,6 +138,9 @@ unset REDIS_PID # a second server; the harness still stops both at the end
 start_redis
 run drctl restore redis --backup latest --target "$REDIS_URL"
 echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0 (source: $(redis-cli -p "$REDIS_SRC_PORT" DBSIZE))"
+echo "again, the fast way: the server loads the RDB as drctl's replica (committed only once all of it is proven)"
+run drctl restore redis --backup latest --target "$REDIS_URL" --flush --method replication
+echo "scratch server: $(redis-cli -p "$REDIS_PORT" DBSIZE) keys in db 0, role $(redis-cli -p "$REDIS_PORT" INFO replication | tr -d '\r' | sed -n 's/^role://p')"
 
 if [ "$VAULT_DEMO" = 1 ]; then
 	step "Vault: a secret is overwritten by mistake; restore the raft snapshot and read it back"
@@ -183,6 +186,7 @@ start_redis
 run export DRCTL_SCRATCH_POSTGRES_CONNINFO="host=127.0.0.1 port=$SCRATCH_PGPORT user=$PG_ADMIN_USER dbname=postgres"
 run export DRCTL_SCRATCH_POSTGRES_PASSWORD_FILE="$SCRATCH_PG_PASSWORD_FILE"
 run export DRCTL_SCRATCH_REDIS_URL="$REDIS_URL"
+run export DRCTL_REDIS_RESTORE_METHOD=replication # the scratch Redis loads the RDB as the replica of drctl
 run drctl drill
 [ "$(find "$W/repo/drills" -name record.json | wc -l)" = 1 ] || { echo "demo: the drill published no record" >&2; exit 1; }
 echo "drill record: $(cd "$W/repo" && ls drills/*/record.json); report: $(ls "$W"/state/runs/*-drill-*/report.html)"
