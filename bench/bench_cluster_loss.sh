@@ -24,16 +24,8 @@
 #
 #   DRCTL=build/drctl SCALE=10 N=1000000 ROUNDS=3 bash bench/bench_cluster_loss.sh
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-3}
-REPO=${REPO:-s3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 N=1000000 ROUNDS=3 REPO=s3
 # s3rver's continuation tokens are DES: OpenSSL 3 has it in the legacy provider.
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider"
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets" "$W/agents"

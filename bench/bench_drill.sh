@@ -20,15 +20,8 @@
 # the 1.25 M-key set of bench/make-redis-data.sh; SCALE=1 REDIS_N=100000
 # checks the script in a minute.  Needs ~5x the database size on disk.
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-REDIS_N=${REDIS_N:-1000000}
-ROUNDS=${ROUNDS:-3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 REDIS_N=1000000 ROUNDS=3
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
 start_postgres

@@ -18,14 +18,8 @@
 #
 #   DRCTL=build/drctl SCALE=10 bash bench/bench_scenario.sh
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-ROUNDS=${ROUNDS:-3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 ROUNDS=3
 start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W/agents"
 

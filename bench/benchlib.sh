@@ -1,5 +1,50 @@
-# Helpers the benchmarks share; source it after tests/harness/services.sh
-# (bench_redis_cold_load takes a port from harness_free_port).
+# Helpers the benchmarks share.  A benchmark starts with
+#   set -euo pipefail
+#   . "$(dirname "$0")/benchlib.sh"
+#   bench_init SCALE=10 ROUNDS=3
+# Sourcing it sets SRC_DIR (the source tree) and sources
+# tests/harness/services.sh (start_postgres, psql_, harness_free_port...).
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=/dev/null
+. "$SRC_DIR/tests/harness/services.sh"
+
+# bench_init [NAME=DEFAULT...]: each NAME keeps the value the environment
+# gives it, else gets DEFAULT; DRCTL (default: build/drctl of the tree) must
+# be an executable; then the harness starts (harness_init).
+bench_init() {
+	local kv name
+	for kv in "$@"; do
+		name=${kv%%=*}
+		[ -n "${!name:-}" ] || printf -v "$name" '%s' "${kv#*=}"
+	done
+	DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
+	[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
+	harness_init
+}
+
+# bench_timed_peak CONFIG ARGS...: runs drctl --config CONFIG ARGS (output
+# in $W/drctl.out and $W/drctl.err) and prints its wall seconds and its peak
+# RSS in KiB (VmHWM, sampled from /proc while it runs); exits when it fails.
+bench_timed_peak() {
+	local config=$1 s e pid peak=0 hwm
+	shift
+	s=$(date +%s.%N)
+	"$DRCTL" --config "$config" "$@" >"$W/drctl.out" 2>"$W/drctl.err" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+		[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+		sleep 0.05
+	done
+	wait "$pid" || { cat "$W/drctl.err" >&2; exit 1; }
+	e=$(date +%s.%N)
+	echo "$(echo "$e - $s" | bc) $peak"
+}
+
+# The largest of the numbers given as arguments.
+bench_max() {
+	printf '%s\n' "$@" | sort -g | tail -1
+}
 
 # The median of the numbers given as arguments.
 bench_median() {
