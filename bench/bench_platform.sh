@@ -34,16 +34,14 @@ start_postgres
 start_redis
 start_vault_double --snapshot-pad-bytes "$VAULT_PAD" --snapshot-pad-kind random
 echo "# building agents_db at scale $SCALE, $N Redis sessions, a Vault snapshot padded with $VAULT_PAD bytes" >&2
-psql_ -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
+bench_make_agents_db
 bash "$SRC_DIR/bench/make-redis-data.sh" "$REDIS_PORT" "$N" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
 KEYS=$(redis-cli -p "$REDIS_PORT" DBSIZE)
 
 # drctl: init's keys (minisign, age recipient), a local repository.
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
 export DRCTL_CONFIG="$W/drctl.conf"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" DRCTL_VAULT_ADDRESS="$VAULT_ADDR"
 # stock: an Ed25519 key for openssl's signature.
 openssl genpkey -algorithm ed25519 -out "$W/stock-sign.pem" 2>/dev/null

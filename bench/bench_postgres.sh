@@ -27,12 +27,10 @@ start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
 echo "# building agents_db at scale $SCALE" >&2
-psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+bench_make_agents_db
 
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db agents_db
 
 # wall seconds of a shell command
 timed() { local s e; s=$(date +%s.%N); bash -c "$1"; e=$(date +%s.%N); echo "$e - $s" | bc; }
@@ -55,13 +53,8 @@ rm -f "$W/dump.sql"
 # the one before it.  pg_restore and drctl take turns, ROUNDS times; the
 # medians are compared.
 settle() {
-  local db
-  for db in $("$PG_BIN/psql" -X -At -d postgres -c "select datname from pg_database where datname like 'r\_%'"); do
-    "$PG_BIN/dropdb" "$db"
-  done
-  psql_ -d postgres -c checkpoint >/dev/null
-  sync
-  sleep 1
+  bench_drop_databases "datname like 'r\_%'"
+  bench_settle_disk
 }
 ROUNDS=${ROUNDS:-3}
 pgr=() r2=() rss_r2=0

@@ -24,8 +24,7 @@ start_s3rver drctl-bench
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets"
 
 echo "# building agents_db at scale $SCALE" >&2
-psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+bench_make_agents_db
 
 printf '%s\n' "$S3RVER_ACCESS_KEY" >"$W/secrets/id"
 printf '%s\n' "$S3RVER_SECRET_KEY" >"$W/secrets/secret"
@@ -38,8 +37,7 @@ env DRCTL_REPOSITORY_TYPE=s3 DRCTL_REPOSITORY_BUCKET="$S3RVER_BUCKET" DRCTL_REPO
 	"$DRCTL" --config "$W/s3/drctl.conf" init --state-dir "$W/s3/state" >/dev/null
 PART_SIZE=$(awk -F' = ' '$1 == "part_size" {print $2}' "$W/s3/drctl.conf")
 PART_SIZE=${PART_SIZE:-16777216}
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db agents_db
 
 # wall seconds and drctl's peak RSS (KiB), sampled from /proc while it runs
 timed_drctl() { # WHICH ARGS...
@@ -51,13 +49,8 @@ ratio() { echo "scale=2; $1 / $2" | bc; }
 # Before every run: restored databases dropped and checkpointed, dirty pages
 # written out, so no run pays for the one before it.
 settle() {
-	local db
-	for db in $("$PG_BIN/psql" -X -At -d postgres -c "select datname from pg_database where datname like 'r\_%'"); do
-		"$PG_BIN/dropdb" "$db"
-	done
-	psql_ -d postgres -c checkpoint >/dev/null
-	sync
-	sleep 1
+	bench_drop_databases "datname like 'r\_%'"
+	bench_settle_disk
 }
 # Keep only the newest set, so the disk holds one backup per repository.
 keep_newest() { DRCTL_RETENTION_KEEP_LAST=1 "$DRCTL" --config "$W/$1/drctl.conf" prune >/dev/null 2>&1; }

@@ -41,6 +41,31 @@ bench_timed_peak() {
 	echo "$(echo "$e - $s" | bc) $peak"
 }
 
+# bench_make_agents_db [PSQL ARGS...]: agents_db at $SCALE from $MAKE_SQL
+# (default bench/make-agents-db.sql); SIZE gets its size, for the figures.
+bench_make_agents_db() {
+	psql_ "$@" -v scale="$SCALE" -f "${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}" >/dev/null
+	SIZE=$(psql_ "$@" -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+}
+
+# bench_drop_databases WHERE [PSQL ARGS...]: drops the databases of the
+# server that match the SQL condition WHERE (on datname).
+bench_drop_databases() {
+	local where=$1 db
+	shift
+	for db in $(psql_ "$@" -At -d postgres -c "select datname from pg_database where $where"); do
+		"$PG_BIN/dropdb" "$@" "$db"
+	done
+}
+
+# bench_settle_disk [PSQL ARGS...]: a checkpoint, the dirty pages written
+# out and a pause, so that no timed run pays for the one before it.
+bench_settle_disk() {
+	psql_ "$@" -d postgres -c checkpoint >/dev/null
+	sync
+	sleep 1
+}
+
 # The largest of the numbers given as arguments.
 bench_max() {
 	printf '%s\n' "$@" | sort -g | tail -1
