@@ -8,6 +8,13 @@
 
 /* ---- synthetic RDBs ----------------------------------------------------- */
 
+/* An empty synthetic RDB of that version: "REDIS" and its four digits. */
+static void sy_start(struct synth *s, int version)
+{
+	memset(s, 0, sizeof(*s));
+	wb_printf(&s->b, "REDIS%04d", version);
+}
+
 static void sy_key(struct synth *s, uint8_t type, const char *key)
 {
 	wb_byte(&s->b, type);
@@ -33,7 +40,6 @@ static void sy_finish(struct synth *s, int with_crc)
  * function library, db, resize, slot info. */
 static void synth_v12_opcodes(struct synth *s)
 {
-	wb_put(&s->b, "REDIS0012", 9);
 	wb_byte(&s->b, 0xFA);                   /* aux, value integer-encoded (int16) */
 	wb_str(&s->b, "bits");
 	wb_byte(&s->b, 0xC1);
@@ -227,7 +233,7 @@ static void synth_v12_big_string(struct synth *s, size_t big)
 /* Version 12 with everything a 7.0 server never writes. */
 static void synth_v12(struct synth *s, size_t big)
 {
-	memset(s, 0, sizeof(*s));
+	sy_start(s, 12);
 	synth_v12_opcodes(s);
 	synth_v12_lists_and_zset(s);
 	synth_v12_streams(s);
@@ -313,8 +319,7 @@ static void test_old_version_without_crc(void **state)
 	struct run r;
 
 	(void)state;
-	memset(&s, 0, sizeof(s));
-	wb_put(&s.b, "REDIS0004", 9);
+	sy_start(&s, 4);
 	sy_key(&s, RDB_TYPE_STRING, "k");
 	wb_str(&s.b, "v");
 	sy_end(&s);
@@ -335,8 +340,7 @@ static void test_aux_lzf_decoded_and_oversized_skipped(void **state)
 	struct run r;
 
 	(void)state;
-	memset(&s, 0, sizeof(s));
-	wb_put(&s.b, "REDIS0010", 9);
+	sy_start(&s, 10);
 	wb_byte(&s.b, 0xFA);
 	wb_str(&s.b, "lzf");
 	wb_byte(&s.b, 0xC3);                    /* 'a', then copy 19 from 1 back */
@@ -369,8 +373,7 @@ static void expect_synthetic_error(void (*build)(struct synth *), const char *ne
 	struct synth s;
 	struct run r;
 
-	memset(&s, 0, sizeof(s));
-	wb_put(&s.b, "REDIS0010", 9);
+	sy_start(&s, 10);
 	build(&s);
 	sy_finish(&s, 1);
 	r = parse(s.b.d, s.b.len, RANDOM, 3);
