@@ -29,6 +29,14 @@ static void sy_end(struct synth *s)
 	s->v[s->n++].end = s->b.len;
 }
 
+/* A string key holding a short value. */
+static void sy_string(struct synth *s, const char *key, const char *value)
+{
+	sy_key(s, RDB_TYPE_STRING, key);
+	wb_str(&s->b, value);
+	sy_end(s);
+}
+
 static void sy_finish(struct synth *s, int with_crc)
 {
 	wb_byte(&s->b, 0xFF);
@@ -320,9 +328,7 @@ static void test_old_version_without_crc(void **state)
 
 	(void)state;
 	sy_start(&s, 4);
-	sy_key(&s, RDB_TYPE_STRING, "k");
-	wb_str(&s.b, "v");
-	sy_end(&s);
+	sy_string(&s, "k", "v");
 	sy_finish(&s, 0);
 	r = parse(s.b.d, s.b.len, ONE_BYTE, 0);
 	assert_true(run_ok(&r));
@@ -352,9 +358,7 @@ static void test_aux_lzf_decoded_and_oversized_skipped(void **state)
 	wb_len(&s.b, RDB_AUX_MAX + 1ULL, 0);
 	for (size_t i = 0; i <= RDB_AUX_MAX; i++)
 		wb_byte(&s.b, 'x');
-	sy_key(&s, RDB_TYPE_STRING, "k");
-	wb_str(&s.b, "v");
-	sy_end(&s);
+	sy_string(&s, "k", "v");
 	sy_finish(&s, 1);
 	r = parse(s.b.d, s.b.len, RANDOM, 11);
 	assert_true(run_ok(&r));
