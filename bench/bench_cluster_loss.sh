@@ -24,16 +24,8 @@
 #
 #   DRCTL=build/drctl SCALE=10 N=1000000 ROUNDS=3 bash bench/bench_cluster_loss.sh
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-3}
-REPO=${REPO:-s3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 N=1000000 ROUNDS=3 REPO=s3
 # s3rver's continuation tokens are DES: OpenSSL 3 has it in the legacy provider.
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider"
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets" "$W/agents"
@@ -43,9 +35,8 @@ start_postgres
 start_redis; SRC_REDIS=$REDIS_PORT; unset REDIS_PID
 start_redis; DST_REDIS=$REDIS_PORT; unset REDIS_PID
 echo "# building agents_db at scale $SCALE and $N Redis sessions" >&2
-psql_ -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
+bench_make_agents_db
 bash "$SRC_DIR/bench/make-redis-data.sh" "$SRC_REDIS" "$N" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
 KEYS=$(redis-cli -p "$SRC_REDIS" DBSIZE)
 start_vault_double --cluster-seed bench-old-cluster
 OLD_VAULT=$VAULT_ADDR OLD_ROOT=$VAULT_TOKEN OLD_VAULT_PID=$VAULT_DOUBLE_PID
@@ -69,10 +60,10 @@ else
 	REPO_DESC="a local folder"
 fi
 export DRCTL_CONFIG="$W/drctl.conf"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
+harness_drctl_postgres agents_db
+export DRCTL_POSTGRES_JOBS=2
 # Redis loads the RDB as drctl's replica ([redis] restore_method; loopback here).
 export DRCTL_REDIS_RESTORE_METHOD=${REDIS_RESTORE_METHOD:-replication}
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db DRCTL_POSTGRES_JOBS=2
 export AGENTCTL_DIR="$W/agents" DRCTL_AGENTS_CONTROL=command
 export DRCTL_AGENTS_STATUS_COMMAND="$AGENTCTL status"
 export DRCTL_AGENTS_STOP_COMMAND="$AGENTCTL stop {name}"
@@ -95,15 +86,10 @@ unset DRCTL_VAULT_ADDRESS
 timed() { local s e; s=$(date +%s.%N); "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 settle() { # every round from the same state
-	local db
-	for db in $(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' or datname = 'r_stock'"); do
-		"$PG_BIN/dropdb" "$db"
-	done
+	bench_drop_databases "datname like 'agents_db%' or datname = 'r_stock'"
 	redis-cli -p "$DST_REDIS" FLUSHALL >/dev/null
 	echo 0 >"$W/agents/planner"; echo 0 >"$W/agents/support"; echo 0 >"$W/agents/research"
-	psql_ -d postgres -c checkpoint >/dev/null
-	sync
-	sleep 1
+	bench_settle_disk
 }
 stock_pg() { "$PG_BIN/createdb" r_stock && "$PG_BIN/pg_restore" -j 2 -d r_stock "$W/dir"; }
 stock_redis() { bench_redis_cold_load "$W/stock.rdb" "$KEYS"; }

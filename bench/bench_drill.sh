@@ -20,15 +20,8 @@
 # the 1.25 M-key set of bench/make-redis-data.sh; SCALE=1 REDIS_N=100000
 # checks the script in a minute.  Needs ~5x the database size on disk.
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-REDIS_N=${REDIS_N:-1000000}
-ROUNDS=${ROUNDS:-3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 REDIS_N=1000000 ROUNDS=3
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
 start_postgres
@@ -40,9 +33,8 @@ start_redis; P_R=$REDIS_PORT; unset REDIS_PID
 start_redis; S_R=$REDIS_PORT; unset REDIS_PID
 
 echo "# building agents_db at scale $SCALE and $REDIS_N Redis sessions" >&2
-psql_ -p "$P_PORT" -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
+bench_make_agents_db -p "$P_PORT"
 bash "$SRC_DIR/bench/make-redis-data.sh" "$P_R" "$REDIS_N" >/dev/null
-SIZE=$(psql_ -p "$P_PORT" -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
 KEYS=$(redis-cli -p "$P_R" DBSIZE)
 
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
@@ -66,14 +58,9 @@ secs() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); echo "$e - $s" | b
 # Every timed run starts from the same state: what the previous one left
 # dropped, dirty pages checkpointed and written out.
 settle() {
-	local db
-	for db in $(psql_ -p "$S_PORT" -At -d postgres -c "select datname from pg_database where datname not in ('postgres', 'template0', 'template1')"); do
-		"$PG_BIN/dropdb" -p "$S_PORT" "$db"
-	done
+	bench_drop_databases "datname not in ('postgres', 'template0', 'template1')" -p "$S_PORT"
 	redis-cli -p "$S_R" FLUSHALL >/dev/null
-	psql_ -p "$S_PORT" -d postgres -c checkpoint >/dev/null
-	sync
-	sleep 1
+	bench_settle_disk -p "$S_PORT"
 }
 stock_pg() {
 	"$PG_BIN/createdb" -p "$S_PORT" stock_restore

@@ -23,35 +23,25 @@
 #
 #   DRCTL=build/drctl SCALE=10 N=1000000 ROUNDS=3 bash bench/bench_platform.sh
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-N=${N:-1000000}
-ROUNDS=${ROUNDS:-3}
-VAULT_PAD=${VAULT_PAD:-67108864}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 N=1000000 ROUNDS=3 VAULT_PAD=67108864
 [ "$ROUNDS" -ge 1 ] || { echo "ROUNDS must be at least 1" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || { echo "GNU time (/usr/bin/time) is needed for the RSS figure" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-harness_init
 W="$HARNESS_DIR/bench"
 mkdir -p "$W/stock"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 start_postgres
 start_redis
 start_vault_double --snapshot-pad-bytes "$VAULT_PAD" --snapshot-pad-kind random
 echo "# building agents_db at scale $SCALE, $N Redis sessions, a Vault snapshot padded with $VAULT_PAD bytes" >&2
-psql_ -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
+bench_make_agents_db
 bash "$SRC_DIR/bench/make-redis-data.sh" "$REDIS_PORT" "$N" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
 KEYS=$(redis-cli -p "$REDIS_PORT" DBSIZE)
 
 # drctl: init's keys (minisign, age recipient), a local repository.
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
 export DRCTL_CONFIG="$W/drctl.conf"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" DRCTL_VAULT_ADDRESS="$VAULT_ADDR"
 # stock: an Ed25519 key for openssl's signature.
 openssl genpkey -algorithm ed25519 -out "$W/stock-sign.pem" 2>/dev/null
@@ -82,10 +72,8 @@ timed() {
 	echo "$e - $s" | bc
 }
 ratio() { printf '%.3f' "$(echo "scale=4; $1 / $2" | bc)"; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 {lo=$1} {hi=$1} END {printf "%.3f", hi - lo}'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-max() { printf '%s\n' "$@" | sort -n | tail -1; }
 
 echo "platform: agents_db $SIZE, Redis $KEYS keys, Vault snapshot ~$((VAULT_PAD / 1048576)) MiB; $(nproc) cores; $ROUNDS rounds"
 STOCK=() DRCTL_T=() ALONE=() R_STOCK=() R_ALONE=() PEAK=0
@@ -103,7 +91,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		singles+=("$(timed "alone-$c" "$DRCTL" backup --component "$c")")
 		alone_rss+=("$(cat "$W/alone-$c.rss")")
 	done
-	slowest=$(max "${singles[@]}")
+	slowest=$(bench_max "${singles[@]}")
 	STOCK+=("$st") DRCTL_T+=("$dt") ALONE+=("$slowest")
 	R_STOCK+=("$(ratio "$dt" "$st")") R_ALONE+=("$(ratio "$dt" "$slowest")")
 	printf 'round %d: stock %.2fs, drctl %.2fs (%.3fx of stock), alone postgres %.2fs redis %.2fs vault %.2fs (drctl %.3fx of the slowest), RSS drctl %d KiB, alone %d/%d/%d KiB, load %s\n' \
@@ -111,8 +99,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		"${alone_rss[0]}" "${alone_rss[1]}" "${alone_rss[2]}" "$(load)"
 done
 printf 'median: stock %.2fs (spread %ss), drctl %.2fs (spread %ss), slowest alone %.2fs (spread %ss)\n' \
-	"$(median "${STOCK[@]}")" "$(spread "${STOCK[@]}")" "$(median "${DRCTL_T[@]}")" "$(spread "${DRCTL_T[@]}")" \
-	"$(median "${ALONE[@]}")" "$(spread "${ALONE[@]}")"
-printf 'drctl / stock: median %sx (spread %s; target <= 0.28x)\n' "$(median "${R_STOCK[@]}")" "$(spread "${R_STOCK[@]}")"
-printf 'drctl / slowest component alone: median %sx (spread %s; target <= 1.15x)\n' "$(median "${R_ALONE[@]}")" "$(spread "${R_ALONE[@]}")"
+	"$(bench_median "${STOCK[@]}")" "$(spread "${STOCK[@]}")" "$(bench_median "${DRCTL_T[@]}")" "$(spread "${DRCTL_T[@]}")" \
+	"$(bench_median "${ALONE[@]}")" "$(spread "${ALONE[@]}")"
+printf 'drctl / stock: median %sx (spread %s; target <= 0.28x)\n' "$(bench_median "${R_STOCK[@]}")" "$(spread "${R_STOCK[@]}")"
+printf 'drctl / slowest component alone: median %sx (spread %s; target <= 1.15x)\n' "$(bench_median "${R_ALONE[@]}")" "$(spread "${R_ALONE[@]}")"
 echo "drctl peak RSS: $PEAK KiB"

@@ -20,42 +20,22 @@
 # for another generator taking psql -v scale); SCALE=1 (~140 MB) checks the
 # script.  Needs ~4x the database size on disk.
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 MAKE_SQL="$SRC_DIR/bench/make-agents-db.sql"
 [ -f "$MAKE_SQL" ] || { echo "MAKE_SQL=$MAKE_SQL not found" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
 start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
 echo "# building agents_db at scale $SCALE" >&2
-psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+bench_make_agents_db
 
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db agents_db
 
 # wall seconds of a shell command
 timed() { local s e; s=$(date +%s.%N); bash -c "$1"; e=$(date +%s.%N); echo "$e - $s" | bc; }
 # wall seconds and drctl's peak RSS (KiB), sampled from /proc while it runs
-timed_drctl() {
-  local s e pid peak=0 hwm
-  s=$(date +%s.%N)
-  "$DRCTL" --config "$W/drctl.conf" "$@" >"$W/drctl.out" 2>"$W/drctl.err" & pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-    sleep 0.05
-  done
-  wait "$pid" || { cat "$W/drctl.err" >&2; exit 1; }
-  e=$(date +%s.%N)
-  echo "$(echo "$e - $s" | bc) $peak"
-}
+timed_drctl() { bench_timed_peak "$W/drctl.conf" "$@"; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 
 # Warm the cache the same way for everyone.
@@ -73,13 +53,8 @@ rm -f "$W/dump.sql"
 # the one before it.  pg_restore and drctl take turns, ROUNDS times; the
 # medians are compared.
 settle() {
-  local db
-  for db in $("$PG_BIN/psql" -X -At -d postgres -c "select datname from pg_database where datname like 'r\_%'"); do
-    "$PG_BIN/dropdb" "$db"
-  done
-  psql_ -d postgres -c checkpoint >/dev/null
-  sync
-  sleep 1
+  bench_drop_databases "datname like 'r\_%'"
+  bench_settle_disk
 }
 ROUNDS=${ROUNDS:-3}
 pgr=() r2=() rss_r2=0

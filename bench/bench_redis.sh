@@ -9,19 +9,14 @@
 #            redis-server started on the same RDB (start until loading:0)
 # Targets (issue 4): backup <= 1.10x, restore <= 3x, drctl peak RSS < 64 MiB.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
-DRCTL=${DRCTL:-$root/build/drctl}
 N=${1:-1000000}
-DATA=${REDIS_DATA_SCRIPT:-$here/make-redis-data.sh}
-# shellcheck source=/dev/null
-. "$root/tests/harness/services.sh"
-. "$root/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init REDIS_DATA_SCRIPT="$SRC_DIR/bench/make-redis-data.sh"
 W="$HARNESS_DIR/bench"; mkdir -p "$W"
 
 start_redis; SRC=$REDIS_PORT; unset REDIS_PID
 start_redis; DST=$REDIS_PORT; unset REDIS_PID
-bash "$DATA" "$SRC" "$N" >/dev/null
+bash "$REDIS_DATA_SCRIPT" "$SRC" "$N" >/dev/null
 keys=$(redis-cli -p "$SRC" DBSIZE)
 "$DRCTL" --config "$W/etc/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
 export DRCTL_REDIS_URL="redis://127.0.0.1:$SRC"

@@ -17,22 +17,14 @@
 # SCALE=10 is agents_db at ~1.3 GB (bench/make-agents-db.sql); SCALE=1
 # (~140 MB) checks the script.  Needs ~3x the database size on disk.
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-ROUNDS=${ROUNDS:-3}
-MAKE_SQL=${MAKE_SQL:-$SRC_DIR/bench/make-agents-db.sql}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 ROUNDS=3 MAKE_SQL="$SRC_DIR/bench/make-agents-db.sql"
 start_postgres
 start_s3rver drctl-bench
 W="$HARNESS_DIR/bench"; mkdir -p "$W/secrets"
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 echo "# building agents_db at scale $SCALE" >&2
-psql_ -v scale="$SCALE" -f "$MAKE_SQL" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+bench_make_agents_db
 
 printf '%s\n' "$S3RVER_ACCESS_KEY" >"$W/secrets/id"
 printf '%s\n' "$S3RVER_SECRET_KEY" >"$W/secrets/secret"
@@ -45,38 +37,20 @@ env DRCTL_REPOSITORY_TYPE=s3 DRCTL_REPOSITORY_BUCKET="$S3RVER_BUCKET" DRCTL_REPO
 	"$DRCTL" --config "$W/s3/drctl.conf" init --state-dir "$W/s3/state" >/dev/null
 PART_SIZE=$(awk -F' = ' '$1 == "part_size" {print $2}' "$W/s3/drctl.conf")
 PART_SIZE=${PART_SIZE:-16777216}
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=agents_db"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db agents_db
 
 # wall seconds and drctl's peak RSS (KiB), sampled from /proc while it runs
 timed_drctl() { # WHICH ARGS...
-	local which=$1 s e pid peak=0 hwm
+	local which=$1
 	shift
-	s=$(date +%s.%N)
-	"$DRCTL" --config "$W/$which/drctl.conf" "$@" >"$W/drctl.out" 2>"$W/drctl.err" &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-		[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-		sleep 0.05
-	done
-	wait "$pid" || { cat "$W/drctl.err" >&2; exit 1; }
-	e=$(date +%s.%N)
-	echo "$(echo "$e - $s" | bc) $peak"
+	bench_timed_peak "$W/$which/drctl.conf" "$@"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
-max() { printf '%s\n' "$@" | sort -n | tail -1; }
 # Before every run: restored databases dropped and checkpointed, dirty pages
 # written out, so no run pays for the one before it.
 settle() {
-	local db
-	for db in $("$PG_BIN/psql" -X -At -d postgres -c "select datname from pg_database where datname like 'r\_%'"); do
-		"$PG_BIN/dropdb" "$db"
-	done
-	psql_ -d postgres -c checkpoint >/dev/null
-	sync
-	sleep 1
+	bench_drop_databases "datname like 'r\_%'"
+	bench_settle_disk
 }
 # Keep only the newest set, so the disk holds one backup per repository.
 keep_newest() { DRCTL_RETENTION_KEEP_LAST=1 "$DRCTL" --config "$W/$1/drctl.conf" prune >/dev/null 2>&1; }
@@ -105,7 +79,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	echo "# round $round (${order[0]} first): backup local ${T_B[local]} s ($((RSS_B[local] / 1024)) MiB), s3 ${T_B[s3]} s ($((RSS_B[s3] / 1024)) MiB);" \
 		"restore local ${T_R[local]} s ($((RSS_R[local] / 1024)) MiB), s3 ${T_R[s3]} s ($((RSS_R[s3] / 1024)) MiB)" >&2
 done
-tb_l=$(median "${b_local[@]}") tb_s=$(median "${b_s3[@]}") tr_l=$(median "${r_local[@]}") tr_s=$(median "${r_s3[@]}")
+tb_l=$(bench_median "${b_local[@]}") tb_s=$(bench_median "${b_s3[@]}") tr_l=$(bench_median "${r_local[@]}") tr_s=$(bench_median "${r_s3[@]}")
 obj=$(du -sh "$W/local/repo/backups/${ID[local]}" | cut -f1)
 
 cat <<EOF
@@ -120,6 +94,6 @@ medians of $ROUNDS rounds
   backup   local $(printf %7.2f "$tb_l") s  s3 $(printf %7.2f "$tb_s") s  ratio $(ratio "$tb_s" "$tb_l")   (target <= 1.15)
   restore  local $(printf %7.2f "$tr_l") s  s3 $(printf %7.2f "$tr_s") s  ratio $(ratio "$tr_s" "$tr_l")   (target <= 1.15)
 peak RSS of drctl (largest of the rounds)
-  backup   local $(($(max "${rss_b_local[@]}") / 1024)) MiB  s3 $(($(max "${rss_b_s3[@]}") / 1024)) MiB   (target < 64 MiB + 2 x part_size = $((64 + 2 * (PART_SIZE >> 20))) MiB)
-  restore  local $(($(max "${rss_r_local[@]}") / 1024)) MiB  s3 $(($(max "${rss_r_s3[@]}") / 1024)) MiB
+  backup   local $(($(bench_max "${rss_b_local[@]}") / 1024)) MiB  s3 $(($(bench_max "${rss_b_s3[@]}") / 1024)) MiB   (target < 64 MiB + 2 x part_size = $((64 + 2 * (PART_SIZE >> 20))) MiB)
+  restore  local $(($(bench_max "${rss_r_local[@]}") / 1024)) MiB  s3 $(($(bench_max "${rss_r_s3[@]}") / 1024)) MiB
 EOF

@@ -18,25 +18,17 @@
 #
 #   DRCTL=build/drctl SCALE=10 bash bench/bench_scenario.sh
 set -euo pipefail
-SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DRCTL=${DRCTL:-$SRC_DIR/build/drctl}
-SCALE=${SCALE:-10}
-ROUNDS=${ROUNDS:-3}
-[ -x "$DRCTL" ] || { echo "DRCTL=$DRCTL is not an executable (build first)" >&2; exit 2; }
-. "$SRC_DIR/tests/harness/services.sh"
-. "$SRC_DIR/bench/benchlib.sh"
-harness_init
+. "$(dirname "$0")/benchlib.sh"
+bench_init SCALE=10 ROUNDS=3
 start_postgres
 W="$HARNESS_DIR/bench"; mkdir -p "$W/agents"
 
 echo "# building agents_db at scale $SCALE" >&2
-psql_ -v scale="$SCALE" -f "$SRC_DIR/bench/make-agents-db.sql" >/dev/null
-SIZE=$(psql_ -At -c "select pg_size_pretty(pg_database_size('agents_db'))")
+bench_make_agents_db
 
 "$DRCTL" --config "$W/drctl.conf" init --repository "$W/repo" --state-dir "$W/state" >/dev/null
 export DRCTL_CONFIG="$W/drctl.conf"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 AGENTCTL="$SRC_DIR/tests/tools/agentctl.sh"
 export AGENTCTL_DIR="$W/agents" DRCTL_AGENTS_CONTROL=command
 export DRCTL_AGENTS_STATUS_COMMAND="$AGENTCTL status"
@@ -51,15 +43,10 @@ echo "# backing up agents_db" >&2
 timed() { local s e; s=$(date +%s.%N); "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 settle() { # every round from the same state: the damaged agents_db, agents up, no leftovers
-  local db
-  for db in $(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' or datname = 'r_stock'"); do
-    "$PG_BIN/dropdb" "$db"
-  done
+  bench_drop_databases "datname like 'agents_db%' or datname = 'r_stock'"
   "$PG_BIN/createdb" -T damaged_template agents_db
   echo 3 >"$W/agents/planner"; echo 1 >"$W/agents/support"; echo 2 >"$W/agents/research"
-  psql_ -d postgres -c checkpoint >/dev/null
-  sync
-  sleep 1
+  bench_settle_disk
 }
 
 stock=() scen=()

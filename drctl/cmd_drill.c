@@ -51,19 +51,21 @@ static const char *weekday_name(int w)
 /* 1: today is the day, go on; 0: it is not (said, exit 0); -1: error. */
 static int today_is_the_day(struct cli *cli, const struct drill_args *a)
 {
+	struct calendar_rule rule;
 	struct calendar_date today;
 	int y, m, d;
 	char zone[128];
 
-	if (calendar_local_date(time(NULL), a->timezone, &today, &cli->err) != 0)
+	if (calendar_rule_parse(a->when, "--when", &rule, &cli->err) != 0 ||
+	    calendar_local_date(time(NULL), a->timezone, &today, &cli->err) != 0)
 		return -1;
 	snprintf(zone, sizeof(zone), "%s", a->timezone && *a->timezone ? a->timezone : "UTC");
-	if (calendar_is_last_friday(today.year, today.month, today.day)) {
+	if (calendar_rule_is_day(&rule, today.year, today.month, today.day)) {
 		log_info("today, Friday %04d-%02d-%02d (%s), is the last Friday of the month: the drill runs", today.year,
 			 today.month, today.day, zone);
 		return 1;
 	}
-	calendar_next_last_friday(today.year, today.month, today.day, &y, &m, &d);
+	calendar_rule_next(&rule, today.year, today.month, today.day, &y, &m, &d);
 	if (cli->g.json) {
 		json_t *doc = json_pack("{s:b, s:s}", "ran", 0, "timezone", zone);
 		json_object_set_new(doc, "today", json_sprintf("%04d-%02d-%02d", today.year, today.month, today.day));

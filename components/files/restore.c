@@ -23,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "lib/core/fsutil.h"
 #include "lib/core/log.h"
 #include "lib/stream/stream.h"
 
@@ -103,14 +104,8 @@ static int file_out_feed(void *arg, const void *buf, size_t len, struct drctl_er
 	struct file_out *o = arg;
 
 	EVP_DigestUpdate(o->md, buf, len);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(o->fd, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return err_set_errno(err, EXIT_IO, errno, o->name, NULL, "cannot write %s/%s", o->target, o->name);
-		off += (size_t)w;
-	}
+	if (fs_write_all(o->fd, buf, len) != 0)
+		return err_set_errno(err, EXIT_IO, errno, o->name, NULL, "cannot write %s/%s", o->target, o->name);
 	return 0;
 }
 

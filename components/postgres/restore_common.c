@@ -1,14 +1,13 @@
 /*
  * restore_common: the pieces of feeding pg_restore that both ways of loading
  * a dump use, the one pg_restore of restore_load.c and the N loaders of
- * restore_spread.c: writing a pipe whole, pg_restore's command line for a
+ * restore_spread.c: pg_restore's command line for a
  * pass, why a pg_restore stopped reading, and the dump's data blocks routed
  * as they stream.  It calls neither of them (restore_private.h says which
  * file calls which).
  */
 #include "components/postgres/restore_private.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,21 +15,6 @@
 #include "lib/clients/pg.h"
 #include "lib/format/pg_dumpfile.h"
 #include "lib/stream/stream.h"
-
-int postgres_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 void postgres_pass_argv(const struct pg_load *l, const char *section, long jobs, const char *list, const char *file,
 			struct pass_args *a, char **argv)

@@ -34,6 +34,7 @@
 
 #include "lib/clients/pg.h"
 #include "lib/format/pg_dumpfile.h"
+#include "lib/core/fsutil.h"
 #include "lib/core/log.h"
 
 struct pipe_route {
@@ -47,7 +48,7 @@ static int route_to_pipe(void *arg, int64_t dump_id, const unsigned char *buf, s
 	struct pipe_route *r = arg;
 
 	(void)dump_id;
-	if (postgres_write_all(r->fd, buf, len) != 0) {
+	if (fs_write_all(r->fd, buf, len) != 0) {
 		r->broken = errno == EPIPE;
 		return err_set_errno(r->err, r->broken ? EXIT_FAILED : EXIT_IO, errno, "pg_restore", NULL,
 				     "cannot write pg_restore's input");
@@ -151,7 +152,7 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 				      "cannot create a file for the dump's table of contents in %s", l->state_dir);
 			goto done;
 		}
-		if (postgres_write_all(fd, head, toc_end) != 0 || close(fd) != 0) {
+		if (fs_write_all(fd, head, toc_end) != 0 || close(fd) != 0) {
 			fd = -1;
 			err_set_errno(err, EXIT_IO, errno, tocfile, "check [state] dir", "cannot write %s", tocfile);
 			goto done;

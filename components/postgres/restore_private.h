@@ -43,9 +43,6 @@ int postgres_load(const struct pg_load *l, struct source *dump, json_t *report, 
 
 /* --- restore_common.c ------------------------------------------------- */
 
-/* Write all of buf to fd (a pipe); 0, or -1 with errno. */
-int postgres_write_all(int fd, const void *buf, size_t len);
-
 /* pg_restore's command line for one pass (section, list and file may be
  * NULL); `argv` needs room for 14. */
 struct pass_args {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "lib/clients/pg.h"
+#include "lib/core/fsutil.h"
 #include "lib/core/log.h"
 #include "lib/stream/spool.h"
 
@@ -91,7 +92,7 @@ static void *feed_loader(void *arg)
 	if (!buf)
 		ld->write_errno = ENOMEM;
 	while (buf && (n = spool_read(ld->spool, buf, LOAD_COPY_SIZE)) > 0) {
-		if (postgres_write_all(ld->tool.in_fd, buf, (size_t)n) != 0) {
+		if (fs_write_all(ld->tool.in_fd, buf, (size_t)n) != 0) {
 			ld->write_errno = errno;
 			break;
 		}

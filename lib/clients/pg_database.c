@@ -91,18 +91,20 @@ done:
 	return rc;
 }
 
-int pg_database_rename(PGconn *c, const char *from, const char *to, struct drctl_error *err)
+/* Run head + "one" [+ middle + "two"], both quoted as identifiers. */
+static int exec_on_identifiers(PGconn *c, const char *head, const char *one, const char *middle, const char *two,
+			       struct drctl_error *err)
 {
-	char *a = PQescapeIdentifier(c, from, strlen(from)), *b = PQescapeIdentifier(c, to, strlen(to));
+	char *a = PQescapeIdentifier(c, one, strlen(one)), *b = two ? PQescapeIdentifier(c, two, strlen(two)) : NULL;
 	char *sql = NULL;
 	int rc = -1;
 
-	if (!a || !b || asprintf(&sql, "ALTER DATABASE %s RENAME TO %s", a, b) < 0) {
+	if (!a || (two && !b) || asprintf(&sql, "%s%s%s%s", head, a, two ? middle : "", two ? b : "") < 0) {
 		sql = NULL;
-		err_set(err, EXIT_FAILED, from, NULL, "out of memory");
+		err_set(err, EXIT_FAILED, one, NULL, "out of memory");
 		goto done;
 	}
-	rc = pg_exec(c, sql, from, NULL, err);
+	rc = pg_exec(c, sql, one, NULL, err);
 done:
 	free(sql);
 	PQfreemem(a);
@@ -110,22 +112,14 @@ done:
 	return rc;
 }
 
+int pg_database_rename(PGconn *c, const char *from, const char *to, struct drctl_error *err)
+{
+	return exec_on_identifiers(c, "ALTER DATABASE ", from, " RENAME TO ", to, err);
+}
+
 int pg_database_drop(PGconn *c, const char *name, struct drctl_error *err)
 {
-	char *a = PQescapeIdentifier(c, name, strlen(name));
-	char *sql = NULL;
-	int rc = -1;
-
-	if (!a || asprintf(&sql, "DROP DATABASE %s", a) < 0) {
-		sql = NULL;
-		err_set(err, EXIT_FAILED, name, NULL, "out of memory");
-		goto done;
-	}
-	rc = pg_exec(c, sql, name, NULL, err);
-done:
-	free(sql);
-	PQfreemem(a);
-	return rc;
+	return exec_on_identifiers(c, "DROP DATABASE ", name, NULL, NULL, err);
 }
 
 int pg_database_terminate_sessions(PGconn *c, const char *name, int *terminated, struct drctl_error *err)

@@ -30,32 +30,6 @@ int calendar_weekday(int year, int month, int day)
 	return w < 0 ? w + 7 : w;
 }
 
-int calendar_last_friday(int year, int month)
-{
-	int last = calendar_days_in_month(year, month);
-	int back = (calendar_weekday(year, month, last) - 5 + 7) % 7; /* days since Friday */
-	return last - back;
-}
-
-int calendar_is_last_friday(int year, int month, int day)
-{
-	return day == calendar_last_friday(year, month);
-}
-
-void calendar_next_last_friday(int year, int month, int day, int *out_year, int *out_month, int *out_day)
-{
-	if (day > calendar_last_friday(year, month)) {
-		month++;
-		if (month > 12) {
-			month = 1;
-			year++;
-		}
-	}
-	*out_year = year;
-	*out_month = month;
-	*out_day = calendar_last_friday(year, month);
-}
-
 /* Is tz the name of a zone in the system's database?  Only plain relative
  * names: no absolute path, no "..", nothing a file name could hide. */
 static int zone_known(const char *tz)
@@ -139,6 +113,35 @@ int calendar_rule_parse(const char *text, const char *what, struct calendar_rule
 	return 0;
 }
 
+int calendar_rule_day(const struct calendar_rule *rule, int year, int month)
+{
+	int last = calendar_days_in_month(year, month);
+
+	if (rule->ordinal < 0) /* back from the month's last day to its weekday */
+		return last - (calendar_weekday(year, month, last) - rule->weekday + 7) % 7;
+	return 1 + (rule->weekday - calendar_weekday(year, month, 1) + 7) % 7 + 7 * (rule->ordinal - 1);
+}
+
+int calendar_rule_is_day(const struct calendar_rule *rule, int year, int month, int day)
+{
+	return day == calendar_rule_day(rule, year, month);
+}
+
+void calendar_rule_next(const struct calendar_rule *rule, int year, int month, int day, int *out_year,
+			int *out_month, int *out_day)
+{
+	if (day > calendar_rule_day(rule, year, month)) {
+		month++;
+		if (month > 12) {
+			month = 1;
+			year++;
+		}
+	}
+	*out_year = year;
+	*out_month = month;
+	*out_day = calendar_rule_day(rule, year, month);
+}
+
 void calendar_rule_format(const struct calendar_rule *rule, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s-%s", rule->ordinal < 0 ? "last" : ordinals[rule->ordinal - 1], weekdays[rule->weekday]);
@@ -163,9 +166,5 @@ int calendar_rule_matches(const struct calendar_rule *rule, time_t t, const char
 	if (day)
 		snprintf(day, day_cap, "%04d-%02d-%02d (%c%s)", d.year, d.month, d.day, weekdays[d.weekday][0] - 32,
 			 weekdays[d.weekday] + 1);
-	if (d.weekday != rule->weekday)
-		return 0;
-	if (rule->ordinal < 0)
-		return d.day + 7 > calendar_days_in_month(d.year, d.month);
-	return (d.day - 1) / 7 + 1 == rule->ordinal;
+	return calendar_rule_is_day(rule, d.year, d.month, d.day);
 }

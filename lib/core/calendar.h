@@ -34,11 +34,6 @@ struct calendar_date {
 int calendar_is_leap_year(int year);
 int calendar_days_in_month(int year, int month);
 int calendar_weekday(int year, int month, int day);
-/* The day of the month of that month's last Friday (25 to 31). */
-int calendar_last_friday(int year, int month);
-int calendar_is_last_friday(int year, int month, int day);
-/* The first last Friday of a month on or after year-month-day. */
-void calendar_next_last_friday(int year, int month, int day, int *out_year, int *out_month, int *out_day);
 
 /* The local date of instant t in zone tz (an IANA name such as
  * "America/New_York"; NULL or "" is UTC).  A name that is not a zone of
@@ -61,6 +56,15 @@ int calendar_rule_parse(const char *text, const char *what, struct calendar_rule
  * that day as "2026-11-16 (Monday)". */
 int calendar_rule_matches(const struct calendar_rule *rule, time_t t, const char *tz, char *day, size_t day_cap,
 			  struct drctl_error *err);
+/* The day of the month that is the rule's day in year-month ("last-friday"
+ * of 2026-11: 27). */
+int calendar_rule_day(const struct calendar_rule *rule, int year, int month);
+/* Is year-month-day the rule's day of its month? */
+int calendar_rule_is_day(const struct calendar_rule *rule, int year, int month, int day);
+/* The first day of the rule on or after year-month-day (that day itself
+ * when it is one). */
+void calendar_rule_next(const struct calendar_rule *rule, int year, int month, int day, int *out_year,
+			int *out_month, int *out_day);
 /* The rule as text ("third-monday"), for messages. */
 void calendar_rule_format(const struct calendar_rule *rule, char *out, size_t cap);
 

@@ -65,8 +65,10 @@ int fs_fsync_dir_of(const char *path)
 	return rc;
 }
 
-static int write_fully(int fd, const char *p, size_t len)
+int fs_write_all(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -89,7 +91,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot create a temporary file next to %s", path);
-	if (fchmod(fd, mode) != 0 || write_fully(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || fs_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		err_set_errno(err, EXIT_IO, errno, path, NULL, "cannot write %s", path);
 		goto fail;
 	}

@@ -9,6 +9,8 @@
  *   new one.  The scenario journal's index, the verification notes and any
  *   state file that outlives a process go through it.
  * - fs_fsync_dir_of: make a rename or a new name in a folder durable.
+ * - fs_write_all: all of a buffer written to a descriptor, short writes and
+ *   EINTR taken care of.
  */
 #ifndef DRCTL_CORE_FSUTIL_H
 #define DRCTL_CORE_FSUTIL_H
@@ -26,5 +28,7 @@ int fs_mkdir_parents(const char *path, mode_t mode, const char *hint, struct drc
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct drctl_error *err);
 /* fsync the folder that holds `path`; 0 or -1 with errno. */
 int fs_fsync_dir_of(const char *path);
+/* Write all `len` bytes of buf to fd; 0 or -1 with errno. */
+int fs_write_all(int fd, const void *buf, size_t len);
 
 #endif

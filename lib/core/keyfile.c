@@ -9,6 +9,8 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/core/fsutil.h"
+
 void secure_wipe(void *p, size_t len)
 {
 	if (p && len)
@@ -131,8 +133,6 @@ fail:
 int keyfile_write_new(const char *path, const char *what, int mode, const void *data,
 		      size_t len, struct drctl_error *err)
 {
-	const char *p = data;
-	size_t done = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 
 	if (fd < 0) {
@@ -145,15 +145,7 @@ int keyfile_write_new(const char *path, const char *what, int mode, const void *
 	/* O_CREAT's mode is filtered by the umask; make it exact. */
 	if (fchmod(fd, mode) != 0)
 		goto fail;
-	while (done < len) {
-		ssize_t w = write(fd, p + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0)
+	if (fs_write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;

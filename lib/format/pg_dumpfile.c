@@ -26,7 +26,7 @@
  */
 
 struct toc_reader {
-	const unsigned char *p, *end;
+	const unsigned char *start, *p, *end;
 	int int_size, off_size;
 	int need_more; /* ran out of bytes: not damage, just wait for more */
 };
@@ -110,136 +110,177 @@ static int setval_parse(const char *defn, size_t len, long long *value, int *cal
 	return 0;
 }
 
+/* A read that failed: 1 when the bytes ran out (wait for more), else -1
+ * with why saying where the damage is. */
+static int toc_damaged(const struct toc_reader *r, int rc, char *why, size_t cap)
+{
+	if (rc == -1 && r->need_more)
+		return 1;
+	snprintf(why, cap, "the table of contents is damaged near byte %zu", (size_t)(r->p - r->start));
+	return -1;
+}
+
+/* Read expr; on failure return what toc_damaged says (r, why, cap in scope). */
+#define NEED(expr)                                             \
+	do {                                                   \
+		int rc_ = (expr);                              \
+		if (rc_ != 0)                                  \
+			return toc_damaged(r, rc_, why, cap);  \
+	} while (0)
+
+/* The archive header, up to and with the entry count; 0, 1 (more bytes
+ * needed) or -1. */
+static int toc_header(struct toc_reader *r, json_t *info, int *version, int64_t *count, char *why, size_t cap)
+{
+	int vmaj, vmin, vrev = 0, format, b;
+	int64_t v;
+	const char *s;
+	size_t sl;
+
+	if (r->end - r->p < 5)
+		return 1;
+	if (memcmp(r->p, "PGDMP", 5) != 0)
+		return snprintf(why, cap, "not a pg_dump archive (no PGDMP signature)"), -1;
+	r->p += 5;
+	NEED(toc_byte(r, &vmaj));
+	NEED(toc_byte(r, &vmin));
+	NEED(toc_byte(r, &vrev));
+	*version = VERS(vmaj, vmin);
+	if (*version < VERS(1, 12) || *version > VERS(1, 16))
+		return snprintf(why, cap, "pg_dump archive version %d.%d.%d is not one drctl reads (1.12 to 1.16)", vmaj,
+				vmin, vrev),
+		       -1;
+	NEED(toc_byte(r, &r->int_size));
+	NEED(toc_byte(r, &r->off_size));
+	if (r->int_size < 1 || r->int_size > 8 || r->off_size < 1 || r->off_size > 8)
+		return snprintf(why, cap, "implausible integer sizes in the archive header"), -1;
+	NEED(toc_byte(r, &format));
+	if (format != 1)
+		return snprintf(why, cap, "archive format %d, expected 1 (custom)", format), -1;
+	if (*version >= VERS(1, 15))
+		NEED(toc_byte(r, &b));
+	else
+		NEED(toc_int(r, &v));
+	for (int i = 0; i < 7; i++) /* creation time */
+		NEED(toc_int(r, &v));
+	NEED(toc_str(r, &s, &sl));
+	json_object_set_new(info, "dbname", json_stringn(s ? s : "", sl));
+	NEED(toc_str(r, &s, &sl));
+	json_object_set_new(info, "server_version", json_stringn(s ? s : "", sl));
+	NEED(toc_str(r, &s, &sl));
+	json_object_set_new(info, "pg_dump_version", json_stringn(s ? s : "", sl));
+	NEED(toc_int(r, count));
+	if (*count < 0 || *count > 10000000)
+		return snprintf(why, cap, "implausible entry count %lld", (long long)*count), -1;
+	return 0;
+}
+
+/* What the TOC says of one entry, borrowed from the buffer. */
+struct toc_entry {
+	int64_t dump_id, section;
+	const char *tag, *desc, *ns, *defn;
+	size_t tagl, descl, nsl, defnl;
+};
+
+/* One entry; its dependencies (dump ids) replace deps' contents. */
+static int toc_entry_read(struct toc_reader *r, int version, struct toc_entry *e, json_t *deps, char *why, size_t cap)
+{
+	int64_t v;
+	const char *s;
+	size_t sl;
+	int b;
+
+	NEED(toc_int(r, &e->dump_id));
+	NEED(toc_int(r, &v)); /* had dumper */
+	NEED(toc_str(r, &s, &sl)); /* table oid */
+	NEED(toc_str(r, &s, &sl)); /* oid */
+	NEED(toc_str(r, &e->tag, &e->tagl));
+	NEED(toc_str(r, &e->desc, &e->descl));
+	NEED(toc_int(r, &e->section));
+	NEED(toc_str(r, &e->defn, &e->defnl)); /* definition */
+	NEED(toc_str(r, &s, &sl)); /* drop statement */
+	NEED(toc_str(r, &s, &sl)); /* copy statement */
+	NEED(toc_str(r, &e->ns, &e->nsl));
+	NEED(toc_str(r, &s, &sl)); /* tablespace */
+	if (version >= VERS(1, 14))
+		NEED(toc_str(r, &s, &sl)); /* table access method */
+	if (version >= VERS(1, 16))
+		NEED(toc_int(r, &v)); /* relkind */
+	NEED(toc_str(r, &s, &sl)); /* owner */
+	NEED(toc_str(r, &s, &sl)); /* "false": with oids */
+	json_array_clear(deps);
+	for (int d = 0;; d++) {         /* dependencies (dump ids as text), up to a NULL */
+		char idtext[24];
+		NEED(toc_str(r, &s, &sl));
+		if (!s)
+			break;
+		if (d > 1000000 || sl >= sizeof(idtext))
+			return snprintf(why, cap, "implausible dependency list"), -1;
+		memcpy(idtext, s, sl);
+		idtext[sl] = '\0';
+		json_array_append_new(deps, json_integer(strtoll(idtext, NULL, 10)));
+	}
+	NEED(toc_byte(r, &b)); /* data offset: flag, then off_size bytes */
+	for (int k = 0; k < r->off_size; k++)
+		NEED(toc_byte(r, &b));
+	return 0;
+}
+
+#undef NEED
+
+/* Note a table's data entry under "tables" and a sequence's value under
+ * "sequences", both by "schema.name". */
+static void toc_entry_note(const struct toc_entry *e, json_t *data, json_t *seqs)
+{
+	char key[2 * PG_NAME_MAX + 8];
+	long long value;
+	int called;
+
+	if (!e->tag || !e->desc)
+		return;
+	snprintf(key, sizeof(key), "%.*s.%.*s", (int)(e->nsl > PG_NAME_MAX ? PG_NAME_MAX : e->nsl), e->ns ? e->ns : "",
+		 (int)(e->tagl > PG_NAME_MAX ? PG_NAME_MAX : e->tagl), e->tag);
+	if (e->descl == 10 && !memcmp(e->desc, "TABLE DATA", 10))
+		json_object_set_new(data, key, json_integer((json_int_t)e->dump_id));
+	else if (e->descl == 12 && !memcmp(e->desc, "SEQUENCE SET", 12) && e->defn &&
+		 setval_parse(e->defn, e->defnl, &value, &called) == 0)
+		json_object_set_new(seqs, key, json_pack("{s:I, s:b}", "last_value", (json_int_t)value, "is_called", called));
+}
+
 int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, size_t cap)
 {
 	json_t *data = json_object(), *seqs = json_object(), *data_section = json_array(), *post_data = json_array(),
 	       *deps = json_array();
-	int64_t section, current_section = 0;
-	struct toc_reader r = { .p = buf, .end = buf + len, .int_size = 4 };
-	int vmaj, vmin, vrev = 0, format, b, version;
-	int64_t count, v;
-	const char *s;
-	size_t sl;
-
-#define NEED(expr)                                                                                        \
-	do {                                                                                              \
-		int rc_ = (expr);                                                                         \
-		if (rc_ != 0) {                                                                           \
-			if (rc_ == -1 && r.need_more)                                                     \
-				return 1;                                                                 \
-			snprintf(why, cap, "the table of contents is damaged near byte %zu",              \
-				 (size_t)(r.p - buf));                                                    \
-			return -1;                                                                        \
-		}                                                                                         \
-	} while (0)
+	int64_t current_section = 0, count;
+	struct toc_reader r = { .start = buf, .p = buf, .end = buf + len, .int_size = 4 };
+	struct toc_entry e;
+	int version, rc;
 
 	json_object_set_new(info, "tables", data);
 	json_object_set_new(info, "sequences", seqs);
 	json_object_set_new(info, "data_section", data_section);
 	json_object_set_new(info, "post_data", post_data);
 	json_object_set_new(info, "deps_scratch", deps); /* owned by info, so an early return cannot leak it */
-	if (len < 5)
-		return 1;
-	if (memcmp(buf, "PGDMP", 5) != 0)
-		return snprintf(why, cap, "not a pg_dump archive (no PGDMP signature)"), -1;
-	r.p += 5;
-	NEED(toc_byte(&r, &vmaj));
-	NEED(toc_byte(&r, &vmin));
-	NEED(toc_byte(&r, &vrev));
-	version = VERS(vmaj, vmin);
-	if (version < VERS(1, 12) || version > VERS(1, 16))
-		return snprintf(why, cap, "pg_dump archive version %d.%d.%d is not one drctl reads (1.12 to 1.16)", vmaj,
-				vmin, vrev),
-		       -1;
-	NEED(toc_byte(&r, &r.int_size));
-	NEED(toc_byte(&r, &r.off_size));
-	if (r.int_size < 1 || r.int_size > 8 || r.off_size < 1 || r.off_size > 8)
-		return snprintf(why, cap, "implausible integer sizes in the archive header"), -1;
-	NEED(toc_byte(&r, &format));
-	if (format != 1)
-		return snprintf(why, cap, "archive format %d, expected 1 (custom)", format), -1;
-	if (version >= VERS(1, 15))
-		NEED(toc_byte(&r, &b));
-	else
-		NEED(toc_int(&r, &v));
-	for (int i = 0; i < 7; i++) /* creation time */
-		NEED(toc_int(&r, &v));
-	NEED(toc_str(&r, &s, &sl));
-	json_object_set_new(info, "dbname", json_stringn(s ? s : "", sl));
-	NEED(toc_str(&r, &s, &sl));
-	json_object_set_new(info, "server_version", json_stringn(s ? s : "", sl));
-	NEED(toc_str(&r, &s, &sl));
-	json_object_set_new(info, "pg_dump_version", json_stringn(s ? s : "", sl));
-	NEED(toc_int(&r, &count));
-	if (count < 0 || count > 10000000)
-		return snprintf(why, cap, "implausible entry count %lld", (long long)count), -1;
+	if ((rc = toc_header(&r, info, &version, &count, why, cap)) != 0)
+		return rc;
 	for (int64_t i = 0; i < count; i++) {
-		const char *tag, *desc, *ns, *defn;
-		size_t tagl, descl, nsl, defnl;
-		int64_t dump_id;
-		NEED(toc_int(&r, &dump_id));
-		NEED(toc_int(&r, &v)); /* had dumper */
-		NEED(toc_str(&r, &s, &sl)); /* table oid */
-		NEED(toc_str(&r, &s, &sl)); /* oid */
-		NEED(toc_str(&r, &tag, &tagl));
-		NEED(toc_str(&r, &desc, &descl));
-		NEED(toc_int(&r, &section));
-		NEED(toc_str(&r, &defn, &defnl)); /* definition */
-		NEED(toc_str(&r, &s, &sl)); /* drop statement */
-		NEED(toc_str(&r, &s, &sl)); /* copy statement */
-		NEED(toc_str(&r, &ns, &nsl));
-		NEED(toc_str(&r, &s, &sl)); /* tablespace */
-		if (version >= VERS(1, 14))
-			NEED(toc_str(&r, &s, &sl)); /* table access method */
-		if (version >= VERS(1, 16))
-			NEED(toc_int(&r, &v)); /* relkind */
-		NEED(toc_str(&r, &s, &sl)); /* owner */
-		NEED(toc_str(&r, &s, &sl)); /* "false": with oids */
-		json_array_clear(deps);
-		for (int d = 0;; d++) {         /* dependencies (dump ids as text), up to a NULL */
-			char idtext[24];
-			NEED(toc_str(&r, &s, &sl));
-			if (!s)
-				break;
-			if (d > 1000000 || sl >= sizeof(idtext))
-				return snprintf(why, cap, "implausible dependency list"), -1;
-			memcpy(idtext, s, sl);
-			idtext[sl] = '\0';
-			json_array_append_new(deps, json_integer(strtoll(idtext, NULL, 10)));
-		}
-		NEED(toc_byte(&r, &b)); /* data offset: flag, then off_size bytes */
-		for (int k = 0; k < r.off_size; k++)
-			NEED(toc_byte(&r, &b));
+		if ((rc = toc_entry_read(&r, version, &e, deps, why, cap)) != 0)
+			return rc;
 		/* Entries of no section (comments, ACLs) belong to the section
 		 * before them, as pg_restore --section reads it. */
-		if (section != PG_SECTION_NONE)
-			current_section = section;
+		if (e.section != PG_SECTION_NONE)
+			current_section = e.section;
 		if (current_section == PG_SECTION_DATA || current_section == PG_SECTION_POST_DATA)
 			json_array_append_new(current_section == PG_SECTION_DATA ? data_section : post_data,
-					      json_pack("{s:I, s:s%, s:o}", "id", (json_int_t)dump_id, "desc", desc ? desc : "",
-							desc ? descl : 0, "deps", json_deep_copy(deps)));
-		if (desc && descl == 10 && !memcmp(desc, "TABLE DATA", 10) && tag) {
-			char key[2 * PG_NAME_MAX + 8];
-			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
-				 ns ? ns : "", (int)(tagl > PG_NAME_MAX ? PG_NAME_MAX : tagl), tag);
-			json_object_set_new(data, key, json_integer((json_int_t)dump_id));
-		} else if (desc && descl == 12 && !memcmp(desc, "SEQUENCE SET", 12) && tag && defn) {
-			char key[2 * PG_NAME_MAX + 8];
-			long long value;
-			int called;
-			snprintf(key, sizeof(key), "%.*s.%.*s", (int)(nsl > PG_NAME_MAX ? PG_NAME_MAX : nsl),
-				 ns ? ns : "", (int)(tagl > PG_NAME_MAX ? PG_NAME_MAX : tagl), tag);
-			if (setval_parse(defn, defnl, &value, &called) == 0)
-				json_object_set_new(seqs, key, json_pack("{s:I, s:b}", "last_value", (json_int_t)value,
-									 "is_called", called));
-		}
+					      json_pack("{s:I, s:s%, s:o}", "id", (json_int_t)e.dump_id, "desc",
+							e.desc ? e.desc : "", e.desc ? e.descl : 0, "deps", json_deep_copy(deps)));
+		toc_entry_note(&e, data, seqs);
 	}
 	json_object_del(info, "deps_scratch");
 	json_object_set_new(info, "entries", json_integer((json_int_t)count));
 	json_object_set_new(info, "toc_end", json_integer((json_int_t)(r.p - buf)));
 	json_object_set_new(info, "int_size", json_integer(r.int_size));
 	return 0;
-#undef NEED
 }
 
 /* ------------------------------------------------------------ the data blocks */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/utf8.h"
 #include "lib/crypto/base64.h"
 #include "lib/report/metrics_private.h"
 
@@ -177,26 +178,6 @@ static void format_value(double v, char out[40])
 		snprintf(out, 40, "%.0f", v);
 	else
 		snprintf(out, 40, "%.17g", v);
-}
-
-static int utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-			   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-		if (!len)
-			return 0;
-		for (size_t i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
-		    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
-			return 0;
-		p += len;
-	}
-	return 1;
 }
 
 /* --- rendering --------------------------------------------------------------- */

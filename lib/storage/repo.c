@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/core/log.h"
+#include "lib/core/utf8.h"
 #include "lib/storage/repo_private.h"
 
 static const struct repo_driver *const repo_driver_table[] = {
@@ -85,22 +86,6 @@ int repo_create(struct repo **out, const struct config *cfg, struct drctl_error 
 #define REPO_STRINGIFY_(x) #x
 #define REPO_STRINGIFY(x) REPO_STRINGIFY_(x)
 
-/* Length of the UTF-8 sequence at p (1..4), or 0 when it is not one. */
-static size_t utf8_sequence(const unsigned char *p)
-{
-	size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms, UTF-16 surrogates and code points above U+10FFFF. */
-	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
-	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return len;
-}
-
 static const char *repo_name_fault(const char *name)
 {
 	const unsigned char *p = (const unsigned char *)name;
@@ -125,7 +110,7 @@ static const char *repo_name_fault(const char *name)
 			return "a component starts with '.' (\"..\", \".\" or a hidden name)";
 		if (*p < 0x20 || *p == 0x7f)
 			return "it holds a control character";
-		if (!(len = utf8_sequence(p)))
+		if (!(len = utf8_sequence_length(p)))
 			return "it is not valid UTF-8";
 		if (component + len > REPO_COMPONENT_MAX)
 			return "a component is longer than " REPO_STRINGIFY(REPO_COMPONENT_MAX) " bytes";

@@ -72,17 +72,9 @@ static int io_error(struct drctl_error *err, int errnum, const char *path, const
 static int local_writer_write(struct sink *s, const void *buf, size_t len, struct drctl_error *err)
 {
 	struct local_writer *w = (struct local_writer *)s;
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return io_error(err, errno, w->final, "writing");
-		p += n;
-		len -= (size_t)n;
-		w->written += (uint64_t)n;
-	}
+	if (fs_write_all(w->fd, buf, len) != 0)
+		return io_error(err, errno, w->final, "writing");
+	w->written += len;
 	if (w->written - w->flushed >= WRITEBACK_STEP) {
 		/* Asynchronous: queue the range for writeback and go on. */
 		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed), SYNC_FILE_RANGE_WRITE);

@@ -297,6 +297,11 @@ stop_vault_double() {
 #                                  S3RVER_BUCKET and its fixed credentials
 #                                  S3RVER_ACCESS_KEY S3RVER_SECRET_KEY (S3RVER)
 #   s3rver_env                     export AWS_ENDPOINT_URL ... for s3rver
+#   s3rver_repository_conf PREFIX KEY_ID_FILE SECRET_FILE
+#                                  print the [repository] keys of drctl.conf
+#                                  for a repository under PREFIX in the
+#                                  s3rver bucket, its credentials read from
+#                                  those files
 #   stop_s3rver
 
 _double_env_s3() {
@@ -386,6 +391,12 @@ start_s3rver() {
 s3rver_env() {
 	export AWS_ENDPOINT_URL=$S3RVER_URL AWS_ACCESS_KEY_ID=$S3RVER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3RVER_SECRET_KEY AWS_REGION=us-east-1
 	unset AWS_SESSION_TOKEN AWS_CA_BUNDLE
+}
+
+s3rver_repository_conf() { # PREFIX KEY_ID_FILE SECRET_FILE
+	printf 'type = s3\nbucket = %s\nprefix = %s\nendpoint = %s\nregion = us-east-1\nforce_path_style = true\n' \
+		"$S3RVER_BUCKET" "$1" "$S3RVER_URL"
+	printf 'access_key_id_file = %s\nsecret_access_key_file = %s\n' "$2" "$3"
 }
 
 stop_s3rver() {

@@ -414,6 +414,14 @@ harness_pg_sums() { # NAME
 	psql_ -At -d "$1" -f "$_HARNESS_LIB_DIR/../data/postgres/table-checksums.sql"
 }
 
+# drctl's [postgres] settings, in its environment, for the harness's server:
+# the admin over TCP, connected to CONNECT_DB (default postgres), backing up
+# DATABASES (comma-separated).
+harness_drctl_postgres() { # DATABASES [CONNECT_DB]
+	export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=${2:-postgres}"
+	export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=$1
+}
+
 stop_postgres() {
 	[ -n "${PG_PID:-}" ] || return 0
 	_harness_stop_pg_dir "$PG_DIR"

@@ -3,7 +3,7 @@
 # double (tests/doubles/s3, start_s3_double of tests/harness/doubles.sh)
 # serving HTTPS with the harness's test CA and verifying every request's
 # SigV4 signature (a fresh key id and secret), with what the S3 fixture of
-# tests/unit/test_storage_conformance.c reads:
+# tests/unit/test_storage_conformance/fixtures.c reads:
 #   DRCTL_TEST_S3_ENDPOINT  DRCTL_TEST_S3_BUCKET  DRCTL_TEST_S3_CA_FILE
 #   DRCTL_TEST_STORAGE_FIXTURE=s3 (the local fixture runs in the s3rver run)
 #   AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  AWS_REGION

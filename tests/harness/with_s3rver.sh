@@ -2,7 +2,7 @@
 # with_s3rver.sh PROGRAM [ARGS...]: run PROGRAM against a throwaway s3rver
 # (start_s3rver of tests/harness/doubles.sh: a free port, a data folder in
 # the harness's temp folder, stopped at exit), with what the S3 fixture of
-# tests/unit/test_storage_conformance.c reads:
+# tests/unit/test_storage_conformance/fixtures.c reads:
 #   DRCTL_TEST_S3_ENDPOINT  DRCTL_TEST_S3_BUCKET  DRCTL_TEST_S3RVER_DIR
 #   AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  AWS_REGION
 # CTest runs unit/test_storage_conformance through it; by hand:

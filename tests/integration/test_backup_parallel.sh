@@ -49,8 +49,7 @@ curl -sf -H "X-Vault-Token: root" -X POST --data-binary '{"data":{"api_key":"par
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE=$PG_ADMIN_PASSWORD_FILE DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$SRC_R" DRCTL_VAULT_ADDRESS=$VAULT_ADDR
 dp() { env -u PGUSER -u PGDATABASE "$DRCTL" "$@"; }
 

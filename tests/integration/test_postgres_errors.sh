@@ -15,8 +15,7 @@ psql_ -d appdb -c "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SE
                    CREATE TABLE secrets (k text); CREATE ROLE limited LOGIN PASSWORD 'limited-pw';
                    GRANT SELECT ON t TO limited"
 drctl_init_in "$T"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=appdb"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=appdb
+harness_drctl_postgres appdb appdb
 run d backup --component postgres
 expect_rc 0 "a good backup first"
 GOOD=$OUT

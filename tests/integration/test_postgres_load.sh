@@ -29,8 +29,7 @@ hist() { psql_ -At -d loaddb -c "select count(*) from pgbench_history"; }
 until [ "$(hist)" -gt 500 ]; do sleep 0.2; done
 
 drctl_init_in "$T"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=loaddb"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=loaddb
+harness_drctl_postgres loaddb loaddb
 IDS=()
 for round in 1 2; do
   before=$(hist)

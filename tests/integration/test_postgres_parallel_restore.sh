@@ -54,8 +54,7 @@ SRC_STRUCTURE=$(structure shop)
 [ "$(psql_ -At -d shop -c 'select accounts from balances')" = 300000 ] || fail "fixture: the materialized view is not populated"
 
 drctl_init_in "$T"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=shop
+harness_drctl_postgres shop
 run d backup --component postgres
 expect_rc 0 "backup of shop"
 ID=$OUT

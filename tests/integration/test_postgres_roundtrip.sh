@@ -16,8 +16,7 @@ harness_pg_fixture appdb
 SRC_SUMS=$(harness_pg_sums appdb)
 
 drctl_init_in "$T"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=appdb
+harness_drctl_postgres appdb
 # drctl must take everything from its own settings, not the harness's PGUSER/PGDATABASE
 dp() { env -u PGUSER -u PGDATABASE "$DRCTL" --config "$CONF" "$@"; }
 

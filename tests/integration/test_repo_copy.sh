@@ -30,14 +30,7 @@ CONF="$T/etc/drctl.conf"
 cat >>"$CONF" <<EOF
 
 [repository.offsite]
-type = s3
-bucket = $S3RVER_BUCKET
-prefix = copies/
-endpoint = $S3RVER_URL
-region = us-east-1
-force_path_style = true
-access_key_id_file = $T/secrets/key-id
-secret_access_key_file = $T/secrets/secret
+$(s3rver_repository_conf copies/ "$T/secrets/key-id" "$T/secrets/secret")
 
 [repository.back]
 path = $T/repo-back

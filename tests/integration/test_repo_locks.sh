@@ -24,6 +24,16 @@ plant() { # NAME KIND PURPOSE HOST PID REFRESHED
 }
 locks_left() { ls "$REPO/locks" 2>/dev/null || true; }
 set_files() { (cd "$REPO/backups/$1" && find . -type f | sort | xargs sha256sum); }
+# prune refused (exit 5) by a lock: ERROR and HINT name its holder; $OLD is untouched.
+expect_prune_locked() { # LABEL ERROR ERROR-NOTE HINT HINT-NOTE UNTOUCHED-NOTE
+  local before
+  before=$(set_files "$OLD")
+  run d prune; expect_rc 5 "$1"
+  expect_err "$2" "$3"
+  expect_err "$4" "$5"
+  [ "$(set_files "$OLD")" = "$before" ] || fail "prune refused, yet $OLD changed"
+  pass_note "$6"
+}
 
 d backup --component files >/dev/null 2>&1
 d backup --component files >/dev/null 2>&1
@@ -64,12 +74,9 @@ held_backup
 jq -e --argjson pid "$HELD" '.kind == "shared" and .pid == $pid and .purpose == "drctl backup" and (.refreshed | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' \
   "$REPO/locks/"*.json >/dev/null || fail "the held backup's lock object: $(cat "$REPO/locks/"*.json)"
 pass_note "a running backup holds one shared lock object naming it"
-before=$(set_files "$OLD")
-run d prune; expect_rc 5 "prune while a backup runs"
-expect_err "locked by drctl backup \(shared lock, pid $HELD on " "the error names the backup holding the lock"
-expect_err "hint: .*wait for drctl backup \(pid $HELD" "the hint says to wait for it"
-[ "$(set_files "$OLD")" = "$before" ] || fail "prune refused, yet $OLD changed"
-pass_note "$OLD untouched"
+expect_prune_locked "prune while a backup runs" \
+  "locked by drctl backup \(shared lock, pid $HELD on " "the error names the backup holding the lock" \
+  "hint: .*wait for drctl backup \(pid $HELD" "the hint says to wait for it" "$OLD untouched"
 run d backup --component files; expect_rc 0 "a second backup beside the running one (shared + shared)"
 EXTRA=$OUT
 touch "$T/release"
@@ -96,12 +103,10 @@ d --json list | jq -e --arg e "$EXTRA" 'length == 4 and all(.[]; .state == "comp
 
 # --- a restore elsewhere: prune keeps off the set ------------------------------------------
 plant 20260101T000000Z-dr-host-777-a shared "drctl restore postgres" dr-host.example 777 "$(utc_ago 30)"
-before=$(set_files "$OLD")
-run d prune; expect_rc 5 "prune while a restore on another host reads"
-expect_err "locked by drctl restore postgres \(shared lock, pid 777 on dr-host.example" "the holder is named"
-expect_err "hint: .*wait for drctl restore postgres \(pid 777 on dr-host.example\) to finish, then run \`drctl prune\` again" "the hint gives the next command"
-[ "$(set_files "$OLD")" = "$before" ] || fail "prune refused, yet $OLD changed"
-pass_note "the set being restored is untouched"
+expect_prune_locked "prune while a restore on another host reads" \
+  "locked by drctl restore postgres \(shared lock, pid 777 on dr-host.example" "the holder is named" \
+  "hint: .*wait for drctl restore postgres \(pid 777 on dr-host.example\) to finish, then run \`drctl prune\` again" \
+  "the hint gives the next command" "the set being restored is untouched"
 run d prune --steal; expect_rc 5 "prune --steal does not steal a lock refreshed 30 s ago"
 [ -e "$REPO/locks/20260101T000000Z-dr-host-777-a.json" ] || fail "prune --steal removed a live lock"
 pass_note "a live lock is never stolen"

@@ -89,8 +89,7 @@ grep -qE '^path = ' "$CONF" && fail "the s3 configuration names a local path"
 pass_note "init writes the s3 repository's keys into the configuration, and no local path"
 [ ! -e "$T/etc/repository" ] || fail "init made a local repository folder"
 export DRCTL_FILES_PATHS="$T/src"
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=appdb
+harness_drctl_postgres appdb
 export DRCTL_REDIS_URL="redis://127.0.0.1:$SRC_REDIS"
 dp() { env -u PGUSER -u PGDATABASE "$DRCTL" --config "$CONF" "$@"; }
 

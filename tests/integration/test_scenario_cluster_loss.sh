@@ -205,14 +205,7 @@ write_config() {
 # Everything drctl needs to rebuild the platform: the three off-site things
 # and the new cluster's addresses.
 [repository]
-type = s3
-bucket = $S3RVER_BUCKET
-prefix = prod/
-endpoint = $S3RVER_URL
-region = us-east-1
-force_path_style = true
-access_key_id_file = $OFFSITE/s3-access-key-id
-secret_access_key_file = $OFFSITE/s3-secret-access-key
+$(s3rver_repository_conf prod/ "$OFFSITE/s3-access-key-id" "$OFFSITE/s3-secret-access-key")
 
 [state]
 dir = $NEW/state

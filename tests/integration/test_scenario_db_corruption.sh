@@ -12,19 +12,15 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+. "$DRCTL_SOURCE_DIR/tests/harness/db_corruption.sh"
 require_tools jq sha256sum
 harness_init
 start_postgres
-dump_of() { "$PG_BIN/pg_dump" --no-owner --restrict-key=drctltest -Fp "$1" | grep -v '^-- Dumped' | sha256sum | cut -d' ' -f1; }
-dbs() { psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' order by 1" | tr '\n' ' '; }
-
-harness_pg_fixture agents_db
-GOOD_SUMS=$(harness_pg_sums agents_db)
+dbc_fixture
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 AGENTCTL="$DRCTL_SOURCE_DIR/tests/tools/agentctl.sh"
 export AGENTCTL_DIR="$T/agents" DRCTL_AGENTS_CONTROL=command DRCTL_AGENTS_WAIT_SECONDS=20
 export DRCTL_AGENTS_STATUS_COMMAND="$AGENTCTL status"
@@ -40,28 +36,18 @@ run "$DRCTL" backup --component postgres
 expect_rc 0 "backup of agents_db"
 SET=$OUT
 
-# The damage: half the requests rewritten, a table gone.  A template keeps
-# the damaged state so every round starts from the very same bytes.
-psql_ -d agents_db -c "update requests set status = 0, note = 'corrupted' where id % 2 = 0; drop table attachments"
-"$PG_BIN/createdb" -T agents_db damaged_template
-DAMAGED=$(dump_of agents_db)
-[ "$(harness_pg_sums agents_db)" != "$GOOD_SUMS" ] || fail "the damage did not change the database"
+dbc_damage
 fresh_damage() { # every round starts from the damaged platform
-  local d
-  for d in $(dbs); do "$PG_BIN/dropdb" "$d"; done
-  "$PG_BIN/createdb" -T damaged_template agents_db
+  dbc_fresh_damage
   agents_up
 }
 
 # The end state every run, interrupted or not, must reach.
 expect_end_state() { # label
   local kept
-  [ "$(harness_pg_sums agents_db)" = "$GOOD_SUMS" ] || fail "$1: agents_db does not equal the backup"
-  kept=$(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db_corrupt_%'")
-  [ "$(wc -w <<<"$kept")" = 1 ] || fail "$1: expected exactly one kept damaged database, found: $(dbs)"
-  [ "$(dump_of "$kept")" = "$DAMAGED" ] || fail "$1: the kept database $kept is not byte for byte the damaged one"
+  dbc_expect_restored_and_kept "$1"
   [ -z "$(psql_ -At -d postgres -c "select datname from pg_database where datname like '%_restore_%'")" ] ||
-    fail "$1: a half-restored database is left: $(dbs)"
+    fail "$1: a half-restored database is left: $(dbc_databases)"
   [ "$(agents_now)" = "$AGENTS_BEFORE" ] || fail "$1: agents are at [$(agents_now)], recorded [$AGENTS_BEFORE]"
   pass_note "$1: restored database equals the backup, damaged one kept byte for byte, agents at 3/1/2, no leftovers"
 }
@@ -210,7 +196,7 @@ run env DRCTL_POSTGRES_PG_RESTORE=/bin/false "$DRCTL" scenario run db-corruption
 pass_note "a failing restore fails the run"
 FAILED=$(ls -t "$T/state/runs" | head -1)
 grep -q 'the damaged database agents_db is untouched' "$T/state/runs/$FAILED/report.md" || fail "the report does not say the damaged database is untouched"
-[ "$(dump_of agents_db)" = "$DAMAGED" ] || fail "agents_db changed although the restore failed"
+[ "$(dbc_dump_of agents_db)" = "$DAMAGED" ] || fail "agents_db changed although the restore failed"
 pass_note "a failed restore leaves agents_db as it was, and the report says so"
 
 # --- a torn journal record, then abort --------------------------------------------

@@ -15,14 +15,11 @@
 set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/testlib.sh"
 . "$DRCTL_SOURCE_DIR/tests/harness/services.sh"
+. "$DRCTL_SOURCE_DIR/tests/harness/db_corruption.sh"
 require_tools jq sha256sum node curl openssl
 harness_init
 start_postgres
-dump_of() { "$PG_BIN/pg_dump" --no-owner --restrict-key=drctltest -Fp "$1" | grep -v '^-- Dumped' | sha256sum | cut -d' ' -f1; }
-dbs() { psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db%' order by 1" | tr '\n' ' '; }
-
-harness_pg_fixture agents_db
-GOOD_SUMS=$(harness_pg_sums agents_db)
+dbc_fixture
 
 # --- the cluster ------------------------------------------------------------------
 cat >"$T/seed.json" <<'EOF'
@@ -50,8 +47,7 @@ AGENTS_BEFORE="planner=3/3 research=2/2 support=1/1 web=2/2 "
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=agents_db
+harness_drctl_postgres agents_db
 export DRCTL_AGENTS_CONTROL=kubernetes DRCTL_AGENTS_NAMESPACE=ai-agents DRCTL_AGENTS_SELECTOR=role=agent
 export DRCTL_AGENTS_WAIT_SECONDS=60 DRCTL_AGENTS_HEALTH_URL="$ECHO_DOUBLE_URL/echo/api/v1/agents/{name}/health"
 TOKEN=$(cat "$DRCTL_KUBERNETES_TOKEN_FILE")
@@ -65,20 +61,10 @@ no_token_in() { # label files...
 
 run "$DRCTL" backup --component postgres
 expect_rc 0 "backup of agents_db"
-psql_ -d agents_db -c "update requests set status = 0, note = 'corrupted' where id % 2 = 0; drop table attachments"
-"$PG_BIN/createdb" -T agents_db damaged_template
-DAMAGED=$(dump_of agents_db)
-fresh_damage() {
-  local d
-  for d in $(dbs); do "$PG_BIN/dropdb" "$d"; done
-  "$PG_BIN/createdb" -T damaged_template agents_db
-}
+dbc_damage
 expect_end_state() { # label
   local kept
-  [ "$(harness_pg_sums agents_db)" = "$GOOD_SUMS" ] || fail "$1: agents_db does not equal the backup"
-  kept=$(psql_ -At -d postgres -c "select datname from pg_database where datname like 'agents_db_corrupt_%'")
-  [ "$(wc -w <<<"$kept")" = 1 ] || fail "$1: expected exactly one kept damaged database, found: $(dbs)"
-  [ "$(dump_of "$kept")" = "$DAMAGED" ] || fail "$1: the kept database $kept is not byte for byte the damaged one"
+  dbc_expect_restored_and_kept "$1"
   [ "$(agents_now)" = "$AGENTS_BEFORE" ] || fail "$1: the cluster is at [$(agents_now)], recorded [$AGENTS_BEFORE]"
   pass_note "$1: agents_db equals the backup, the damaged one kept, planner 3, support 1, research 2 ready again, web untouched"
 }
@@ -149,7 +135,7 @@ no_token_in "the run's stderr, journal and reports" "$T/state/runs/$RUN"/*
 pass_note "the token is in no log, journal or report"
 
 # --- a 403 on scale ------------------------------------------------------------------
-fresh_damage
+dbc_fresh_damage
 k8s_state '{"forbid_add": ["patch deployments/scale support"]}'
 run "$DRCTL" scenario run db-corruption --yes
 expect_rc 2 "a scale the service account may not do"
@@ -163,7 +149,7 @@ grep -q 'the damaged database agents_db is untouched' "$REPORT" || fail "the rep
 grep -q 'the agents may be stopped: resuming starts them at their recorded replicas' "$REPORT" || fail "the report does not say the agents may be stopped"
 grep -q 'deployment ai-agents/support: recorded at 1 replicas' "$REPORT" || fail "the report does not give support's recorded count"
 pass_note "the report says where the platform stands"
-[ "$(dump_of agents_db)" = "$DAMAGED" ] || fail "agents_db changed although the run stopped before the restore"
+[ "$(dbc_dump_of agents_db)" = "$DAMAGED" ] || fail "agents_db changed although the run stopped before the restore"
 planner=$(k8s_get /apis/apps/v1/namespaces/ai-agents/deployments/planner/scale | jq '.spec.replicas // 0')
 support=$(k8s_get /apis/apps/v1/namespaces/ai-agents/deployments/support/scale | jq '.spec.replicas // 0')
 research=$(k8s_get /apis/apps/v1/namespaces/ai-agents/statefulsets/research/scale | jq '.spec.replicas // 0')
@@ -175,7 +161,7 @@ expect_rc 0 "resume once the rule is granted"
 expect_end_state "resumed after the 403"
 
 # --- a rollout that never finishes ----------------------------------------------------
-fresh_damage
+dbc_fresh_damage
 double_admin kubernetes POST /workloads/deployments/planner '{"stuck": true}' >/dev/null
 run env DRCTL_AGENTS_WAIT_SECONDS=4 "$DRCTL" scenario run db-corruption --yes
 expect_rc 1 "an agent whose pods never become ready"
@@ -190,7 +176,7 @@ expect_rc 0 "resume once the pods can start"
 expect_end_state "resumed after a rollout that did not finish"
 
 # --- the token rotated during a run ---------------------------------------------------
-fresh_damage
+dbc_fresh_damage
 k8s_log_clear
 # The new run is the folder that was not there before; the watch forks
 # nothing and drctl runs niced, so the token is replaced while the run

@@ -72,8 +72,7 @@ ACCESSORS="$T/revoke-accessors.txt"
 # --- drctl ------------------------------------------------------------------------
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=postgres
+harness_drctl_postgres postgres
 export DRCTL_REDIS_URL="$REDIS_URL"
 AGENTCTL="$DRCTL_SOURCE_DIR/tests/tools/agentctl.sh"
 export AGENTCTL_DIR="$T/agents" AGENTCTL_LOG="$T/agentctl.log" DRCTL_AGENTS_CONTROL=command DRCTL_AGENTS_WAIT_SECONDS=20

@@ -33,8 +33,7 @@ curl -sS -f -H "X-Vault-Token: $VAULT_TOKEN" -X POST "$VAULT_ADDR/v1/secret/data
 
 drctl_init_in "$T"
 export DRCTL_CONFIG=$CONF
-export DRCTL_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGPORT user=$PG_ADMIN_USER dbname=postgres"
-export DRCTL_POSTGRES_PASSWORD_FILE="$PG_ADMIN_PASSWORD_FILE" DRCTL_POSTGRES_DATABASES=postgres
+harness_drctl_postgres postgres
 export DRCTL_REDIS_URL="$REDIS_URL"
 export DRCTL_AGENTS_CONTROL=kubernetes DRCTL_AGENTS_NAMESPACE=ai-agents DRCTL_AGENTS_SELECTOR=role=agent
 export DRCTL_AGENTS_WAIT_SECONDS=60 DRCTL_AGENTS_HEALTH_URL="$ECHO_DOUBLE_URL/echo/api/v1/agents/{name}/health"

@@ -1,5 +1,6 @@
 /*
- * test_calendar: the last Friday of a month, by hand-checked calendar facts;
+ * test_calendar: the last Friday of a month (the drill's rule) and other
+ * rules' days, by hand-checked calendar facts;
  * the local date of an instant in a time zone (a UTC Friday that is already
  * Saturday in Auckland, a Tokyo Friday that is still Thursday in UTC), which
  * is what `drctl drill --when last-friday --timezone TZ` asks; the day rules
@@ -26,6 +27,9 @@ static time_t utc(int y, int mo, int d, int h, int mi)
 	return timegm(&tm);
 }
 
+/* The drill's day, `--when last-friday`. */
+static const struct calendar_rule last_friday = { .ordinal = -1, .weekday = 5 };
+
 static void test_weekdays(void **state)
 {
 	(void)state;
@@ -48,44 +52,63 @@ static void test_leap_years(void **state)
 	assert_int_equal(calendar_days_in_month(2026, 4), 30);
 	assert_int_equal(calendar_days_in_month(2026, 12), 31);
 	/* February's last Friday moves with the leap day. */
-	assert_int_equal(calendar_last_friday(2024, 2), 23); /* 29th is a Thursday */
-	assert_int_equal(calendar_last_friday(2028, 2), 25); /* 29th is a Tuesday */
-	assert_int_equal(calendar_last_friday(2000, 2), 25); /* 29th is a Tuesday (2000 is leap) */
-	assert_int_equal(calendar_last_friday(2100, 2), 26); /* 28th is a Sunday (2100 is not) */
-	assert_int_equal(calendar_last_friday(2027, 2), 26);
+	assert_int_equal(calendar_rule_day(&last_friday, 2024, 2), 23); /* 29th is a Thursday */
+	assert_int_equal(calendar_rule_day(&last_friday, 2028, 2), 25); /* 29th is a Tuesday */
+	assert_int_equal(calendar_rule_day(&last_friday, 2000, 2), 25); /* 29th is a Tuesday (2000 is leap) */
+	assert_int_equal(calendar_rule_day(&last_friday, 2100, 2), 26); /* 28th is a Sunday (2100 is not) */
+	assert_int_equal(calendar_rule_day(&last_friday, 2027, 2), 26);
 }
 
 static void test_last_fridays(void **state)
 {
 	(void)state;
 	/* Months whose last day is itself a Friday. */
-	assert_int_equal(calendar_last_friday(2024, 5), 31);
-	assert_int_equal(calendar_last_friday(2025, 1), 31);
-	assert_int_equal(calendar_last_friday(2025, 10), 31);
+	assert_int_equal(calendar_rule_day(&last_friday, 2024, 5), 31);
+	assert_int_equal(calendar_rule_day(&last_friday, 2025, 1), 31);
+	assert_int_equal(calendar_rule_day(&last_friday, 2025, 10), 31);
 	/* And some that end on other days. */
-	assert_int_equal(calendar_last_friday(2026, 11), 27);
-	assert_int_equal(calendar_last_friday(2026, 12), 25);
-	assert_true(calendar_is_last_friday(2026, 11, 27));
-	assert_false(calendar_is_last_friday(2026, 11, 20)); /* a Friday, not the last */
-	assert_false(calendar_is_last_friday(2026, 11, 28)); /* the Saturday after */
-	assert_false(calendar_is_last_friday(2024, 5, 24));
-	assert_true(calendar_is_last_friday(2024, 5, 31));
+	assert_int_equal(calendar_rule_day(&last_friday, 2026, 11), 27);
+	assert_int_equal(calendar_rule_day(&last_friday, 2026, 12), 25);
+	assert_true(calendar_rule_is_day(&last_friday, 2026, 11, 27));
+	assert_false(calendar_rule_is_day(&last_friday, 2026, 11, 20)); /* a Friday, not the last */
+	assert_false(calendar_rule_is_day(&last_friday, 2026, 11, 28)); /* the Saturday after */
+	assert_false(calendar_rule_is_day(&last_friday, 2024, 5, 24));
+	assert_true(calendar_rule_is_day(&last_friday, 2024, 5, 31));
 }
 
 static void test_next_last_friday(void **state)
 {
 	int y, m, d;
 	(void)state;
-	calendar_next_last_friday(2026, 11, 2, &y, &m, &d);
+	calendar_rule_next(&last_friday, 2026, 11, 2, &y, &m, &d);
 	assert_true(y == 2026 && m == 11 && d == 27);
-	calendar_next_last_friday(2026, 11, 27, &y, &m, &d); /* today is one */
+	calendar_rule_next(&last_friday, 2026, 11, 27, &y, &m, &d); /* today is one */
 	assert_true(y == 2026 && m == 11 && d == 27);
-	calendar_next_last_friday(2026, 11, 28, &y, &m, &d);
+	calendar_rule_next(&last_friday, 2026, 11, 28, &y, &m, &d);
 	assert_true(y == 2026 && m == 12 && d == 25);
-	calendar_next_last_friday(2026, 12, 26, &y, &m, &d); /* over the year's end */
+	calendar_rule_next(&last_friday, 2026, 12, 26, &y, &m, &d); /* over the year's end */
 	assert_true(y == 2027 && m == 1 && d == 29);
-	calendar_next_last_friday(2024, 2, 24, &y, &m, &d);
+	calendar_rule_next(&last_friday, 2024, 2, 24, &y, &m, &d);
 	assert_true(y == 2024 && m == 3 && d == 29);
+}
+
+static void test_rule_days_of_other_ordinals(void **state)
+{
+	const struct calendar_rule third_monday = { .ordinal = 3, .weekday = 1 };
+	const struct calendar_rule first_sunday = { .ordinal = 1, .weekday = 0 };
+	int y, m, d;
+	(void)state;
+	/* November 2026 begins on a Sunday, December on a Tuesday. */
+	assert_int_equal(calendar_rule_day(&third_monday, 2026, 11), 16);
+	assert_int_equal(calendar_rule_day(&third_monday, 2026, 12), 21);
+	assert_int_equal(calendar_rule_day(&first_sunday, 2026, 11), 1);
+	assert_int_equal(calendar_rule_day(&first_sunday, 2026, 12), 6);
+	assert_true(calendar_rule_is_day(&third_monday, 2026, 11, 16));
+	assert_false(calendar_rule_is_day(&third_monday, 2026, 11, 9));
+	calendar_rule_next(&third_monday, 2026, 11, 17, &y, &m, &d);
+	assert_true(y == 2026 && m == 12 && d == 21);
+	calendar_rule_next(&third_monday, 2026, 11, 16, &y, &m, &d); /* today is one */
+	assert_true(y == 2026 && m == 11 && d == 16);
 }
 
 static void test_time_zones(void **state)
@@ -98,20 +121,20 @@ static void test_time_zones(void **state)
 	err_clear(&err);
 	assert_int_equal(calendar_local_date(fri_evening_utc, NULL, &cd, &err), 0);
 	assert_true(cd.year == 2024 && cd.month == 5 && cd.day == 31 && cd.weekday == 5);
-	assert_true(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_true(calendar_rule_is_day(&last_friday, cd.year, cd.month, cd.day));
 	assert_string_equal(cd.zone, "UTC");
 	/* Already Saturday 1 June in Auckland (UTC+12): not the last Friday there. */
 	assert_int_equal(calendar_local_date(fri_evening_utc, "Pacific/Auckland", &cd, &err), 0);
 	assert_true(cd.year == 2024 && cd.month == 6 && cd.day == 1 && cd.weekday == 6);
-	assert_false(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_false(calendar_rule_is_day(&last_friday, cd.year, cd.month, cd.day));
 	/* Still Thursday 30 May in UTC, already the last Friday in Tokyo. */
 	assert_int_equal(calendar_local_date(utc(2024, 5, 30, 22, 0), "UTC", &cd, &err), 0);
-	assert_false(calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_false(calendar_rule_is_day(&last_friday, cd.year, cd.month, cd.day));
 	assert_int_equal(calendar_local_date(utc(2024, 5, 30, 22, 0), "Asia/Tokyo", &cd, &err), 0);
-	assert_true(cd.month == 5 && cd.day == 31 && calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_true(cd.month == 5 && cd.day == 31 && calendar_rule_is_day(&last_friday, cd.year, cd.month, cd.day));
 	/* Saturday in UTC, still the last Friday in Los Angeles. */
 	assert_int_equal(calendar_local_date(utc(2024, 6, 1, 2, 0), "America/Los_Angeles", &cd, &err), 0);
-	assert_true(cd.month == 5 && cd.day == 31 && calendar_is_last_friday(cd.year, cd.month, cd.day));
+	assert_true(cd.month == 5 && cd.day == 31 && calendar_rule_is_day(&last_friday, cd.year, cd.month, cd.day));
 	assert_string_equal(cd.zone, "PDT");
 	/* The process's own TZ is left as it was. */
 	setenv("TZ", "Europe/Paris", 1);
@@ -241,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_leap_years),
 		cmocka_unit_test(test_last_fridays),
 		cmocka_unit_test(test_next_last_friday),
+		cmocka_unit_test(test_rule_days_of_other_ordinals),
 		cmocka_unit_test(test_time_zones),
 		cmocka_unit_test(test_bad_zones),
 		cmocka_unit_test(test_third_monday_is_the_15th_to_21st_that_is_a_monday),

@@ -14,7 +14,8 @@
 
 #include "schedules/yaml_emit.h"
 
-static char *emit(json_t *doc)
+/* doc (consumed) comes out as exactly want. */
+static void expect_yaml(json_t *doc, const char *want)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -24,7 +25,8 @@ static char *emit(json_t *doc)
 	yaml_emit(f, doc);
 	assert_int_equal(fclose(f), 0);
 	json_decref(doc);
-	return text;
+	assert_string_equal(text, want);
+	free(text);
 }
 
 static void test_plain_only_where_no_reader_takes_it_for_another_type(void **state)
@@ -48,81 +50,72 @@ static void test_mappings_sequences_and_scalars(void **state)
 				"batch/v1", "metadata", "name", "drctl-backup", "port", 9091, "containers", "name", "a",
 				"command", "drctl", "--deep", "name", "b", "emptyDir", "items", "readOnly", 1, "none",
 				"mode", "0400");
-	char *text = emit(doc);
 
 	(void)state;
-	assert_string_equal(text, "apiVersion: batch/v1\n"
-				  "metadata:\n"
-				  "  name: drctl-backup\n"
-				  "  port: 9091\n"
-				  "containers:\n"
-				  "  - name: a\n"
-				  "    command: [\"drctl\", \"--deep\"]\n"
-				  "  - name: b\n"
-				  "emptyDir: {}\n"
-				  "items: []\n"
-				  "readOnly: true\n"
-				  "none: null\n"
-				  "mode: \"0400\"\n");
-	free(text);
+	expect_yaml(doc, "apiVersion: batch/v1\n"
+			 "metadata:\n"
+			 "  name: drctl-backup\n"
+			 "  port: 9091\n"
+			 "containers:\n"
+			 "  - name: a\n"
+			 "    command: [\"drctl\", \"--deep\"]\n"
+			 "  - name: b\n"
+			 "emptyDir: {}\n"
+			 "items: []\n"
+			 "readOnly: true\n"
+			 "none: null\n"
+			 "mode: \"0400\"\n");
 }
 
 static void test_text_with_lines_is_a_literal_block_with_its_chomping(void **state)
 {
 	json_t *doc = json_pack("{s:{s:s, s:s, s:s}}", "data", "one", "[a]\nk = v\n\n# c\n", "two", "x\ny", "three",
 				"x\n\n");
-	char *text = emit(doc);
 
 	(void)state;
-	assert_string_equal(text, "data:\n"
-				  "  one: |\n"
-				  "    [a]\n"
-				  "    k = v\n"
-				  "\n"
-				  "    # c\n"
-				  "  two: |-\n"
-				  "    x\n"
-				  "    y\n"
-				  "  three: |+\n"
-				  "    x\n"
-				  "\n");
-	free(text);
+	expect_yaml(doc, "data:\n"
+			 "  one: |\n"
+			 "    [a]\n"
+			 "    k = v\n"
+			 "\n"
+			 "    # c\n"
+			 "  two: |-\n"
+			 "    x\n"
+			 "    y\n"
+			 "  three: |+\n"
+			 "    x\n"
+			 "\n");
 }
 
 static void test_what_a_block_cannot_hold_is_double_quoted_with_escapes(void **state)
 {
 	json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "lead", " x\ny", "cr", "a\r\nb", "quote", "say \"hi\" \\o/",
 				"ctl", "a\x01");
-	char *text = emit(doc);
 
 	(void)state;
-	assert_string_equal(text, "lead: \" x\\ny\"\n"
-				  "cr: \"a\\r\\nb\"\n"
-				  "quote: \"say \\\"hi\\\" \\\\o/\"\n"
-				  "ctl: \"a\\x01\"\n");
-	free(text);
+	expect_yaml(doc, "lead: \" x\\ny\"\n"
+			 "cr: \"a\\r\\nb\"\n"
+			 "quote: \"say \\\"hi\\\" \\\\o/\"\n"
+			 "ctl: \"a\\x01\"\n");
 }
 
 static void test_long_or_nested_sequences_go_in_block_style(void **state)
 {
 	json_t *long_list = json_array(), *doc;
-	char *text;
 
 	(void)state;
 	for (int i = 0; i < 6; i++)
 		json_array_append_new(long_list, json_string("/run/drctl/secret-volumes/x"));
 	doc = json_pack("{s:o, s:[[s]]}", "command", long_list, "nested", "a");
-	text = emit(doc);
-	assert_string_equal(text, "command:\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "  - /run/drctl/secret-volumes/x\n"
-				  "nested:\n"
-				  "  - [\"a\"]\n");
-	free(text);
+	expect_yaml(doc, "command:\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "  - /run/drctl/secret-volumes/x\n"
+			 "nested:\n"
+			 "  - [\"a\"]\n");
 }
 
 int main(void)
