@@ -425,7 +425,7 @@ static int put_inspect_target(struct redis_conn *c, struct put_target *tg, struc
 	}
 	freeReplyObject(r);
 	tg->rdb_version = redis_rdb_version_for(tg->redis_version);
-	return redis_keyspace(c, NULL, &tg->keys, tg->keyspace, sizeof(tg->keyspace), err);
+	return redis_conn_keyspace(c, NULL, &tg->keys, tg->keyspace, sizeof(tg->keyspace), err);
 }
 
 /* Refuse, before anything is written, a target too old to load the RDB

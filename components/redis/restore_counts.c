@@ -91,38 +91,6 @@ void redis_counts_free(struct redis_counts *c)
 	c->ndbs = 0;
 }
 
-int redis_keyspace(struct redis_conn *c, json_t *per_db, uint64_t *total, char *summary, size_t cap,
-		   struct drctl_error *err)
-{
-	redisReply *r;
-	size_t used = 0;
-
-	*total = 0;
-	if (summary && cap)
-		summary[0] = '\0';
-	if (redis_conn_call(c, &r, err, "INFO", "keyspace", NULL) != 0)
-		return -1;
-	for (const char *line = r->type == REDIS_REPLY_STRING ? r->str : ""; (line = strstr(line, "\ndb"));) {
-		unsigned db;
-		unsigned long long keys = 0;
-		line++;
-		if (sscanf(line, "db%u:keys=%llu", &db, &keys) != 2)
-			continue;
-		*total += keys;
-		if (per_db) {
-			char name[16];
-			snprintf(name, sizeof(name), "%u", db);
-			json_object_set_new(per_db, name, json_integer((json_int_t)keys));
-		}
-		if (summary && used < cap) {
-			int n = snprintf(summary + used, cap - used, "%sdb%u=%llu", used ? ", " : "", db, keys);
-			used = n > 0 && (size_t)n < cap - used ? used + (size_t)n : cap;
-		}
-	}
-	freeReplyObject(r);
-	return 0;
-}
-
 /* INFO keyspace against what was sent, allowing for keys that expired since
  * (and, when expired_may_remain, for keys already expired when they were
  * loaded: a replica loads them and leaves their removal to the primary). */
@@ -134,7 +102,7 @@ int redis_counts_compare(struct redis_conn *conn, const struct redis_counts *c, 
 	uint64_t total;
 	int rc = -1;
 
-	if (redis_keyspace(conn, found, &total, NULL, 0, err) != 0)
+	if (redis_conn_keyspace(conn, found, &total, NULL, 0, err) != 0)
 		goto done;
 	for (size_t i = 0; i < c->ndbs; i++) {
 		const struct redis_db_count *d = &c->dbs[i];

@@ -34,10 +34,6 @@ int redis_counts_add(struct redis_counts *c, uint32_t db, int64_t expire_ms, str
 int redis_counts_compare(struct redis_conn *conn, const struct redis_counts *c, int expired_may_remain, json_t *report,
 			 struct drctl_error *err);
 void redis_counts_free(struct redis_counts *c);
-/* INFO keyspace: the total, per database into per_db (may be NULL), and a
- * summary "db0=12, db3=4" (may be NULL). */
-int redis_keyspace(struct redis_conn *c, json_t *per_db, uint64_t *total, char *summary, size_t cap,
-		   struct drctl_error *err);
 
 /* How the RDB's bytes are copied on as they are read (the file of
  * --rdb-file, the replication link); NULL: they are only checked. */

@@ -453,23 +453,46 @@ int redis_conn_call(struct redis_conn *c, redisReply **reply, struct drctl_error
 	return 0;
 }
 
-int redis_conn_key_count(struct redis_conn *c, unsigned long long *total, struct drctl_error *err)
+int redis_conn_keyspace(struct redis_conn *c, json_t *per_db, uint64_t *total, char *summary, size_t cap,
+			struct drctl_error *err)
 {
-	redisReply *reply = NULL;
+	redisReply *r;
+	size_t used = 0;
 
 	*total = 0;
-	if (redis_conn_call(c, &reply, err, "INFO", "keyspace", NULL) != 0)
+	if (summary && cap)
+		summary[0] = '\0';
+	if (redis_conn_call(c, &r, err, "INFO", "keyspace", NULL) != 0)
 		return -1;
 	/* one line a database that has keys: "db0:keys=12,expires=0,avg_ttl=0" */
-	for (const char *line = reply->type == REDIS_REPLY_STRING ? reply->str : ""; (line = strstr(line, "\ndb"));) {
+	for (const char *line = r->type == REDIS_REPLY_STRING ? r->str : ""; (line = strstr(line, "\ndb"));) {
 		unsigned db;
 		unsigned long long keys = 0;
 		line++;
-		if (sscanf(line, "db%u:keys=%llu", &db, &keys) == 2)
-			*total += keys;
+		if (sscanf(line, "db%u:keys=%llu", &db, &keys) != 2)
+			continue;
+		*total += keys;
+		if (per_db) {
+			char name[16];
+			snprintf(name, sizeof(name), "%u", db);
+			json_object_set_new(per_db, name, json_integer((json_int_t)keys));
+		}
+		if (summary && used < cap) {
+			int n = snprintf(summary + used, cap - used, "%sdb%u=%llu", used ? ", " : "", db, keys);
+			used = n > 0 && (size_t)n < cap - used ? used + (size_t)n : cap;
+		}
 	}
-	freeReplyObject(reply);
+	freeReplyObject(r);
 	return 0;
+}
+
+int redis_conn_key_count(struct redis_conn *c, unsigned long long *total, struct drctl_error *err)
+{
+	uint64_t n = 0;
+	int rc = redis_conn_keyspace(c, NULL, &n, NULL, 0, err);
+
+	*total = n;
+	return rc;
 }
 
 /* ---- connecting ----------------------------------------------------------- */

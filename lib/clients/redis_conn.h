@@ -97,6 +97,11 @@ int redis_conn_read_reply(struct redis_conn *c, redisReply **reply, int wait, st
  * failure. */
 int redis_conn_call(struct redis_conn *c, redisReply **reply, struct drctl_error *err,
 		    const char *arg0, ...) __attribute__((sentinel));
+/* INFO keyspace: the keys of every database of the server, added up; per
+ * database into per_db ({"0": 12}, may be NULL); and a summary
+ * "db0=12, db3=4" (may be NULL). */
+int redis_conn_keyspace(struct redis_conn *c, json_t *per_db, uint64_t *total, char *summary, size_t cap,
+			struct drctl_error *err);
 /* INFO keyspace: the keys of every database of the server, added up. */
 int redis_conn_key_count(struct redis_conn *c, unsigned long long *total, struct drctl_error *err);
 /* Map an error reply to err: what = the command ("PSYNC", "RESTORE of key

@@ -39,6 +39,18 @@ redis_fill_every_type() {
   [ "$(cli "$1" XPENDING events:1 workers | head -1)" = 10 ] || fail "stream should have 10 pending entries"
 }
 
+# Two servers, SRC filled by redis_fill_every_type and an empty DST (the
+# harness stops both at the end).
+redis_start_source_and_target() {
+  start_redis
+  SRC=$REDIS_PORT
+  unset REDIS_PID
+  start_redis
+  DST=$REDIS_PORT
+  unset REDIS_PID
+  redis_fill_every_type "$SRC"
+}
+
 # Key by key: DUMP equal, or sorted contents for hash-table encodings.
 redis_compare_servers() { # SRC_PORT DST_PORT WHAT
   local a=$1 b=$2 what=$3 db k enc n=0

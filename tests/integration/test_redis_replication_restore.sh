@@ -19,13 +19,7 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/redis_data.sh"
 harness_init
 
-start_redis
-SRC=$REDIS_PORT
-unset REDIS_PID
-start_redis
-DST=$REDIS_PORT
-unset REDIS_PID
-redis_fill_every_type "$SRC"
+redis_start_source_and_target
 
 printf 'restore-secret-%s\n' "$RANDOM" > "$T/restore.pw"; chmod 600 "$T/restore.pw"
 cli "$DST" ACL SETUSER drctl-restore on ">$(cat "$T/restore.pw")" '~*' +info +ping +select +dbsize +restore \

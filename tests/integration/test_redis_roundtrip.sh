@@ -17,13 +17,7 @@ set -eo pipefail
 . "$DRCTL_SOURCE_DIR/tests/harness/redis_data.sh"
 harness_init
 
-start_redis
-SRC=$REDIS_PORT
-unset REDIS_PID
-start_redis
-DST=$REDIS_PORT
-unset REDIS_PID
-redis_fill_every_type "$SRC"
+redis_start_source_and_target
 pass_note "source has every type, db 0 and db 3, TTLs, a $(cli "$SRC" STRLEN big:blob)-byte key, pending stream entries, a function"
 
 # --- ACL users: backup with +psync +replconf only; restore with its own rights -----------
