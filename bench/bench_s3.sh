@@ -12,6 +12,13 @@
 # process on the same cores and disk that writes every multipart object
 # twice (the parts, then the object assembled from them), so the S3 figures
 # include the store's own work; the machine may be shared, hence the rounds.
+# drctl runs with -v, so each S3 round also shows its "completion": the
+# seconds CompleteMultipartUpload took after the last part, which s3rver
+# spends copying the parts into the object (MD5 of every byte again).  The
+# parts themselves are stored while the dump goes on (-v says so: no part
+# waits for the one before it), so this completion is most of what the S3
+# backup takes beyond the local one: a store that assembles an object
+# without copying it (AWS S3, MinIO, Ceph RGW) has no such tail.
 #
 #   DRCTL=build/drctl SCALE=10 ROUNDS=3 bash bench/bench_s3.sh
 # SCALE=10 is agents_db at ~1.3 GB (bench/make-agents-db.sql); SCALE=1
@@ -43,7 +50,8 @@ harness_drctl_postgres agents_db agents_db
 timed_drctl() { # WHICH ARGS...
 	local which=$1
 	shift
-	bench_timed_peak "$W/$which/drctl.conf" "$@"
+	# -v: the S3 driver says how long each part and the completion took
+	bench_timed_peak "$W/$which/drctl.conf" -v "$@"
 }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 # Before every run: restored databases dropped and checkpointed, dirty pages
@@ -55,13 +63,15 @@ settle() {
 # Keep only the newest set, so the disk holds one backup per repository.
 keep_newest() { DRCTL_RETENTION_KEEP_LAST=1 "$DRCTL" --config "$W/$1/drctl.conf" prune >/dev/null 2>&1; }
 
-declare -A ID T_B RSS_B T_R RSS_R
-b_local=() b_s3=() r_local=() r_s3=() rss_b_local=() rss_b_s3=() rss_r_local=() rss_r_s3=()
+declare -A ID T_B RSS_B T_R RSS_R T_C
+b_local=() b_s3=() r_local=() r_s3=() rss_b_local=() rss_b_s3=() rss_r_local=() rss_r_s3=() c_s3=()
 backup() { # WHICH ROUND
 	settle
 	read -r t rss < <(timed_drctl "$1" backup --component postgres)
 	ID[$1]=$(cat "$W/drctl.out")
 	T_B[$1]=$t RSS_B[$1]=$rss
+	# the store's CompleteMultipartUpload, after the last part (drctl -v)
+	T_C[$1]=$(awk '/CompleteMultipartUpload of [0-9]+ parts took/ {s += $(NF - 1)} END {printf "%.2f", s}' "$W/drctl.err")
 	keep_newest "$1"
 }
 restore() { # WHICH
@@ -76,7 +86,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	for which in "${order[@]}"; do restore "$which"; done
 	b_local+=("${T_B[local]}") b_s3+=("${T_B[s3]}") r_local+=("${T_R[local]}") r_s3+=("${T_R[s3]}")
 	rss_b_local+=("${RSS_B[local]}") rss_b_s3+=("${RSS_B[s3]}") rss_r_local+=("${RSS_R[local]}") rss_r_s3+=("${RSS_R[s3]}")
-	echo "# round $round (${order[0]} first): backup local ${T_B[local]} s ($((RSS_B[local] / 1024)) MiB), s3 ${T_B[s3]} s ($((RSS_B[s3] / 1024)) MiB);" \
+	c_s3+=("${T_C[s3]}")
+	echo "# round $round (${order[0]} first): backup local ${T_B[local]} s ($((RSS_B[local] / 1024)) MiB), s3 ${T_B[s3]} s ($((RSS_B[s3] / 1024)) MiB, completion ${T_C[s3]} s);" \
 		"restore local ${T_R[local]} s ($((RSS_R[local] / 1024)) MiB), s3 ${T_R[s3]} s ($((RSS_R[s3] / 1024)) MiB)" >&2
 done
 tb_l=$(bench_median "${b_local[@]}") tb_s=$(bench_median "${b_s3[@]}") tr_l=$(bench_median "${r_local[@]}") tr_s=$(bench_median "${r_s3[@]}")
@@ -86,8 +97,8 @@ cat <<EOF
 agents_db scale $SCALE ($SIZE), PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}'), $(nproc) cores, s3rver on loopback, part_size $((PART_SIZE >> 20)) MiB, set $obj
 every round (seconds, peak RSS MiB)
 $(for ((i = 0; i < ROUNDS; i++)); do
-	printf '  round %d  backup local %7.2f (%3d)  s3 %7.2f (%3d)   restore local %7.2f (%3d)  s3 %7.2f (%3d)\n' $((i + 1)) \
-		"${b_local[i]}" $((rss_b_local[i] / 1024)) "${b_s3[i]}" $((rss_b_s3[i] / 1024)) \
+	printf '  round %d  backup local %7.2f (%3d)  s3 %7.2f (%3d, completion %5.2f)   restore local %7.2f (%3d)  s3 %7.2f (%3d)\n' $((i + 1)) \
+		"${b_local[i]}" $((rss_b_local[i] / 1024)) "${b_s3[i]}" $((rss_b_s3[i] / 1024)) "${c_s3[i]}" \
 		"${r_local[i]}" $((rss_r_local[i] / 1024)) "${r_s3[i]}" $((rss_r_s3[i] / 1024))
 done)
 medians of $ROUNDS rounds

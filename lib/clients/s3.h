@@ -4,9 +4,12 @@
  * Signature Version 4 (aws_sigv4.h).  The storage driver
  * (lib/storage/repo_s3.c) is its one user; it knows nothing of sets.
  *
- * Requests.  Every request is signed, with x-amz-content-sha256 sent and
- * signed (the SHA-256 of the body, so the store checks the bytes it got),
- * and every upload (PUT of an object or of a part) also sends Content-MD5.
+ * Requests.  Every request is signed.  An upload (PUT of an object or of a
+ * part) sends Content-MD5 of its bytes, signed, which the store checks
+ * (BadDigest), and x-amz-content-sha256: UNSIGNED-PAYLOAD (SigV4 allows
+ * it; the signed MD5 already vouches for the bytes, and a second pass for
+ * their SHA-256 cost CPU the backup needs).  Every other request sends
+ * and signs the SHA-256 of its (small or empty) body.
  * Addresses are virtual-host style (https://BUCKET.HOST/KEY) unless
  * [repository] force_path_style is set, the bucket's name is not a DNS
  * label, or it has dots and the endpoint is https (the store's wildcard

@@ -279,6 +279,8 @@ int s3_put_object(struct s3_conn *conn, const char *key, const void *data, size_
 	call.n_headers = n;
 	call.body = data ? data : "";
 	call.body_len = len;
+	/* Signed Content-MD5 instead of the body's SHA-256, as for a part. */
+	call.payload_hash = AWS_SIGV4_UNSIGNED_PAYLOAD;
 	call.streamed = len > (1u << 20);
 	if (s3_call_perform(conn, &call, &res, err) != 0)
 		goto done;

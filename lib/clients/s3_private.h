@@ -47,7 +47,7 @@ struct s3_call {
 	size_t n_headers;
 	const void *body;                         /* NULL: no body */
 	size_t body_len;
-	const char *payload_hash;                 /* hex SHA-256 of the body; NULL: computed */
+	const char *payload_hash;                 /* hex SHA-256 of the body, or UNSIGNED-PAYLOAD; NULL: computed */
 	struct sink *sink;                        /* a 2xx body goes there, else to memory */
 	int streamed;                             /* stall limit instead of a total time limit */
 	int post_retryable;                       /* a transport failure of this POST may be retried */

@@ -11,8 +11,10 @@
  * being filled, one in flight), and memory is bounded by 2 x part_size
  * whatever the object's size.  A part's bytes stay in its buffer until S3
  * has stored them, so a retry (the HTTP layer's policy) sends that part
- * again and nothing else.  Every PUT and part carries Content-MD5 and
- * x-amz-content-sha256 of its bytes.
+ * again and nothing else.  Every PUT and part carries a signed Content-MD5
+ * of its bytes (and UNSIGNED-PAYLOAD: s3.h).  With -v the log says how long
+ * each part and the completion took, and when a part waited for the one
+ * before it: the upload keeping up with the dump, or not.
  *
  * The object appears only at close: the single PUT, or
  * CompleteMultipartUpload after the last part.  sink_abort, a failed write
@@ -35,6 +37,7 @@ struct s3_uploader {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct s3_conn *conn;
+	const struct s3_client *client;
 	int cancel;                 /* read atomically by the connection */
 	int quit;
 	const char *key, *upload_id;
@@ -73,6 +76,7 @@ static void *s3_uploader_main(void *arg)
 		struct drctl_error err;
 		struct s3_part part;
 		int rc;
+		double t0;
 
 		while (!u->pending && !u->quit)
 			pthread_cond_wait(&u->cv, &u->mu);
@@ -82,7 +86,11 @@ static void *s3_uploader_main(void *arg)
 		u->busy = 1;
 		pthread_mutex_unlock(&u->mu);
 		err_clear(&err);
+		t0 = now_seconds();
 		rc = s3_upload_part(u->conn, u->key, u->upload_id, u->number, u->data, u->len, &part, &err);
+		if (rc == 0)
+			log_debug("s3://%s/%s: part %u (%zu bytes) stored in %.2f s", s3_client_bucket(u->client), u->key,
+				  u->number, u->len, now_seconds() - t0);
 		pthread_mutex_lock(&u->mu);
 		u->busy = 0;
 		u->done = 1;
@@ -108,6 +116,7 @@ static struct s3_uploader *s3_uploader_start(struct s3_writer *w, struct drctl_e
 		return NULL;
 	}
 	s3_conn_set_cancel(u->conn, &u->cancel);
+	u->client = w->r->client;
 	u->key = w->key;
 	u->upload_id = w->upload_id;
 	pthread_mutex_init(&u->mu, NULL);
@@ -168,6 +177,7 @@ static int s3_writer_hand_over(struct s3_writer *w, struct drctl_error *err)
 {
 	struct s3_uploader *u;
 	unsigned char *sent;
+	double waited;
 
 	if (w->handed >= S3_PARTS_MAX)
 		return err_set(err, EXIT_FAILED, w->key, "raise [repository] part_size",
@@ -182,8 +192,13 @@ static int s3_writer_hand_over(struct s3_writer *w, struct drctl_error *err)
 		    !(w->up = s3_uploader_start(w, err)))
 			return err_is_set(err) ? -1 : err_set(err, EXIT_FAILED, NULL, NULL, "out of memory");
 	}
+	waited = now_seconds();
 	if (s3_writer_collect(w, err) != 0)
 		return -1;
+	/* The upload falls behind what is written: say so, it slows the backup. */
+	if ((waited = now_seconds() - waited) >= 0.1)
+		log_debug("s3://%s/%s: part %u waited %.2f s for part %u to be stored", s3_client_bucket(w->r->client), w->key,
+			  w->handed + 1, waited, w->handed);
 	if (!w->spare && !(w->spare = malloc(w->part_size)))
 		return err_set(err, EXIT_FAILED, NULL, NULL, "out of memory for a %zu-byte part", w->part_size);
 	u = w->up;
@@ -270,6 +285,7 @@ static void s3_writer_abort(struct sink *s)
 static int s3_writer_close(struct sink *s, struct drctl_error *err)
 {
 	struct s3_writer *w = (struct s3_writer *)s;
+	double t0;
 	int rc;
 
 	if (!w->upload_id) {
@@ -285,11 +301,16 @@ static int s3_writer_close(struct sink *s, struct drctl_error *err)
 		goto fail;
 	s3_uploader_stop(w->up, 0);
 	w->up = NULL;
+	t0 = now_seconds();
 	repo_s3_take(w->r);
 	rc = s3_upload_complete(w->r->conn, w->key, w->upload_id, w->parts, w->n_parts, err);
 	repo_s3_release(w->r);
 	if (rc != 0)
 		goto fail;
+	/* What the store does after the last part (s3rver copies every byte
+	 * again here): the backup's tail, in a benchmark's eyes. */
+	log_debug("s3://%s/%s: CompleteMultipartUpload of %zu parts took %.2f s", s3_client_bucket(w->r->client), w->key,
+		  w->n_parts, now_seconds() - t0);
 	s3_writer_free(w);
 	return 0;
 fail:
