@@ -68,8 +68,8 @@ SET="$REPO/backups/$ID"
 cp -a "$SET" "$T/set-kept"
 OBJ="$SET/redis.tar.zst.age"
 chmod u+w "$OBJ"
-size=$(stat -c %s "$OBJ")
-printf '\xff' | dd of="$OBJ" bs=1 seek=$((size - 70000)) conv=notrunc status=none
+obj_bytes=$(stat -c %s "$OBJ")
+printf '\xff' | dd of="$OBJ" bs=1 seek=$((obj_bytes - 70000)) conv=notrunc status=none
 start_redis
 EMPTY=$REDIS_PORT
 unset REDIS_PID
