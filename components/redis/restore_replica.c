@@ -45,6 +45,7 @@ struct replica_load {
 	int64_t expire_ms;
 	uint32_t db;
 	int replicating; /* REPLICAOF was sent and not yet undone */
+	long timeout;    /* [redis] timeout_seconds */
 	char host[256];
 	int port;
 };
@@ -140,10 +141,8 @@ static int replicaof(struct replica_load *l, const char *host, const char *port,
 static int wait_loaded(struct replica_load *l, struct drctl_error *err)
 {
 	const char *display = redis_conn_display(l->conn);
-	long timeout = 60;
 	int64_t idle_since = redis_now_ms();
 
-	config_get_int(l->ctx->cfg, "redis", "timeout_seconds", &timeout);
 	for (;;) {
 		char link[16], syncing[16], role[16];
 		if (redis_primary_poll(l->primary))
@@ -155,7 +154,7 @@ static int wait_loaded(struct replica_load *l, struct drctl_error *err)
 			return 0;
 		if (!strcmp(syncing, "1"))
 			idle_since = redis_now_ms();
-		else if (redis_now_ms() - idle_since > timeout * 1000)
+		else if (redis_now_ms() - idle_since > l->timeout * 1000)
 			return err_set(err, EXIT_IO, display, "see the server's log for why it could not load the RDB",
 				       "%s received the whole RDB, but its replication link is %s and it is not loading",
 				       display, link[0] ? link : "gone");
@@ -190,15 +189,13 @@ static int load(struct replica_load *l, const char *target_url, struct drctl_err
 {
 	char port[16], link[16], syncing[16], role[16];
 	const char *display = redis_conn_display(l->conn);
-	long timeout = 60;
 
-	config_get_int(l->ctx->cfg, "redis", "timeout_seconds", &timeout);
 	if (listen_address(l, target_url, err) != 0 || info_replication(l->conn, link, syncing, role, err) != 0)
 		return -1;
 	if (strcmp(role, "master") != 0)
 		return err_set(err, EXIT_USAGE, display, "restore into the primary, or make this server a primary (REPLICAOF NO ONE) first",
 			       "%s is a replica (role:%s); nothing was changed", display, role);
-	if (redis_primary_listen(&l->primary, l->host, l->port, (int)timeout, err) != 0)
+	if (redis_primary_listen(&l->primary, l->host, l->port, (int)l->timeout, err) != 0)
 		return -1;
 	snprintf(port, sizeof(port), "%d", redis_primary_port(l->primary));
 	log_info("restoring %lld keys from %s into %s by replication: it connects to drctl at %s:%s",
@@ -219,10 +216,12 @@ static int load(struct replica_load *l, const char *target_url, struct drctl_err
 int redis_restore_by_replication(struct restore_ctx *ctx, struct redis_conn *conn, const char *target_url,
 				 struct drctl_error *err)
 {
-	struct replica_load l = { .ctx = ctx, .conn = conn };
+	struct replica_load l = { .ctx = ctx, .conn = conn, .timeout = 60 };
 	double t0 = now_seconds();
-	int rc = load(&l, target_url, err);
+	int rc;
 
+	config_get_int(ctx->cfg, "redis", "timeout_seconds", &l.timeout);
+	rc = load(&l, target_url, err);
 	redis_primary_close(l.primary);
 	if (l.replicating) {
 		struct drctl_error e;
@@ -231,6 +230,10 @@ int redis_restore_by_replication(struct restore_ctx *ctx, struct redis_conn *con
 			err_hint(err, "%s may still be a replica of drctl's address %s: run `REPLICAOF NO ONE` on it", redis_conn_display(conn),
 				 l.host);
 	}
+	/* Whatever failed before the end mark, the server kept its data set. */
+	if (rc != 0 && err->hint[0] == '\0')
+		err_hint(err, "%s kept its data set; fix the cause and run `drctl restore redis --backup %s --method replication` again, "
+			      "or use --method commands", redis_conn_display(conn), ctx->backup_id);
 	if (rc == 0) {
 		json_object_set_new(ctx->report, "method", json_string("replication"));
 		json_object_set_new(ctx->report, "keys_restored", json_integer((json_int_t)(l.counts.sent + l.counts.skipped)));

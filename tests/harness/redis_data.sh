@@ -51,6 +51,18 @@ redis_start_source_and_target() {
   redis_fill_every_type "$SRC"
 }
 
+# A restore-only ACL user drctl-restore on PORT with a password in
+# $T/restore.pw (extra ACL rules after PORT), and restore_ ARGS... that runs
+# drctl with that password file.
+redis_restore_user() {
+  local port=$1
+  shift
+  printf 'restore-secret-%s\n' "$RANDOM" > "$T/restore.pw"; chmod 600 "$T/restore.pw"
+  cli "$port" ACL SETUSER drctl-restore on ">$(cat "$T/restore.pw")" '~*' +info +ping +select +dbsize +restore \
+    +flushall '+function|restore' '+function|flush' "$@" >/dev/null
+}
+restore_() { run env DRCTL_REDIS_PASSWORD_FILE="$T/restore.pw" "$DRCTL" --config "$CONF" "$@"; }
+
 # Key by key: DUMP equal, or sorted contents for hash-table encodings.
 redis_compare_servers() { # SRC_PORT DST_PORT WHAT
   local a=$1 b=$2 what=$3 db k enc n=0

@@ -21,16 +21,13 @@ harness_init
 
 redis_start_source_and_target
 
-printf 'restore-secret-%s\n' "$RANDOM" > "$T/restore.pw"; chmod 600 "$T/restore.pw"
-cli "$DST" ACL SETUSER drctl-restore on ">$(cat "$T/restore.pw")" '~*' +info +ping +select +dbsize +restore \
-  +flushall '+function|restore' '+function|flush' +replicaof >/dev/null
+redis_restore_user "$DST" +replicaof
 drctl_init_in "$T/etc"
 export DRCTL_REDIS_URL="redis://127.0.0.1:$SRC"
 run d backup --component redis --tag replication
 expect_rc 0 "backup"
 ID=$OUT
 TARGET="redis://drctl-restore@127.0.0.1:$DST"
-restore_() { run env DRCTL_REDIS_PASSWORD_FILE="$T/restore.pw" "$DRCTL" --config "$CONF" "$@"; }
 role_of() { cli "$1" INFO replication | tr -d '\r' | sed -n 's/^role://p'; }
 
 # --- into an empty server --------------------------------------------------------------

@@ -22,10 +22,8 @@ pass_note "source has every type, db 0 and db 3, TTLs, a $(cli "$SRC" STRLEN big
 
 # --- ACL users: backup with +psync +replconf only; restore with its own rights -----------
 printf 'backup-secret-%s\n' "$RANDOM" > "$T/backup.pw"; chmod 600 "$T/backup.pw"
-printf 'restore-secret-%s\n' "$RANDOM" > "$T/restore.pw"; chmod 600 "$T/restore.pw"
 cli "$SRC" ACL SETUSER drctl-backup on ">$(cat "$T/backup.pw")" +psync +replconf >/dev/null
-cli "$DST" ACL SETUSER drctl-restore on ">$(cat "$T/restore.pw")" '~*' +info +ping +select +dbsize +restore \
-  +flushall '+function|restore' '+function|flush' >/dev/null
+redis_restore_user "$DST"
 
 drctl_init_in "$T/etc"
 export DRCTL_REDIS_URL="redis://drctl-backup@127.0.0.1:$SRC" DRCTL_REDIS_PASSWORD_FILE="$T/backup.pw"
@@ -51,8 +49,7 @@ run d verify "$ID" --deep
 expect_rc 0 "verify --deep re-walks the RDB"
 
 # --- restore into an empty server by the restore user -----------------------------------
-RESTORE_ENV=(env DRCTL_REDIS_PASSWORD_FILE="$T/restore.pw")
-run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" --json restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST"
+restore_ --json restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST"
 expect_rc 0 "restore into an empty server"
 echo "$OUT" | jq -e --argjson n $((want0 + want3)) '.keys_restored == $n and .functions_restored == 1' >/dev/null || fail "restore report should count $((want0 + want3)) keys and 1 function"
 
@@ -64,11 +61,11 @@ pass_note "stream consumer group and its 10 pending entries restored"
 
 # --- non-empty target: refused, then --flush ------------------------------------------------
 cli "$DST" -n 5 SET extra 1 >/dev/null
-run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST"
+restore_ restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST"
 expect_rc 2 "restore into a non-empty server without --flush"
 expect_err "not empty: it holds [0-9]+ keys .*db5=1.*Nothing was changed" "refusal names the key count"
 [ "$(cli "$DST" -n 5 GET extra)" = 1 ] || fail "refused restore touched the target"
-run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST" --flush
+restore_ restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST" --flush
 expect_rc 0 "restore --flush"
 expect_err "proving backup set" "--flush proves the backup before flushing"
 [ -z "$(cli "$DST" -n 5 GET extra)" ] || fail "--flush left the extra key"
@@ -81,7 +78,7 @@ jq '.components.redis.rdb.version = 11' "$SET/manifest.json" > "$T/m.json" && cp
 rm -f "$SET/manifest.json.minisig"
 minisign -S -s "$T/etc/signing.key" -m "$SET/manifest.json" </dev/null >/dev/null
 cli "$DST" -n 5 SET marker 1 >/dev/null
-run "${RESTORE_ENV[@]}" "$DRCTL" --config "$CONF" restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST" --flush
+restore_ restore redis --backup "$ID" --target "redis://drctl-restore@127.0.0.1:$DST" --flush
 expect_rc 2 "restore of an RDB newer than the target"
 expect_err "runs Redis 7.0.15, which loads RDB version 10 at most; the backup is RDB version 11" "names both versions"
 [ "$(cli "$DST" -n 5 GET marker)" = 1 ] || fail "version refusal touched the target"
