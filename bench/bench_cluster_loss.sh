@@ -7,8 +7,8 @@
 #           started on the RDB, until loading:0): only the two loads
 #   drctl:  drctl scenario run cluster-loss from the repository (s3rver on
 #           loopback, or a local folder with REPO=local), the gates
-#           confirmed at once: preflight (signatures, hashes of every
-#           object), Vault's snapshot forced onto a new, freshly initialized
+#           confirmed at once: preflight (signatures, every object's
+#           size), Vault's snapshot forced onto a new, freshly initialized
 #           Vault double and unsealed with the old keys, the deploy hook
 #           (`true`), three agents held and started by commands, the roles
 #           and agents_db restored (--jobs from [postgres] jobs, 2) and their

@@ -61,7 +61,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli->err.code;
 	report = json_object();
 	started = now_seconds();
-	rc = verify_run(cfg, ref[0], deep, report, &cli->err);
+	rc = verify_run(cfg, ref[0], deep ? VERIFY_DEEP : VERIFY_QUICK, report, &cli->err);
 	publish_metrics(cfg, rc == 0, started);
 	if (cli->g.json) {
 		cli_print_json(report);

@@ -1,9 +1,13 @@
 /*
  * verify: proving a backup set is what was published.
  *
- * Quick (default): both signatures (manifest, SHA256SUMS) with the configured
- * public key, SHA256SUMS against the manifest, and the size and SHA-256 of
- * every archive object.  Needs no decryption identity.
+ * Sizes: both signatures (manifest, SHA256SUMS) with the configured public
+ * key, SHA256SUMS against the manifest, and every archive object there at
+ * its signed size; no object is read.  For a caller that reads every object
+ * next anyway and checks its hash on the way, before it commits anything
+ * (cluster-loss restores into an empty cluster).
+ * Quick (default): also the SHA-256 of every archive object.  Needs no
+ * decryption identity.
  * Deep (--deep): also decrypts, decompresses and reads every member, checks
  * its name, size and SHA-256 against the signed manifest, refuses members the
  * manifest does not list, and runs the component's own format check.
@@ -18,8 +22,10 @@
 #include "lib/core/config.h"
 #include "lib/core/error.h"
 
-/* report: {"backup","deep","ok","objects":[...],"problems":[...]} */
-int verify_run(const struct config *cfg, const char *ref, int deep, json_t *report,
+enum verify_depth { VERIFY_SIZES, VERIFY_QUICK, VERIFY_DEEP };
+
+/* report: {"backup","depth","deep","ok","objects":[...],"problems":[...]} */
+int verify_run(const struct config *cfg, const char *ref, enum verify_depth depth, json_t *report,
 	       struct drctl_error *err);
 
 /* Remember / look up that a set passed verification (state dir). */

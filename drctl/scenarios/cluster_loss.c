@@ -4,8 +4,13 @@
  * The runbook's five commands become fourteen steps, each of which knows
  * whether its effect is already there, so a run killed anywhere resumes:
  *
- *   preflight         the set verifies (signatures, hashes), the identity
- *                     opens it, it holds Vault; the RPO is recorded
+ *   preflight         the set verifies (signatures, every object there at
+ *                     its signed size), the identity opens it, it holds
+ *                     Vault; the RPO is recorded.  No object is read here:
+ *                     each step that reads one checks its members' signed
+ *                     SHA-256 on the way, before it commits anything, and
+ *                     reading a large set twice from off-site storage would
+ *                     add its whole download time to the RTO
  *   provision-cluster gate: `terraform apply`, the new Vault initialized and
  *                     unsealed with its own new keys, its token for drctl
  *   restore-vault     the raft snapshot, forced onto the new cluster
@@ -129,7 +134,7 @@ static int preflight_plan(struct run *r, json_t *touches, struct drctl_error *er
 		return -1;
 	format_utc(run_start(r), rpo);
 	json_array_append_new(touches, json_sprintf("reads backup set %s (finished %s: an RPO of %.0f s if the disaster was at %s), "
-						   "its signatures and hashes, from %s", json_string_value(json_object_get(m, "id")),
+						   "its signatures and its objects' sizes, from %s", json_string_value(json_object_get(m, "id")),
 						   json_string_value(json_object_get(m, "finished")),
 						   run_start(r) - parse_utc(json_string_value(json_object_get(m, "finished"))), rpo,
 						   config_get(run_config(r), "repository", "type") ?: "local"));
@@ -181,7 +186,7 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 			"cluster-loss deploys the platform onto the new cluster and no [scenario] deploy_command is configured");
 		goto done;
 	}
-	if (steps_record_backup_id(r, err) != 0 || verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0)
+	if (steps_record_backup_id(r, err) != 0 || verify_run(cfg, run_fact_string(r, "backup_id"), VERIFY_SIZES, report, err) != 0)
 		goto done;
 	if (steps_check_identities(r, err) != 0 || !(m = cl_manifest(r, err)))
 		goto done;
@@ -206,7 +211,7 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 			snprintf(agents, sizeof(agents), "%zu agent workloads recorded", json_array_size(recorded));
 		else
 			snprintf(agents, sizeof(agents), "no agents recorded (the deploy's counts will be kept)");
-		run_note(r, "backup set %s verified (signatures and hashes), the identity opens it; it holds vault%s%s%s; %s; RPO %.0f s",
+		run_note(r, "backup set %s verified (signatures, every object at its signed size; each member's hash is checked as it is restored), the identity opens it; it holds vault%s%s%s; %s; RPO %.0f s",
 			 run_fact_string(r, "backup_id"), cl_section(m, "postgres") ? ", postgres" : "",
 			 cl_section(m, "redis") ? ", redis" : "", cl_section(m, "files") ? ", files" : "", agents,
 			 json_number_value(json_object_get(run_fact(r, "rpo"), "seconds")));

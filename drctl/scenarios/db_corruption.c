@@ -109,7 +109,7 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 		goto done;
 	if (!run_fact(r, "database") && run_set_fact(r, "database", json_string(db), err) != 0)
 		goto done;
-	if (verify_run(cfg, run_fact_string(r, "backup_id"), 0, report, err) != 0 || steps_check_identities(r, err) != 0)
+	if (verify_run(cfg, run_fact_string(r, "backup_id"), VERIFY_QUICK, report, err) != 0 || steps_check_identities(r, err) != 0)
 		goto done;
 	if (!(manifest = manifest_of(r, err)))
 		goto done;

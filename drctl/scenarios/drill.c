@@ -240,7 +240,7 @@ static int verify_check(struct run *r, struct drctl_error *err)
 static int verify_act(struct run *r, struct drctl_error *err)
 {
 	json_t *report = json_object();
-	int rc = verify_run(run_config(r), run_fact_string(r, "backup_id"), 1, report, err);
+	int rc = verify_run(run_config(r), run_fact_string(r, "backup_id"), VERIFY_DEEP, report, err);
 
 	if (rc == 0)
 		rc = run_set_fact(r, "verified",

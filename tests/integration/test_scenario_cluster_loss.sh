@@ -384,6 +384,24 @@ expect_out "agent planner: started at 3 replicas \\(recorded in the backup set\\
   [ ! -e "$NEW/restored" ] && [ ! -e "$DRCTL_STATE_DIR/runs" ] || fail "the plan touched Redis, the deploy, the agents, the files or the state"
 pass_note "the plan touched nothing: no Vault request, no database, no key, no deploy, no agent, no run"
 
+# --- a truncated object: refused before anything is provisioned -----------------------------
+# The preflight reads no object (each restore step checks its members' signed
+# hashes as it reads them); it stats each one against its signed size.
+OBJ=$(find "$S3RVER_DIR/$S3RVER_BUCKET/prod/backups/$SET" -name '*redis*._S3rver_object' | head -1)
+[ -n "$OBJ" ] || fail "no Redis object of set $SET under $S3RVER_DIR"
+cp "$OBJ" "$T/redis-object.saved"
+truncate -s -1 "$OBJ"
+run "$DRCTL" scenario run cluster-loss --yes --backup "$SET"
+expect_rc 4 "cluster-loss from a set with a truncated object"
+expect_err "backup set $SET FAILED verification" "the preflight says the set failed"
+expect_err "redis[^ ]* is [0-9]+ bytes, the signed manifest says [0-9]+ \(truncated or extended\)" "it names the object and both sizes"
+[ "$(double_log vault | jq '.requests // . | length')" = 0 ] && [ ! -e "$DEPLOY_COUNT" ] ||
+  fail "the refused run reached Vault or the deploy"
+run "$DRCTL" scenario abort "$(newest_run)"
+expect_rc 0 "abort the refused run"
+cp "$T/redis-object.saved" "$OBJ"
+pass_note "a truncated object stops the run at the preflight, before Vault or the deploy"
+
 # --- the whole scenario ----------------------------------------------------------------
 run "$DRCTL" scenario run cluster-loss --yes --backup "$SET"
 expect_rc 7 "the run stops at the first gate"
