@@ -4,8 +4,8 @@
  * Sizes: both signatures (manifest, SHA256SUMS) with the configured public
  * key, SHA256SUMS against the manifest, and every archive object there at
  * its signed size; no object is read.  For a caller that reads every object
- * next anyway and checks its hash on the way, before it commits anything
- * (cluster-loss restores into an empty cluster).
+ * next anyway, checking its members' hashes on the way, into targets that
+ * hold nothing to lose (cluster-loss restores into a new, empty cluster).
  * Quick (default): also the SHA-256 of every archive object.  Needs no
  * decryption identity.
  * Deep (--deep): also decrypts, decompresses and reads every member, checks

@@ -8,9 +8,10 @@
  *                     its signed size), the identity opens it, it holds
  *                     Vault; the RPO is recorded.  No object is read here:
  *                     each step that reads one checks its members' signed
- *                     SHA-256 on the way, before it commits anything, and
- *                     reading a large set twice from off-site storage would
- *                     add its whole download time to the RTO
+ *                     SHA-256 on the way, the new cluster holds nothing a
+ *                     damaged object could cost, and reading a large set
+ *                     twice from off-site storage would add its whole
+ *                     download time to the RTO
  *   provision-cluster gate: `terraform apply`, the new Vault initialized and
  *                     unsealed with its own new keys, its token for drctl
  *   restore-vault     the raft snapshot, forced onto the new cluster
