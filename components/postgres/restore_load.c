@@ -43,11 +43,12 @@ struct pipe_route {
 	struct drctl_error *err;
 };
 
-static int route_to_pipe(void *arg, int64_t dump_id, const unsigned char *buf, size_t len)
+static int route_to_pipe(void *arg, int64_t dump_id, enum pg_piece piece, const unsigned char *buf, size_t len)
 {
 	struct pipe_route *r = arg;
 
 	(void)dump_id;
+	(void)piece;
 	if (fs_write_all(r->fd, buf, len) != 0) {
 		r->broken = errno == EPIPE;
 		return err_set_errno(r->err, r->broken ? EXIT_FAILED : EXIT_IO, errno, "pg_restore", NULL,
@@ -75,7 +76,7 @@ static int pg_restore_pass(const struct pg_load *l, const char *section, long jo
 		goto done;
 	if (!file) {
 		struct pipe_route to = { .fd = t.in_fd, .err = err };
-		if (route_to_pipe(&to, 0, head, toc_end) != 0 || postgres_route_dump(toc, head, head_len, dump, route_to_pipe, &to, err) != 0) {
+		if (route_to_pipe(&to, 0, PG_PIECE_RAW, head, toc_end) != 0 || postgres_route_dump(toc, head, head_len, dump, route_to_pipe, &to, err) != 0) {
 			if (to.broken)
 				postgres_explain_early_exit(l, &t, err);
 			goto done;

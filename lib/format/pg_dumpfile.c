@@ -301,7 +301,9 @@ int pg_toc_parse(const unsigned char *buf, size_t len, json_t *info, char *why, 
  * pg_dump writes one chunk per row, and pg_restore sends each chunk to the
  * server as one CopyData message; joined into chunks of up to `coalesce`
  * bytes, the same COPY text travels in a few large messages (COPY data need
- * not be split at rows).  Large-object blocks pass byte for byte.
+ * not be split at rows, but a chunk is cut after its last whole row, the
+ * rest carried into the next, so that whole chunks of rows can go to
+ * different loaders).  Large-object blocks pass byte for byte.
  */
 enum { RC_BLOCK, RC_ID, RC_LEN, RC_DATA, RC_BLOB_OID };
 
@@ -418,18 +420,38 @@ static void rc_put_int(const struct pg_data_reader *c, unsigned char *out, uint6
 		out[1 + i] = i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
 }
 
+/* Send the first `len` bytes of the chunk being joined; the rest, if any,
+ * begins the next one. */
+static int rc_send_frame(struct pg_data_reader *c, size_t len)
+{
+	size_t hdr = 1 + (size_t)c->int_size, keep = c->frame_len - len;
+	unsigned char *data = c->frame + hdr;
+
+	if (len == 0)
+		return 0;
+	rc_put_int(c, c->frame, len);
+	if (c->route(c->route_arg, c->cur_id, data[len - 1] == '\n' ? PG_PIECE_ROWS : PG_PIECE_PART, c->frame,
+		     hdr + len) != 0)
+		return -1;
+	memmove(data, data + len, keep);
+	c->frame_len = keep;
+	return 0;
+}
+
 /* Send the chunk being joined, if any. */
 static int rc_flush_frame(struct pg_data_reader *c)
 {
-	size_t hdr = 1 + (size_t)c->int_size;
+	return rc_send_frame(c, c->frame_len);
+}
 
-	if (c->frame_len > 0) {
-		rc_put_int(c, c->frame, c->frame_len);
-		if (c->route(c->route_arg, c->cur_id, c->frame, hdr + c->frame_len) != 0)
-			return -1;
-		c->frame_len = 0;
-	}
-	return 0;
+/* The chunk is full: send it up to its last row's end (all of it when it
+ * holds no row's end: one long row goes on in the next). */
+static int rc_flush_full_frame(struct pg_data_reader *c)
+{
+	const unsigned char *data = c->frame + 1 + (size_t)c->int_size;
+	const unsigned char *last = memrchr(data, '\n', c->frame_len);
+
+	return rc_send_frame(c, last ? (size_t)(last - data) + 1 : c->frame_len);
 }
 
 /* The block's end: the rows joined so far, COPY's end marker as a chunk of
@@ -437,16 +459,14 @@ static int rc_flush_frame(struct pg_data_reader *c)
 static int rc_end_frames(struct pg_data_reader *c)
 {
 	size_t hdr = 1 + (size_t)c->int_size;
-	unsigned char tail[1 + 8 + 5];
+	unsigned char tail[2 * (1 + 8) + 5];
 
 	if (rc_flush_frame(c) != 0)
 		return -1;
 	rc_put_int(c, tail, 5);
 	memcpy(tail + hdr, c->tail, 5);
-	if (c->route(c->route_arg, c->cur_id, tail, hdr + 5) != 0)
-		return -1;
-	rc_put_int(c, tail, 0);
-	return c->route(c->route_arg, c->cur_id, tail, hdr);
+	rc_put_int(c, tail + hdr + 5, 0);
+	return c->route(c->route_arg, c->cur_id, PG_PIECE_END, tail, 2 * hdr + 5);
 }
 
 static int rc_join(struct pg_data_reader *c, const unsigned char *p, size_t n)
@@ -459,7 +479,7 @@ static int rc_join(struct pg_data_reader *c, const unsigned char *p, size_t n)
 		c->frame_len += take;
 		p += take;
 		n -= take;
-		if (c->frame_len == c->coalesce && rc_flush_frame(c) != 0)
+		if (c->frame_len == c->coalesce && rc_flush_full_frame(c) != 0)
 			return -1;
 	}
 	return 0;
@@ -470,7 +490,7 @@ static int rc_route(struct pg_data_reader *c, const unsigned char *buf, size_t f
 {
 	if (!c->route || c->coalescing || to == from)
 		return 0;
-	return c->route(c->route_arg, c->cur_id, buf + from, to - from) == 0 ? 0 : -2;
+	return c->route(c->route_arg, c->cur_id, PG_PIECE_RAW, buf + from, to - from) == 0 ? 0 : -2;
 }
 
 int pg_data_reader_feed(struct pg_data_reader *c, const unsigned char *buf, size_t len, char *why, size_t cap)
@@ -530,7 +550,8 @@ int pg_data_reader_feed(struct pg_data_reader *c, const unsigned char *buf, size
 			if (rc_start_block(c, v, why, cap) != 0)
 				return -1;
 			c->id_known = 1;
-			if (c->route && c->route(c->route_arg, c->cur_id, c->head, c->head_len) != 0)
+			if (c->route && c->route(c->route_arg, c->cur_id, c->coalescing ? PG_PIECE_HEAD : PG_PIECE_RAW, c->head,
+						 c->head_len) != 0)
 				return -2;
 			run = i;
 			c->state = c->in_blobs ? RC_BLOB_OID : RC_LEN;

@@ -25,11 +25,16 @@ struct routed {
 	int n;
 };
 
-static int collect(void *arg, int64_t dump_id, const unsigned char *buf, size_t len)
+static int collect(void *arg, int64_t dump_id, enum pg_piece piece, const unsigned char *buf, size_t len)
 {
 	struct routed *r = arg;
 	int i;
 
+	/* a ROWS piece ends at a row's end, a PART one does not (after the
+	 * sign byte and the 4-byte length) */
+	if ((piece == PG_PIECE_ROWS || piece == PG_PIECE_PART) &&
+	    (len <= 5 || (buf[len - 1] == '\n') != (piece == PG_PIECE_ROWS)))
+		abort();
 	for (i = 0; i < r->n && r->id[i] != dump_id; i++)
 		;
 	if (i == r->n) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # restore --jobs N loads several tables at once from the one dump stream:
-# each table's blocks go to one of N pg_restore processes through a spool,
-# and indexes and constraints whose tables are loaded are built while the
-# rest still loads.  Proven on a real PostgreSQL 15:
+# each table's blocks go to one of N pg_restore processes through a spool
+# (a table larger than a loader's even share to all of them, its rows
+# shared out), and indexes and constraints whose tables are loaded are
+# built while the rest still loads.  Proven on a real PostgreSQL 15:
 #   - with 2 and 3 loaders the restored tables, indexes, constraints and a
 #     materialized view (refreshed only once every table is in) equal the
-#     source's; the report shows the loaders and what was built meanwhile;
+#     source's; the report shows the loaders, the shared table and what was
+#     built meanwhile;
 #   - a set from before drctl recorded table sizes is spread by row counts;
 #   - a loader whose pg_restore stops reading, a failing index pass, and
 #     (--jobs 1) the one pg_restore stopping early each end in a clear error
@@ -75,21 +77,23 @@ state_is_clean() { # what
 }
 
 # A pg_restore stand-in that runs the real one, except as told by FAULT:
-#   slow:   the loader that gets pgbench_accounts starts 2 s late;
-#   loader: the loader that gets pgbench_accounts reads only 300 kB of its input;
+#   slow:   the loader that gets orders starts 2 s late;
+#   loader: the loaders that get pgbench_accounts read only 300 kB of their input;
 #   index:  the first pass of indexes and constraints fails;
 #   stream: (--jobs 1) the one pg_restore reads only 300 kB of the stream.
 REAL_PG_RESTORE="$PG_BIN/pg_restore"
 "$PG_BIN/pg_dump" -Fc -f "$T/shop.dump" shop && "$REAL_PG_RESTORE" -l "$T/shop.dump" >"$T/toc.txt"
 VICTIM=$(awk '/TABLE DATA public pgbench_accounts / {sub(";", "", $1); print $1}' "$T/toc.txt")
 [ -n "$VICTIM" ] || fail "fixture: no TABLE DATA entry for pgbench_accounts in: $(cat "$T/toc.txt")"
+SLOW=$(awk '/TABLE DATA public orders / {sub(";", "", $1); print $1}' "$T/toc.txt")
+[ -n "$SLOW" ] || fail "fixture: no TABLE DATA entry for orders in: $(cat "$T/toc.txt")"
 cat >"$T/pg_restore" <<EOF
 #!/usr/bin/env bash
 list=""
 for a in "\$@"; do case "\$a" in --use-list=*) list=\${a#--use-list=};; esac; done
 case "\$FAULT" in
 slow)
-  if [ -n "\$list" ] && grep -q "^$VICTIM;" "\$list"; then
+  if [ -n "\$list" ] && grep -q "^$SLOW;" "\$list"; then
     sleep 2
   fi;;
 loader)
@@ -115,18 +119,22 @@ expect_err "up to 2 tables would load at once, queued in $T/state \(needs up to 
   "the dry run says where the tables would queue, and that there is room"
 expect_no_err "too little" "no false alarm about the space"
 
-# With the pgbench_accounts loader held back 2 s, everything that does not
-# need pgbench_accounts must be built while it loads: the keys of the six
-# other tables (customers has two), orders' index and its foreign key to
-# customers: 8.  orders' foreign key to pgbench_accounts, its key and the
-# materialized view wait.
+# pgbench_accounts is most of the data (more than a loader's even share):
+# every loader loads some of its rows, side by side.  With the loader of
+# orders held back 2 s, everything that needs neither orders nor
+# pgbench_accounts must be built while it loads: the keys of customers (two),
+# pgbench_branches, pgbench_tellers and empty_one: 5.  The keys of orders and
+# pgbench_accounts, orders' foreign keys and index, and the materialized view
+# wait.
 for jobs in 2 3; do
   run env FAULT=slow DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" --json restore postgres --jobs "$jobs" --target-database "shop_j$jobs"
   expect_rc 0 "restore --jobs $jobs"
-  jq -e --argjson n "$jobs" '(.data_loaders | length) == $n and ([.data_loaders[].tables] | add) == 7
-      and .built_while_loading == 8 and .fingerprints.differences == []' <<<"$OUT" >/dev/null ||
-    fail "restore --jobs $jobs report: $(jq -c '{data_loaders, built_while_loading, spool_peak_bytes, fingerprints}' <<<"$OUT")"
-  pass_note "$jobs loaders; the 8 indexes and constraints that do not need pgbench_accounts built while it loaded"
+  jq -e --argjson n "$jobs" '(.data_loaders | length) == $n and .shared_tables == 1
+      and ([.data_loaders[].tables] | add) == 7 + $n - 1 and all(.data_loaders[]; .bytes > 1000000)
+      and .built_while_loading == 5 and .fingerprints.differences == []' <<<"$OUT" >/dev/null ||
+    fail "restore --jobs $jobs report: $(jq -c '{data_loaders, shared_tables, built_while_loading, spool_peak_bytes, fingerprints}' <<<"$OUT")"
+  expect_err "loading 7 tables with $jobs pg_restore at once \\(the rows of the 1 largest shared out between them\\)" "it says the largest table's rows are shared out"
+  pass_note "$jobs loaders, each with rows of pgbench_accounts; the 5 keys that need neither it nor orders built while orders loaded"
   same_as_source "shop_j$jobs" "--jobs $jobs"
 done
 state_is_clean "after the parallel restores"
@@ -140,11 +148,13 @@ rm -f "$REPO/backups/$OLD/manifest.json.minisig"
 minisign -S -s "$T/signing.key" -m "$REPO/backups/$OLD/manifest.json" </dev/null >/dev/null
 run d --json restore postgres --backup "$OLD" --jobs 2 --target-database shop_old
 expect_rc 0 "restore of a set without table sizes"
-# pgbench_accounts has 300000 of the 380033 rows: it loads on one loader, the
-# four other tables with rows on the other (the two empty ones are dealt round).
-# Without weights every table would be dealt round: 4 and 3.
-jq -e '[.data_loaders[].tables] == [2, 5]' <<<"$OUT" >/dev/null ||
-  fail "rows did not spread the tables (pgbench_accounts should load alone, but for an empty table): $(jq -c .data_loaders <<<"$OUT")"
+# pgbench_accounts has 300000 of the 380033 rows, more than half: both
+# loaders share it.  Then orders (60000) goes to the first, customers, tellers
+# and branches to the second, and the two empty tables are dealt round: 3
+# and 5.  Without weights nothing would be shared and every table would be
+# dealt round: 4 and 3.
+jq -e '[.data_loaders[].tables] == [3, 5] and .shared_tables == 1' <<<"$OUT" >/dev/null ||
+  fail "rows did not spread the tables (pgbench_accounts shared, orders apart from customers): $(jq -c '{data_loaders, shared_tables}' <<<"$OUT")"
 pass_note "without sizes, the row counts spread the tables"
 same_as_source shop_old "restore of the older set"
 rm -rf "${REPO:?}/backups/$OLD"

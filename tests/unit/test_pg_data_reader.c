@@ -268,16 +268,29 @@ struct routed {
 	int64_t order[64];
 	size_t norder;
 	int bad_id;
+	int bad_piece;           /* a ROWS piece not ending at a row's end, or a PART one that does */
 	size_t calls, refuse_at; /* refuse the refuse_at-th call (1-based); 0: never */
 };
 
-static int collect(void *arg, int64_t id, const unsigned char *p, size_t len)
+/* A ROWS piece's COPY text ends with a row's newline, a PART one's does not. */
+static int piece_is_wrong(enum pg_piece piece, const unsigned char *p, size_t len)
+{
+	if (piece != PG_PIECE_ROWS && piece != PG_PIECE_PART)
+		return 0;
+	if (len <= 5) /* sign byte, 4-byte length: no data */
+		return 1;
+	return (p[len - 1] == '\n') != (piece == PG_PIECE_ROWS);
+}
+
+static int collect(void *arg, int64_t id, enum pg_piece piece, const unsigned char *p, size_t len)
 {
 	struct routed *r = arg;
 	unsigned char *grown;
 
 	if (++r->calls == r->refuse_at)
 		return 1;
+	if (piece_is_wrong(piece, p, len))
+		r->bad_piece = 1;
 	if (id < 0 || id >= MAX_ID) {
 		r->bad_id = 1;
 		return 0;
@@ -315,6 +328,8 @@ static struct pg_data_reader *route_all(const struct buf *o, size_t step, size_t
 	}
 	assert_int_equal(pg_data_reader_finish(c, why, sizeof(why)), 0);
 	assert_false(r->bad_id);
+	if (r->bad_piece)
+		fail_msg("coalesce %zu, step %zu: a piece said ROWS or PART wrongly", coalesce, step);
 	return c;
 }
 
@@ -516,11 +531,13 @@ static void assert_coalesced(const struct routed *r, int64_t id, size_t c, size_
 	assert_true(blk.payload_len >= 5);
 	/* COPY's end marker stays a 5-byte chunk of its own, last, as pg_dump
 	 * writes it (drctl's own reader insists on that); the rows before it
-	 * are joined into chunks of at most c. */
+	 * are joined into chunks of at most c, each cut after its last whole
+	 * row when it has one, so any two chunks in a row hold more than c
+	 * bytes together: at most twice ceil(bytes / c) of them. */
 	if (blk.last_chunk != 5 || memcmp(blk.payload + blk.payload_len - 5, "\\.\n\n\n", 5) != 0)
 		fail_msg("coalesce %zu, step %zu: id %lld does not end with the end marker as a chunk of its own", c, step,
 			 (long long)id);
-	most = (blk.payload_len - 5 + c - 1) / c + 1;
+	most = 2 * ((blk.payload_len - 5 + c - 1) / c) + 1;
 	if (blk.max_before_last > c)
 		fail_msg("coalesce %zu, step %zu: id %lld has a chunk of %zu bytes", c, step, (long long)id,
 			 blk.max_before_last);
@@ -644,6 +661,85 @@ static void test_a_refusing_route_makes_feed_return_minus_2(void **state)
 	}
 }
 
+/* Two loaders sharing table 11's rows: each gets the head and the end, and
+ * each ROWS piece goes to the other one than the piece before (PART pieces
+ * stay with the row they began).  Each share is a valid block again, the
+ * rows add up, and every row is in exactly one share. */
+struct shared_out {
+	struct routed share[2];
+	int to;
+};
+
+static int share_rows(void *arg, int64_t id, enum pg_piece piece, const unsigned char *p, size_t len)
+{
+	struct shared_out *s = arg;
+
+	if (id != 11)
+		return collect(&s->share[0], id, piece, p, len);
+	if (piece == PG_PIECE_HEAD || piece == PG_PIECE_END)
+		return collect(&s->share[0], id, piece, p, len) || collect(&s->share[1], id, piece, p, len);
+	assert_true(piece == PG_PIECE_ROWS || piece == PG_PIECE_PART);
+	if (collect(&s->share[s->to], id, piece, p, len) != 0)
+		return 1;
+	if (piece == PG_PIECE_ROWS)
+		s->to = !s->to;
+	return 0;
+}
+
+static void test_rows_shared_out_at_row_ends_make_two_valid_blocks(void **state)
+{
+	static const size_t coalesce[] = { 7, 10, 25, 64, 4096 };
+	static char copy11[BIG_ROWS * 10 + 5];
+	size_t copy11_len;
+	struct buf o;
+	char why[256];
+	(void)state;
+
+	big_sample(&o, copy11, &copy11_len);
+	for (size_t k = 0; k < sizeof(coalesce) / sizeof(coalesce[0]); k++)
+		FOR_EACH_STEP(step, o.n) {
+			struct shared_out s;
+			struct pg_data_reader *c = pg_data_reader_new(4);
+			int64_t rows[2];
+			char seen[BIG_ROWS] = { 0 };
+
+			memset(&s, 0, sizeof(s));
+			assert_int_equal(pg_data_reader_route(c, share_rows, &s, coalesce[k]), 0);
+			for (size_t off = 0; off < o.n; off += step)
+				assert_int_equal(pg_data_reader_feed(c, o.b + off, o.n - off < step ? o.n - off : step, why, sizeof(why)), 0);
+			assert_int_equal(pg_data_reader_finish(c, why, sizeof(why)), 0);
+			pg_data_reader_free(c);
+			for (int i = 0; i < 2; i++) {
+				struct pg_data_reader *again = pg_data_reader_new(4);
+				struct block blk;
+				if (s.share[i].bad_piece)
+					fail_msg("coalesce %zu, step %zu: a piece said ROWS or PART wrongly", coalesce[k], step);
+				if (pg_data_reader_feed(again, s.share[i].b[11], s.share[i].n[11], why, sizeof(why)) != 0 ||
+				    pg_data_reader_finish(again, why, sizeof(why)) != 0)
+					fail_msg("coalesce %zu, step %zu: share %d of table 11 is not a block: %s", coalesce[k], step, i,
+						 why);
+				rows[i] = pg_data_reader_rows(again, 11);
+				pg_data_reader_free(again);
+				assert_int_equal(parse_block(s.share[i].b[11], s.share[i].n[11], &blk), 0);
+				/* whole rows "rNNNN\txyz\n", then the end marker */
+				assert_true(blk.payload_len >= 5 && (blk.payload_len - 5) % 10 == 0);
+				assert_memory_equal(blk.payload + blk.payload_len - 5, "\\.\n\n\n", 5);
+				for (size_t r = 0; r + 5 < blk.payload_len; r += 10) {
+					int n = atoi((const char *)blk.payload + r + 1);
+					assert_true(n >= 0 && n < BIG_ROWS);
+					if (seen[n]++)
+						fail_msg("coalesce %zu, step %zu: row %d is in both shares", coalesce[k], step, n);
+				}
+				free(blk.payload);
+			}
+			if (rows[0] + rows[1] != BIG_ROWS || rows[0] == 0 || rows[1] == 0)
+				fail_msg("coalesce %zu, step %zu: the shares hold %lld and %lld rows of %d", coalesce[k], step,
+					 (long long)rows[0], (long long)rows[1], BIG_ROWS);
+			for (int i = 0; i < 2; i++)
+				routed_free(&s.share[i]);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_coalesced_table_chunks_are_joined_and_never_over_the_limit),
 		cmocka_unit_test(test_bytes_is_each_tables_copy_text_size),
 		cmocka_unit_test(test_a_refusing_route_makes_feed_return_minus_2),
+		cmocka_unit_test(test_rows_shared_out_at_row_ends_make_two_valid_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
