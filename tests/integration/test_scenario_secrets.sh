@@ -55,6 +55,23 @@ vdata() { vcurl "$VAULT_ADDR/v1/secret/data/$1${2:+?version=$2}"; }          # P
 vfield() { vdata "$1" "${3:-}" | jq -r --arg f "$2" '.data.data[$f] // empty'; } # PATH FIELD [VERSION]
 vcur() { vcurl "$VAULT_ADDR/v1/secret/metadata/$1" | jq -r '.data.current_version'; }
 vmark() { vcurl "$VAULT_ADDR/v1/secret/metadata/$1" | jq -r '.data.custom_metadata.drctl_pending_version // empty'; }
+# vmeta PATH: CUR (the current version) and MARK (drctl's pending version, or
+# empty) from one read of the metadata.
+vmeta() {
+	local m
+	m=$(vcurl "$VAULT_ADDR/v1/secret/metadata/$1" | jq -r '"\(.data.current_version) \(.data.custom_metadata.drctl_pending_version // "")"')
+	read -r CUR MARK <<<"$m"
+}
+# vversion PATH FIELD VERSION: VAL, that version's field.  A KV v2 version's
+# data never changes (drctl writes new versions, never destroys one), so
+# each is asked of Vault once: the kill loop below reads every version
+# several times per round.
+declare -A VERSION_VALUES=()
+vversion() {
+	local k="$1|$2|$3"
+	[ -n "${VERSION_VALUES[$k]+x}" ] || VERSION_VALUES[$k]=$(vfield "$1" "$2" "$3")
+	VAL=${VERSION_VALUES[$k]}
+}
 vput platform/postgres/agents_admin "{\"data\":{\"password\":\"$OLD_ADMIN\",\"username\":\"agents_admin\"}}"
 vput platform/postgres/app_writer "{\"data\":{\"password\":\"$OLD_WRITER\",\"username\":\"app_writer\"}}"
 vput platform/redis/agents-app "{\"data\":{\"password\":\"$OLD_REDIS\"}}"
@@ -104,9 +121,13 @@ remember_values() { # every version Vault holds of every rotated secret goes int
 	for p in platform/postgres/agents_admin:password platform/postgres/app_writer:password platform/redis/agents-app:password \
 		agents/internal-api:api_key agents/webhook:secret agents/anthropic:api_key platform/postgres/app_super:password \
 		platform/redis/default:password; do
-		cur=$(vcur "${p%%:*}")
+		vmeta "${p%%:*}"
+		cur=$CUR
 		[[ $cur =~ ^[0-9]+$ ]] || continue
-		for v in $(seq $((cur > 3 ? cur - 3 : 1)) "$cur"); do vfield "${p%%:*}" "${p##*:}" "$v" >>"$SEEN"; done
+		for v in $(seq $((cur > 3 ? cur - 3 : 1)) "$cur"); do
+			vversion "${p%%:*}" "${p##*:}" "$v"
+			printf '%s\n' "$VAL" >>"$SEEN"
+		done
 	done
 	sort -u "$SEEN" -o "$SEEN"
 }
@@ -117,17 +138,21 @@ expect_agreement() {
 	local c kind user path field cur v
 	for c in "${CREDS[@]}"; do
 		read -r kind user path field <<<"$c"
-		cur=$(vcur "$path")
+		vmeta "$path"
+		cur=$CUR
 		[ "$cur" = "$2" ] || fail "$1: $path is at version $cur, expected $2"
-		[ -z "$(vmark "$path")" ] || fail "$1: $path still has a pending marker"
-		login "$kind" "$user" "$(vfield "$path" "$field")" || fail "$1: $kind $user does not log in with the current value of $path"
+		[ -z "$MARK" ] || fail "$1: $path still has a pending marker"
+		vversion "$path" "$field" "$cur"
+		login "$kind" "$user" "$VAL" || fail "$1: $kind $user does not log in with the current value of $path"
 		for v in $(seq $((cur > 3 ? cur - 3 : 1)) $((cur - 1))); do
-			! login "$kind" "$user" "$(vfield "$path" "$field" "$v")" || fail "$1: $kind $user still logs in with version $v of $path"
+			vversion "$path" "$field" "$v"
+			! login "$kind" "$user" "$VAL" || fail "$1: $kind $user still logs in with version $v of $path"
 		done
 	done
 	for path in agents/internal-api agents/webhook; do
-		[ "$(vcur "$path")" = "$2" ] || fail "$1: $path is at version $(vcur "$path"), expected $2"
-		[ -z "$(vmark "$path")" ] || fail "$1: $path still has a pending marker"
+		vmeta "$path"
+		[ "$CUR" = "$2" ] || fail "$1: $path is at version $CUR, expected $2"
+		[ -z "$MARK" ] || fail "$1: $path still has a pending marker"
 	done
 	pass_note "$1: PostgreSQL, Redis and Vault agree at version $2, old values refused, nothing pending"
 }
@@ -306,11 +331,13 @@ check_invariant() { # label
 	local c kind user path field cur p readable val works ok
 	for c in "${CREDS[@]}"; do
 		read -r kind user path field <<<"$c"
-		cur=$(vcur "$path") p=$(vmark "$path")
+		vmeta "$path"
+		cur=$CUR p=$MARK
 		if [ -n "$p" ]; then readable="$p $((p - 1))"; else readable=$cur; fi
 		works=0
 		for v in $(seq $((cur > 4 ? cur - 4 : 1)) "$cur"); do
-			val=$(vfield "$path" "$field" "$v")
+			vversion "$path" "$field" "$v"
+			val=$VAL
 			[ -n "$val" ] && login "$kind" "$user" "$val" || continue
 			works=1 ok=0
 			for r in $readable; do [ "$r" = "$v" ] && ok=1; done
