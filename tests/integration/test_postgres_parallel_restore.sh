@@ -77,7 +77,9 @@ state_is_clean() { # what
 }
 
 # A pg_restore stand-in that runs the real one, except as told by FAULT:
-#   slow:   the loader that gets orders starts 2 s late;
+#   slow:   the loader that gets orders starts once the other OTHERS loaders
+#           have finished (at most 60 s later), each of which leaves a file
+#           in $T/loaded when its pg_restore ends;
 #   loader: the loaders that get pgbench_accounts read only 300 kB of their input;
 #   index:  the first pass of indexes and constraints fails;
 #   stream: (--jobs 1) the one pg_restore reads only 300 kB of the stream.
@@ -93,8 +95,14 @@ list=""
 for a in "\$@"; do case "\$a" in --use-list=*) list=\${a#--use-list=};; esac; done
 case "\$FAULT" in
 slow)
-  if [ -n "\$list" ] && grep -q "^$SLOW;" "\$list"; then
-    sleep 2
+  if [ -n "\$list" ] && [[ " \$* " == *" --section=data "* ]]; then
+    if grep -q "^$SLOW;" "\$list"; then
+      for i in \$(seq 600); do [ "\$(ls "$T/loaded" | wc -l)" -ge "\$OTHERS" ] && break; sleep 0.1; done
+    else
+      "$REAL_PG_RESTORE" "\$@"; rc=\$?
+      touch "$T/loaded/\$\$"
+      exit \$rc
+    fi
   fi;;
 loader)
   if [ -n "\$list" ] && grep -q "^$VICTIM;" "\$list"; then
@@ -121,13 +129,14 @@ expect_no_err "too little" "no false alarm about the space"
 
 # pgbench_accounts is most of the data (more than a loader's even share):
 # every loader loads some of its rows, side by side.  With the loader of
-# orders held back 2 s, everything that needs neither orders nor
+# orders held back until the others are done, everything that needs neither orders nor
 # pgbench_accounts must be built while it loads: the keys of customers (two),
 # pgbench_branches, pgbench_tellers and empty_one: 5.  The keys of orders and
 # pgbench_accounts, orders' foreign keys and index, and the materialized view
 # wait.
 for jobs in 2 3; do
-  run env FAULT=slow DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" --json restore postgres --jobs "$jobs" --target-database "shop_j$jobs"
+  rm -rf "$T/loaded"; mkdir "$T/loaded"
+  run env FAULT=slow OTHERS=$((jobs - 1)) DRCTL_POSTGRES_PG_RESTORE="$T/pg_restore" "$DRCTL" --config "$CONF" --json restore postgres --jobs "$jobs" --target-database "shop_j$jobs"
   expect_rc 0 "restore --jobs $jobs"
   jq -e --argjson n "$jobs" '(.data_loaders | length) == $n and .shared_tables == 1
       and ([.data_loaders[].tables] | add) == 7 + $n - 1 and all(.data_loaders[]; .bytes > 1000000)
