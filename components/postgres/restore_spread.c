@@ -14,10 +14,12 @@
  * side by side where pg_restore --jobs N runs one (two concurrent COPYs
  * into one table load it in ~0.55x the time of one on two cores).  The rows
  * land in the table in another physical order than the dump's; the
- * fingerprints (exact row counts) are compared as for any restore.  One stream cannot be read at
- * N places, so drctl reads it at its own pace and queues each loader's
- * blocks in a spool (lib/stream/spool.h): an unlinked file that gives back what
- * was read, so memory stays flat and the disk holds only the backlog.
+ * fingerprints (exact row counts) are compared as for any restore.
+ *
+ * One stream cannot be read at N places, so drctl reads it at its own pace
+ * and queues each loader's blocks in a spool (lib/stream/spool.h): an
+ * unlinked file that gives back what was read, so memory stays flat and the
+ * disk holds only the backlog.
  * While the last tables still load, the indexes and constraints whose
  * tables are all in are built on the cores the finished loaders freed.
  *
