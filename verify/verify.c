@@ -112,6 +112,12 @@ static int problem_or_stop(json_t *report, const char *subject, const char *cont
 	return 0;
 }
 
+static void size_problem(json_t *report, const char *name, uint64_t found, json_int_t size)
+{
+	problem(report, name, "%s is %llu bytes, the signed manifest says %lld (truncated or extended)", name,
+		(unsigned long long)found, (long long)size);
+}
+
 /* The object is there at the size the signed manifest gives; not read. */
 static int verify_object_size(struct set_reader *s, json_t *section, json_t *report, json_t *entry,
 			      struct drctl_error *err)
@@ -133,8 +139,7 @@ static int verify_object_size(struct set_reader *s, json_t *section, json_t *rep
 	if (there == 0)
 		problem(report, name, "%s is missing, and the signed manifest lists it", name);
 	else if ((json_int_t)found != size)
-		problem(report, name, "%s is %llu bytes, the signed manifest says %lld (truncated or extended)", name,
-			(unsigned long long)found, (long long)size);
+		size_problem(report, name, found, size);
 	else
 		json_object_set_new(entry, "ok", json_true());
 	return 0;
@@ -161,8 +166,7 @@ static int verify_object_quick(struct set_reader *s, json_t *section, json_t *re
 		return problem_or_stop(report, name, NULL, &e, err);
 	}
 	if ((json_int_t)d.bytes != size) {
-		problem(report, name, "%s is %llu bytes, the signed manifest says %lld (truncated or extended)", name,
-			(unsigned long long)d.bytes, (long long)size);
+		size_problem(report, name, d.bytes, size);
 	} else if (!want || strcmp(want, d.sha256_hex) != 0) {
 		problem(report, name, "%s has SHA-256 %s, the signed manifest says %s (damaged or replaced)", name,
 			d.sha256_hex, want ? want : "?");

@@ -219,8 +219,8 @@ static int route_block(void *arg, int64_t dump_id, enum pg_piece piece, const un
 	case PG_PIECE_RAW:
 		break;
 	}
-	return err_set(d->err, EXIT_FAILED, "dump", NULL, "entry %lld: a shared table's block came unframed",
-		       (long long)dump_id);
+	return err_set(d->err, EXIT_FAILED, "dump", "report this; `--jobs 1` restores with one pg_restore, sharing nothing",
+		       "entry %lld: a shared table's block came unframed", (long long)dump_id);
 }
 
 /* A -L list for pg_restore: the dump ids, one per line, in TOC order. */

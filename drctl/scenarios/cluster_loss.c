@@ -187,8 +187,15 @@ static int preflight_act(struct run *r, struct drctl_error *err)
 			"cluster-loss deploys the platform onto the new cluster and no [scenario] deploy_command is configured");
 		goto done;
 	}
-	if (steps_record_backup_id(r, err) != 0 || verify_run(cfg, run_fact_string(r, "backup_id"), VERIFY_SIZES, report, err) != 0)
+	if (steps_record_backup_id(r, err) != 0)
 		goto done;
+	if (verify_run(cfg, run_fact_string(r, "backup_id"), VERIFY_SIZES, report, err) != 0) {
+		if (err->code == EXIT_INTEGRITY) /* the set, not the run, is wrong: another set, in a new run */
+			err_hint(err, "nothing was provisioned, posted or restored; keep this set for investigation, end this run with "
+				      "`drctl scenario abort %s`, then choose another complete set (`drctl list`) and run "
+				      "`drctl scenario run cluster-loss --backup ID`", run_id(r));
+		goto done;
+	}
 	if (steps_check_identities(r, err) != 0 || !(m = cl_manifest(r, err)))
 		goto done;
 	if (!json_is_object(json_object_get(cl_section(m, "vault"), "snapshot"))) {

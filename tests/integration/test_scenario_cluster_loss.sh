@@ -395,6 +395,8 @@ run "$DRCTL" scenario run cluster-loss --yes --backup "$SET"
 expect_rc 4 "cluster-loss from a set with a truncated object"
 expect_err "backup set $SET FAILED verification" "the preflight says the set failed"
 expect_err "redis[^ ]* is [0-9]+ bytes, the signed manifest says [0-9]+ \(truncated or extended\)" "it names the object and both sizes"
+expect_err "nothing was provisioned, posted or restored.*\`drctl scenario abort $(newest_run)\`.*\`drctl scenario run cluster-loss --backup ID\`" \
+  "it says nothing was done and gives the next commands"
 [ "$(double_log vault | jq '.requests // . | length')" = 0 ] && [ ! -e "$DEPLOY_COUNT" ] ||
   fail "the refused run reached Vault or the deploy"
 run "$DRCTL" scenario abort "$(newest_run)"
