@@ -21,6 +21,15 @@
 # then the medians and the spread (max - min) of each.  drctl's peak RSS is
 # printed from GNU time.  Nothing here is a test: the machine may be shared.
 #
+# BENCH_CPU=1 adds one round that counts CPU-seconds (bench_cpu_by_program):
+# where the CPU of each run goes, servers included, and the least wall time the whole
+# platform could take on this machine if the other components' work filled
+# every idle moment of postgres alone (its cores x its wall time minus its
+# CPU) and cost nothing more together than alone.  When that floor is over
+# 1.15x of postgres alone, no scheduling of drctl's meets the target here:
+# the servers (PostgreSQL, Redis and its RDB child, the Vault double) share
+# the cores with drctl, as they do not in production.
+#
 #   DRCTL=build/drctl SCALE=10 N=1000000 ROUNDS=3 bash bench/bench_platform.sh
 set -euo pipefail
 . "$(dirname "$0")/benchlib.sh"
@@ -43,6 +52,7 @@ KEYS=$(redis-cli -p "$REDIS_PORT" DBSIZE)
 export DRCTL_CONFIG="$W/drctl.conf"
 harness_drctl_postgres agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" DRCTL_VAULT_ADDRESS="$VAULT_ADDR"
+BENCH_CPU=${BENCH_CPU:-0}
 # stock: an Ed25519 key for openssl's signature.
 openssl genpkey -algorithm ed25519 -out "$W/stock-sign.pem" 2>/dev/null
 
@@ -104,3 +114,27 @@ printf 'median: stock %.2fs (spread %ss), drctl %.2fs (spread %ss), slowest alon
 printf 'drctl / stock: median %sx (spread %s; target <= 0.28x)\n' "$(bench_median "${R_STOCK[@]}")" "$(spread "${R_STOCK[@]}")"
 printf 'drctl / slowest component alone: median %sx (spread %s; target <= 1.15x)\n' "$(bench_median "${R_ALONE[@]}")" "$(spread "${R_ALONE[@]}")"
 echo "drctl peak RSS: $PEAK KiB"
+
+[ "$BENCH_CPU" = 1 ] || exit 0
+echo "CPU-seconds by program (drctl with its pg_dump; each server with its processes), one more round:"
+export BENCH_CPU_SERVERS="postgres:$PG_PID redis-server:$REDIS_PID vault-double:$VAULT_DOUBLE_PID"
+for c in postgres redis vault; do
+	settle
+	bench_cpu_by_program "alone-$c" "$DRCTL" backup --component "$c"
+	echo "  alone $c: $(bench_cpu_line "alone-$c")"
+done
+settle
+bench_cpu_by_program platform "$DRCTL" backup
+echo "  platform: $(bench_cpu_line platform)"
+cores=$(nproc)
+p_wall=$(cat "$W/alone-postgres.wall")
+slack=$(echo "$cores * $p_wall - $(bench_cpu_of alone-postgres)" | bc -l)
+others=$(echo "$(bench_cpu_of alone-redis) + $(bench_cpu_of alone-vault)" | bc -l)
+others_drctl=$(echo "$(bench_cpu_of alone-redis drctl) + $(bench_cpu_of alone-vault drctl)" | bc -l)
+floor=$(echo "x = $others - $slack; if (x < 0) x = 0; $p_wall + x / $cores" | bc -l)
+floor0=$(echo "x = $others - $others_drctl - $slack; if (x < 0) x = 0; $p_wall + x / $cores" | bc -l)
+printf '  postgres alone leaves %.2f CPU-s idle (%d cores x %.2f s - its CPU); redis and vault alone take %.2f CPU-s (drctl %.2f of it)\n' \
+	"$slack" "$cores" "$p_wall" "$others" "$others_drctl"
+printf '  floor of the platform backup here: %.2f s = %.3fx of postgres alone (target <= 1.15x); with drctl'"'"'s own redis and vault work at zero: %.3fx\n' \
+	"$floor" "$(ratio "$floor" "$p_wall")" "$(ratio "$floor0" "$p_wall")"
+printf '  measured in this round: %.3fx\n' "$(ratio "$(cat "$W/platform.wall")" "$p_wall")"

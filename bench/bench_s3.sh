@@ -20,6 +20,14 @@
 # backup takes beyond the local one: a store that assembles an object
 # without copying it (AWS S3, MinIO, Ceph RGW) has no such tail.
 #
+# BENCH_CPU=1 adds one backup to each repository that counts CPU-seconds
+# (bench_cpu_by_program): where the CPU goes, s3rver included, and the least
+# wall time the S3 backup could take on this machine: the local backup's
+# time, plus whatever s3rver's work on the parts and drctl's own S3 work
+# (MD5 and SHA-256 of every part, HTTP) cannot fit into the local backup's
+# idle CPU, plus the completion, which no order of drctl's can overlap (the
+# manifest waits for the object).
+#
 #   DRCTL=build/drctl SCALE=10 ROUNDS=3 bash bench/bench_s3.sh
 # SCALE=10 is agents_db at ~1.3 GB (bench/make-agents-db.sql); SCALE=1
 # (~140 MB) checks the script.  Needs ~3x the database size on disk.
@@ -108,3 +116,25 @@ peak RSS of drctl (largest of the rounds)
   backup   local $(($(bench_max "${rss_b_local[@]}") / 1024)) MiB  s3 $(($(bench_max "${rss_b_s3[@]}") / 1024)) MiB   (target < 64 MiB + 2 x part_size = $((64 + 2 * (PART_SIZE >> 20))) MiB)
   restore  local $(($(bench_max "${rss_r_local[@]}") / 1024)) MiB  s3 $(($(bench_max "${rss_r_s3[@]}") / 1024)) MiB
 EOF
+
+[ "${BENCH_CPU:-0}" = 1 ] || exit 0
+echo "CPU-seconds by program (drctl with its pg_dump; each server with its processes), one more backup to each:"
+export BENCH_CPU_SERVERS="postgres:$PG_PID s3rver:$S3RVER_PID"
+for which in local s3; do
+	settle
+	bench_cpu_by_program "cpu-$which" "$DRCTL" --config "$W/$which/drctl.conf" -v backup --component postgres
+	echo "  $which: $(bench_cpu_line "cpu-$which")"
+	keep_newest "$which"
+done
+completion=$(awk '/CompleteMultipartUpload of [0-9]+ parts took/ {s += $(NF - 1)} END {printf "%.2f", s}' "$W/err")
+cores=$(nproc)
+l_wall=$(cat "$W/cpu-local.wall")
+slack=$(echo "$cores * $l_wall - $(bench_cpu_of cpu-local)" | bc -l)
+store=$(echo "$(bench_cpu_of cpu-s3 s3rver) - $completion" | bc -l)
+mine=$(echo "$(bench_cpu_of cpu-s3 drctl) - $(bench_cpu_of cpu-local drctl)" | bc -l)
+floor=$(echo "x = $store + $mine - $slack; if (x < 0) x = 0; $l_wall + x / $cores + $completion" | bc -l)
+floor0=$(echo "x = $store - $slack; if (x < 0) x = 0; $l_wall + x / $cores + $completion" | bc -l)
+printf '  the local backup leaves %.2f CPU-s idle; s3rver took %.2f CPU-s on the parts (its CPU less the %.2f s completion), drctl %.2f CPU-s more than to local\n' \
+	"$slack" "$store" "$completion" "$mine"
+printf '  floor of the S3 backup here: %.2f s = %.2fx of local (target <= 1.15x); with drctl'"'"'s own S3 work at zero: %.2fx; measured: %.2fx\n' \
+	"$floor" "$(ratio "$floor" "$l_wall")" "$(ratio "$floor0" "$l_wall")" "$(ratio "$(cat "$W/cpu-s3.wall")" "$l_wall")"

@@ -96,3 +96,55 @@ bench_redis_cold_load() {
 	rm -rf "$dir"
 	echo "$e - $s" | bc -l
 }
+
+# bench_cpu_by_program NAME CMD...: runs CMD (under GNU time) and leaves in
+# $W/NAME.wall its wall seconds and in $W/NAME.cpu one line per program
+# ("name CPU-seconds", the largest first): "drctl" is CMD with its children
+# (pg_dump, pg_dumpall), and each "name:pid" of BENCH_CPU_SERVERS (e.g.
+# "postgres:$PG_PID redis-server:$REDIS_PID") is that server with every
+# process under it (PostgreSQL's backends, Redis's RDB child), read from
+# /proc before and after.  This is where the CPU of a run goes, servers
+# included; on a machine with few cores it tells whether a target can be
+# met at all.  Other work on the machine is not counted (it looks idle).
+bench_cpu_by_program() {
+	local name=$1 entry before=() i=0
+	shift
+	for entry in ${BENCH_CPU_SERVERS:-}; do before+=("$(_bench_tree_cpu "${entry#*:}")"); done
+	/usr/bin/time -f '%e %U %S' -o "$W/$name.time" "$@" >"$W/out" 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+	awk '{ print $1 }' "$W/$name.time" >"$W/$name.wall"
+	{
+		awk '{ printf "drctl %.2f\n", $2 + $3 }' "$W/$name.time"
+		for entry in ${BENCH_CPU_SERVERS:-}; do
+			echo "${entry%%:*} $(echo "$(_bench_tree_cpu "${entry#*:}") - ${before[i]}" | bc -l | xargs printf '%.2f')"
+			i=$((i + 1))
+		done
+	} | sort -k2,2gr >"$W/$name.cpu"
+}
+
+# _bench_tree_cpu PID: the CPU-seconds so far of PID and of every process
+# under it, with what the children they reaped used (utime, stime, cutime,
+# cstime of /proc/PID/stat: a process that ended during the run is in its
+# parent's cutime, so nothing is missed or counted twice).
+_bench_tree_cpu() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+		{ pid = $1; line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
+		  parent[pid] = f[2]; cpu[pid] = f[12] + f[13] + f[14] + f[15] }
+		END { for (p in cpu) { q = p; while (q != root && (q in parent) && q > 1) q = parent[q]
+		                       if (q == root) s += cpu[p] }
+		      printf "%.2f\n", s / hz }'
+}
+
+# bench_cpu_of NAME [PROGRAM...]: CPU-seconds of those programs in the run
+# NAME of bench_cpu_by_program (all of them without PROGRAM).
+bench_cpu_of() {
+	local name=$1
+	shift
+	awk -v want=" $* " 'want == "  " || index(want, " " $1 " ") { s += $2 } END { printf "%.2f\n", s }' "$W/$name.cpu"
+}
+
+# bench_cpu_line NAME: "wall 10.23 s; CPU-s: drctl 7.37, postgres 7.47, ..."
+# (programs under 0.05 CPU-s left out).
+bench_cpu_line() {
+	printf 'wall %.2f s; CPU-s: %s\n' "$(cat "$W/$1.wall")" \
+		"$(awk '$2 >= 0.05 { printf "%s%s %.2f", sep, $1, $2; sep = ", " }' "$W/$1.cpu")"
+}
