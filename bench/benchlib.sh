@@ -126,7 +126,9 @@ bench_cpu_by_program() {
 # cstime of /proc/PID/stat: a process that ended during the run is in its
 # parent's cutime, so nothing is missed or counted twice).
 _bench_tree_cpu() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+	# (a process may end while it is read: what is left still counts, and
+	# cat's complaint must not stop a benchmark under set -e)
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
 		{ pid = $1; line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
 		  parent[pid] = f[2]; cpu[pid] = f[12] + f[13] + f[14] + f[15] }
 		END { for (p in cpu) { q = p; while (q != root && (q in parent) && q > 1) q = parent[q]
