@@ -12,7 +12,7 @@
 # Before each run its previous output is removed (the stock pipeline
 # overwrites its file, so drctl's previous set goes too: both write into
 # page cache that was just freed) and the data is read once (something else
-# may have dropped the page cache).
+# may have dropped the page cache), and every dirty page is written out.
 # Prints every round (wall time and CPU time, user + sys, of each side, and
 # the ratio drctl / stock), the median ratio with the spread, and drctl's
 # peak RSS.  For reference, the write rounds also time the stock pipeline
@@ -56,6 +56,9 @@ timed() {
 	drctl_write) rm -rf "$W/repo/backups/"* ;;
 	esac
 	find "$W/data" -type f -exec cat {} + >/dev/null
+	# Dirty pages written out first (the data just generated, the stock
+	# output of the run before): no run pays for another's writeback.
+	sync
 	if [ -n "${BENCH_RENICE:-}" ]; then
 		setsid --wait bash -c 'echo "$1" > /proc/$$/autogroup && exec /usr/bin/time -f "%e %U %S %M" -o "$2" bash -c "$3"' \
 			renice "$BENCH_RENICE" "$W/time" "$2"
