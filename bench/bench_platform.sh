@@ -22,13 +22,14 @@
 # printed from GNU time.  Nothing here is a test: the machine may be shared.
 #
 # BENCH_CPU=1 adds one round that counts CPU-seconds (bench_cpu_by_program):
-# where the CPU of each run goes, servers included, and the least wall time the whole
-# platform could take on this machine if the other components' work filled
-# every idle moment of postgres alone (its cores x its wall time minus its
-# CPU) and cost nothing more together than alone.  When that floor is over
-# 1.15x of postgres alone, no scheduling of drctl's meets the target here:
-# the servers (PostgreSQL, Redis and its RDB child, the Vault double) share
-# the cores with drctl, as they do not in production.
+# where the CPU of each run goes, servers included, and the least wall time
+# the whole platform could take on this machine if the other components'
+# work filled every idle moment of the slowest component alone (its cores x
+# its wall time minus its CPU) and cost nothing more together than alone.
+# When that floor is over 1.15x of the slowest alone, no scheduling of
+# drctl's meets the target here: the servers (PostgreSQL, Redis and its RDB
+# child, the Vault double) share the cores with drctl, as they do not in
+# production.
 #
 #   DRCTL=build/drctl SCALE=10 N=1000000 ROUNDS=3 bash bench/bench_platform.sh
 set -euo pipefail
@@ -126,15 +127,19 @@ done
 settle
 bench_cpu_by_program platform "$DRCTL" backup
 echo "  platform: $(bench_cpu_line platform)"
-cores=$(nproc)
-p_wall=$(cat "$W/alone-postgres.wall")
-slack=$(echo "$cores * $p_wall - $(bench_cpu_of alone-postgres)" | bc -l)
-others=$(echo "$(bench_cpu_of alone-redis) + $(bench_cpu_of alone-vault)" | bc -l)
-others_drctl=$(echo "$(bench_cpu_of alone-redis drctl) + $(bench_cpu_of alone-vault drctl)" | bc -l)
-floor=$(echo "x = $others - $slack; if (x < 0) x = 0; $p_wall + x / $cores" | bc -l)
-floor0=$(echo "x = $others - $others_drctl - $slack; if (x < 0) x = 0; $p_wall + x / $cores" | bc -l)
-printf '  postgres alone leaves %.2f CPU-s idle (%d cores x %.2f s - its CPU); redis and vault alone take %.2f CPU-s (drctl %.2f of it)\n' \
-	"$slack" "$cores" "$p_wall" "$others" "$others_drctl"
-printf '  floor of the platform backup here: %.2f s = %.3fx of postgres alone (target <= 1.15x); with drctl'"'"'s own redis and vault work at zero: %.3fx\n' \
-	"$floor" "$(ratio "$floor" "$p_wall")" "$(ratio "$floor0" "$p_wall")"
-printf '  measured in this round: %.3fx\n' "$(ratio "$(cat "$W/platform.wall")" "$p_wall")"
+# The slowest alone is the reference; the other two components are the extra work.
+ref=$(for c in postgres redis vault; do echo "$(cat "$W/alone-$c.wall") $c"; done | sort -gr | head -1 | cut -d' ' -f2)
+others=() others_drctl=()
+for c in postgres redis vault; do
+	[ "$c" = "$ref" ] || others+=("$(bench_cpu_of "alone-$c")") others_drctl+=("$(bench_cpu_of "alone-$c" drctl)")
+done
+r_wall=$(cat "$W/alone-$ref.wall")
+extra=$(echo "${others[0]} + ${others[1]}" | bc -l)
+extra_drctl=$(echo "${others_drctl[0]} + ${others_drctl[1]}" | bc -l)
+floor=$(bench_floor "alone-$ref" "$extra")
+floor0=$(bench_floor "alone-$ref" "$(echo "$extra - $extra_drctl" | bc -l)")
+printf '  %s alone (the slowest) leaves %.2f CPU-s idle (%d cores x %.2f s - its CPU); the other two alone take %.2f CPU-s (drctl %.2f of it)\n' \
+	"$ref" "$(bench_idle "alone-$ref")" "$(nproc)" "$r_wall" "$extra" "$extra_drctl"
+printf '  floor of the platform backup here: %.2f s = %.3fx of %s alone (target <= 1.15x); with drctl'"'"'s own work for the other two at zero: %.3fx\n' \
+	"$floor" "$(ratio "$floor" "$r_wall")" "$ref" "$(ratio "$floor0" "$r_wall")"
+printf '  measured in this round: %.3fx\n' "$(ratio "$(cat "$W/platform.wall")" "$r_wall")"

@@ -127,14 +127,12 @@ for which in local s3; do
 	keep_newest "$which"
 done
 completion=$(awk '/CompleteMultipartUpload of [0-9]+ parts took/ {s += $(NF - 1)} END {printf "%.2f", s}' "$W/err")
-cores=$(nproc)
 l_wall=$(cat "$W/cpu-local.wall")
-slack=$(echo "$cores * $l_wall - $(bench_cpu_of cpu-local)" | bc -l)
 store=$(echo "$(bench_cpu_of cpu-s3 s3rver) - $completion" | bc -l)
 mine=$(echo "$(bench_cpu_of cpu-s3 drctl) - $(bench_cpu_of cpu-local drctl)" | bc -l)
-floor=$(echo "x = $store + $mine - $slack; if (x < 0) x = 0; $l_wall + x / $cores + $completion" | bc -l)
-floor0=$(echo "x = $store - $slack; if (x < 0) x = 0; $l_wall + x / $cores + $completion" | bc -l)
+floor=$(bench_floor cpu-local "$(echo "$store + $mine" | bc -l)" "$completion")
+floor0=$(bench_floor cpu-local "$store" "$completion")
 printf '  the local backup leaves %.2f CPU-s idle; s3rver took %.2f CPU-s on the parts (its CPU less the %.2f s completion), drctl %.2f CPU-s more than to local\n' \
-	"$slack" "$store" "$completion" "$mine"
+	"$(bench_idle cpu-local)" "$store" "$completion" "$mine"
 printf '  floor of the S3 backup here: %.2f s = %.2fx of local (target <= 1.15x); with drctl'"'"'s own S3 work at zero: %.2fx; measured: %.2fx\n' \
 	"$floor" "$(ratio "$floor" "$l_wall")" "$(ratio "$floor0" "$l_wall")" "$(ratio "$(cat "$W/cpu-s3.wall")" "$l_wall")"

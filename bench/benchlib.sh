@@ -150,3 +150,19 @@ bench_cpu_line() {
 	printf 'wall %.2f s; CPU-s: %s\n' "$(cat "$W/$1.wall")" \
 		"$(awk '$2 >= 0.05 { printf "%s%s %.2f", sep, $1, $2; sep = ", " }' "$W/$1.cpu")"
 }
+
+# bench_idle NAME: the CPU-seconds the run NAME of bench_cpu_by_program left
+# idle: every core for its wall time, less what its programs used.
+bench_idle() {
+	echo "$(nproc) * $(cat "$W/$1.wall") - $(bench_cpu_of "$1")" | bc -l
+}
+
+# bench_floor NAME EXTRA [SERIAL]: the least wall time a run could take that
+# does what the run NAME did plus EXTRA CPU-seconds of other work, of which
+# SERIAL seconds (default 0) can overlap nothing: NAME's time, plus the
+# part of EXTRA that NAME's idle CPU cannot hold spread over every core,
+# plus SERIAL.  Perfect packing and no cost of contention: a lower bound.
+bench_floor() {
+	local name=$1 extra=$2 serial=${3:-0}
+	echo "x = $extra - $(bench_idle "$name"); if (x < 0) x = 0; $(cat "$W/$name.wall") + x / $(nproc) + $serial" | bc -l
+}
