@@ -53,7 +53,6 @@ KEYS=$(redis-cli -p "$REDIS_PORT" DBSIZE)
 export DRCTL_CONFIG="$W/drctl.conf"
 harness_drctl_postgres agents_db
 export DRCTL_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" DRCTL_VAULT_ADDRESS="$VAULT_ADDR"
-BENCH_CPU=${BENCH_CPU:-0}
 # stock: an Ed25519 key for openssl's signature.
 openssl genpkey -algorithm ed25519 -out "$W/stock-sign.pem" 2>/dev/null
 
@@ -116,7 +115,7 @@ printf 'drctl / stock: median %sx (spread %s; target <= 0.28x)\n' "$(bench_media
 printf 'drctl / slowest component alone: median %sx (spread %s; target <= 1.15x)\n' "$(bench_median "${R_ALONE[@]}")" "$(spread "${R_ALONE[@]}")"
 echo "drctl peak RSS: $PEAK KiB"
 
-[ "$BENCH_CPU" = 1 ] || exit 0
+[ "${BENCH_CPU:-0}" = 1 ] || exit 0
 echo "CPU-seconds by program (drctl with its pg_dump; each server with its processes), one more round:"
 export BENCH_CPU_SERVERS="postgres:$PG_PID redis-server:$REDIS_PID vault-double:$VAULT_DOUBLE_PID"
 for c in postgres redis vault; do

@@ -158,10 +158,11 @@ bench_idle() {
 }
 
 # bench_floor NAME EXTRA [SERIAL]: the least wall time a run could take that
-# does what the run NAME did plus EXTRA CPU-seconds of other work, of which
-# SERIAL seconds (default 0) can overlap nothing: NAME's time, plus the
+# does what the run NAME did, plus EXTRA CPU-seconds of other work, plus
+# SERIAL seconds (default 0) that can overlap nothing: NAME's time, plus the
 # part of EXTRA that NAME's idle CPU cannot hold spread over every core,
-# plus SERIAL.  Perfect packing and no cost of contention: a lower bound.
+# plus SERIAL.  Perfect packing and no cost of contention: a lower bound,
+# though from one run of each, so as noisy as those runs are.
 bench_floor() {
 	local name=$1 extra=$2 serial=${3:-0}
 	echo "x = $extra - $(bench_idle "$name"); if (x < 0) x = 0; $(cat "$W/$name.wall") + x / $(nproc) + $serial" | bc -l
