@@ -5,7 +5,6 @@
 // No npm dependencies: Node.js 20 standard library only.
 
 const crypto = require('crypto');
-const zlib = require('zlib');
 const lib = require('../lib');
 const snap = require('./snapshot');
 const kv = require('./engines');
@@ -471,46 +470,35 @@ async function snapshotGet(node, req, res) {
     Peers: 'ka5ub2RlMQ==', Configuration: { Servers: [{ Suffrage: 0, ID: 'node1', Address: `${node.opts.host}:${node.port + 1}` }] }, ConfigurationIndex: 1,
   };
   const pad = Number(f.snapshot_pad_bytes) || 0;
-  const gz = zlib.createGzip({ level: pad > 16 * 1024 * 1024 ? 1 : 6 });
+  const body = snap.gzipChunks(snap.tarStream({
+    stateJson, meta, padBytes: pad, padKind: f.snapshot_pad_kind, barrierKey: node.barrierKey,
+    omitSealed: f.snapshot_omit_sealed, emptySealed: f.snapshot_empty_sealed, badHash: f.snapshot_bad_hash,
+  }), pad > 16 * 1024 * 1024 ? 1 : 6);
   res.startStream(200, { 'Content-Type': 'application/gzip', 'Content-Disposition': 'attachment', 'Cache-Control': 'no-store' });
   const socket = res.socket;
-  let stop = false;
-  const producer = (async () => {
-    for await (const chunk of snap.tarStream({
-      stateJson, meta, padBytes: pad, padKind: f.snapshot_pad_kind, barrierKey: node.barrierKey,
-      omitSealed: f.snapshot_omit_sealed, emptySealed: f.snapshot_empty_sealed, badHash: f.snapshot_bad_hash,
-    })) {
-      if (stop || gz.destroyed) return;
-      if (!gz.write(chunk)) await drainOrClose(gz);
-    }
-    if (!gz.destroyed) gz.end();
-  })().catch(() => {});
   const cut = f.snapshot_cut_after_bytes == null ? null : Number(f.snapshot_cut_after_bytes);
   const bps = Number(f.snapshot_bps) || 0;
   let sent = 0;
-  try {
-    for await (const chunk of gz) {
-      let c = chunk;
-      while (c.length) {
-        if (socket.destroyed) { stop = true; gz.destroy(); return; }
-        let piece = bps ? c.subarray(0, Math.max(1, Math.min(c.length, Math.ceil(bps / 20)))) : c;
-        if (cut != null && sent + piece.length >= cut) {
-          const n = Math.max(0, cut - sent);
-          if (n > 0) res.write(piece.subarray(0, n));
-          sent += n;
-          stop = true; gz.destroy();
-          res.destroy(); // status 200 already sent: the client sees a truncated body
-          return;
-        }
-        const ok = res.write(piece);
-        sent += piece.length;
-        c = c.subarray(piece.length);
-        if (!ok) await drainOrClose(socket);
-        if (bps) await sleep((piece.length * 1000) / bps);
+  for await (const chunk of body) {
+    let c = chunk;
+    while (c.length) {
+      if (socket.destroyed) return;
+      let piece = bps ? c.subarray(0, Math.max(1, Math.min(c.length, Math.ceil(bps / 20)))) : c;
+      if (cut != null && sent + piece.length >= cut) {
+        const n = Math.max(0, cut - sent);
+        if (n > 0) res.write(piece.subarray(0, n));
+        sent += n;
+        res.destroy(); // status 200 already sent: the client sees a truncated body
+        return;
       }
+      const ok = res.write(piece);
+      sent += piece.length;
+      c = c.subarray(piece.length);
+      if (!ok) await drainOrClose(socket);
+      if (bps) await sleep((piece.length * 1000) / bps);
     }
-    res.end();
-  } finally { stop = true; await producer; }
+  }
+  res.end();
 }
 
 async function snapshotPost(node, req, res, force) {
