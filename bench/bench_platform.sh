@@ -21,7 +21,7 @@
 # then the medians and the spread (max - min) of each.  drctl's peak RSS is
 # printed from GNU time.  Nothing here is a test: the machine may be shared.
 #
-# BENCH_CPU=1 adds one round that counts CPU-seconds (bench_cpu_by_program):
+# BENCH_CPU=1 adds ROUNDS more rounds that count CPU-seconds (bench_cpu_by_program):
 # where the CPU of each run goes, servers included, and the least wall time
 # the whole platform could take on this machine if the other components'
 # work filled every idle moment of the slowest component alone (its cores x
@@ -116,29 +116,35 @@ printf 'drctl / slowest component alone: median %sx (spread %s; target <= 1.15x)
 echo "drctl peak RSS: $PEAK KiB"
 
 [ "${BENCH_CPU:-0}" = 1 ] || exit 0
-echo "CPU-seconds by program (drctl with its pg_dump; each server with its processes), one more round:"
+echo "CPU-seconds by program (drctl with its pg_dump; each server with its processes), $ROUNDS more rounds:"
 export BENCH_CPU_SERVERS="postgres:$PG_PID redis-server:$REDIS_PID vault-double:$VAULT_DOUBLE_PID"
-for c in postgres redis vault; do
+FLOORS=() MEASURED=()
+for r in $(seq 1 "$ROUNDS"); do
+	for c in postgres redis vault; do
+		settle
+		bench_cpu_by_program "alone-$c" "$DRCTL" backup --component "$c"
+		echo "  round $r, alone $c: $(bench_cpu_line "alone-$c")"
+	done
 	settle
-	bench_cpu_by_program "alone-$c" "$DRCTL" backup --component "$c"
-	echo "  alone $c: $(bench_cpu_line "alone-$c")"
+	bench_cpu_by_program platform "$DRCTL" backup
+	echo "  round $r, platform: $(bench_cpu_line platform)"
+	# The slowest alone is the reference; the other two components are the extra work.
+	ref=$(for c in postgres redis vault; do echo "$(cat "$W/alone-$c.wall") $c"; done | sort -gr | head -1 | cut -d' ' -f2)
+	others=() others_drctl=()
+	for c in postgres redis vault; do
+		[ "$c" = "$ref" ] || others+=("$(bench_cpu_of "alone-$c")") others_drctl+=("$(bench_cpu_of "alone-$c" drctl)")
+	done
+	r_wall=$(cat "$W/alone-$ref.wall")
+	extra=$(echo "${others[0]} + ${others[1]}" | bc -l)
+	extra_drctl=$(echo "${others_drctl[0]} + ${others_drctl[1]}" | bc -l)
+	floor=$(bench_floor "alone-$ref" "$extra")
+	floor0=$(bench_floor "alone-$ref" "$(echo "$extra - $extra_drctl" | bc -l)")
+	FLOORS+=("$(ratio "$floor" "$r_wall")") MEASURED+=("$(ratio "$(cat "$W/platform.wall")" "$r_wall")")
+	printf '  round %d: %s alone (the slowest) leaves %.2f CPU-s idle (%d cores x %.2f s - its CPU); the other two alone take %.2f CPU-s (drctl %.2f of it)\n' \
+		"$r" "$ref" "$(bench_idle "alone-$ref")" "$(nproc)" "$r_wall" "$extra" "$extra_drctl"
+	printf '  round %d: floor of the platform backup here %.2f s = %sx of %s alone (target <= 1.15x), with drctl'"'"'s own work for the other two at zero %.3fx; measured %sx\n' \
+		"$r" "$floor" "${FLOORS[-1]}" "$ref" "$(ratio "$floor0" "$r_wall")" "${MEASURED[-1]}"
 done
-settle
-bench_cpu_by_program platform "$DRCTL" backup
-echo "  platform: $(bench_cpu_line platform)"
-# The slowest alone is the reference; the other two components are the extra work.
-ref=$(for c in postgres redis vault; do echo "$(cat "$W/alone-$c.wall") $c"; done | sort -gr | head -1 | cut -d' ' -f2)
-others=() others_drctl=()
-for c in postgres redis vault; do
-	[ "$c" = "$ref" ] || others+=("$(bench_cpu_of "alone-$c")") others_drctl+=("$(bench_cpu_of "alone-$c" drctl)")
-done
-r_wall=$(cat "$W/alone-$ref.wall")
-extra=$(echo "${others[0]} + ${others[1]}" | bc -l)
-extra_drctl=$(echo "${others_drctl[0]} + ${others_drctl[1]}" | bc -l)
-floor=$(bench_floor "alone-$ref" "$extra")
-floor0=$(bench_floor "alone-$ref" "$(echo "$extra - $extra_drctl" | bc -l)")
-printf '  %s alone (the slowest) leaves %.2f CPU-s idle (%d cores x %.2f s - its CPU); the other two alone take %.2f CPU-s (drctl %.2f of it)\n' \
-	"$ref" "$(bench_idle "alone-$ref")" "$(nproc)" "$r_wall" "$extra" "$extra_drctl"
-printf '  floor of the platform backup here: %.2f s = %.3fx of %s alone (target <= 1.15x); with drctl'"'"'s own work for the other two at zero: %.3fx\n' \
-	"$floor" "$(ratio "$floor" "$r_wall")" "$ref" "$(ratio "$floor0" "$r_wall")"
-printf '  measured in this round: %.3fx\n' "$(ratio "$(cat "$W/platform.wall")" "$r_wall")"
+printf 'floor / slowest alone: median %sx (rounds %s); measured in the same rounds: median %sx (rounds %s)\n' \
+	"$(bench_median "${FLOORS[@]}")" "$(printf '%s\n' "${FLOORS[@]}" | sort -g | paste -sd' ')" \
+	"$(bench_median "${MEASURED[@]}")" "$(printf '%s\n' "${MEASURED[@]}" | sort -g | paste -sd' ')"

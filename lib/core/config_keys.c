@@ -87,6 +87,8 @@ const struct config_key config_keys[] = {
 	K("redis", "tls_cert_file", CONFIG_PATH, NULL, "client certificate for mutual TLS"),
 	K("redis", "tls_key_file", CONFIG_PATH, NULL, "client key for mutual TLS (mode 0600)"),
 	K("redis", "tls_server_name", CONFIG_STRING, NULL, "name expected in the server certificate (SNI)"),
+	KINT("redis", "compression_level", "1", 1, 19,
+	     "zstd level of the redis object (overrides [compression] level; 1: an RDB, LZF-packed already, compresses better than at 3, 1.6x as fast)"),
 	KINT("redis", "timeout_seconds", "60", 1, 86400, "connect and command timeout"),
 	KENUM("redis", "restore_method", "commands, replication", "commands",
 	      "how a restore puts keys into a server: RESTORE commands, or the server loads the RDB as drctl's replica"),
