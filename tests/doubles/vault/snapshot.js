@@ -140,11 +140,28 @@ async function* tarStream(opts) {
 // matches (CPU a real Vault spends on its own node, not on the machine that
 // runs drctl).  An empty final stored block and the CRC-32 and size end it.
 const STORED_MAX = 65535;
+// CRC-32 of RFC 1952 section 8 (zlib.crc32 is Node 20.15 and later; Debian 12
+// has Node 18).
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+function crc32(buf, crc) {
+  let c = ~crc;
+  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 async function* gzipChunks(chunks, level) {
   yield Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]); // no name, mtime 0, Unix
   let crc = 0, size = 0;
   for await (const c of chunks) {
-    crc = zlib.crc32(c, crc);
+    crc = crc32(c, crc);
     size += c.length;
     if (!incompressible.has(c)) {
       yield zlib.deflateRawSync(c, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
