@@ -36,6 +36,8 @@ pass_note "the password never reaches the log"
 run d --json show "$ID"
 echo "$OUT" | jq -e '.components.redis.rdb | .version == 10 and .crc == "verified" and .functions == 1' >/dev/null ||
   fail "manifest should record RDB version 10, CRC verified, 1 function"
+echo "$OUT" | jq -e '.components.redis.compression_level == 1' >/dev/null ||
+  fail "the redis object should be compressed at [redis] compression_level's default, 1"
 want0=$(cli "$SRC" -n 0 DBSIZE); want3=$(cli "$SRC" -n 3 DBSIZE)
 echo "$OUT" | jq -e --argjson a "$want0" --argjson b "$want3" \
   '.components.redis.rdb.databases | (map(select(.db == 0))[0].keys == $a) and (map(select(.db == 3))[0].keys == $b) and (map(select(.db == 3))[0].expires == 25)' >/dev/null ||

@@ -4,7 +4,7 @@
 // StatefulSets (with their scale subresource), ReplicaSets, Pods and Events
 // of a simulated cluster whose controllers make workloads converge over time.
 // README.md next to this file lists what it implements, where each behaviour
-// is specified, its options, its admin API and its faults.  Node.js 20,
+// is specified, its options, its admin API and its faults.  Node.js 18 or later,
 // standard library only.
 
 const fs = require('fs');

@@ -2,7 +2,7 @@
 'use strict';
 // Vault HTTP API double for drctl's tests. See README.md next to this file for
 // the behaviours covered, where each is specified, and the fault switches.
-// No npm dependencies: Node.js 20 standard library only.
+// No npm dependencies: the Node.js standard library only, as of Node 18 (Debian 12's).
 
 const crypto = require('crypto');
 const lib = require('../lib');
